@@ -1,0 +1,94 @@
+"""Staff security that applies to every page: session limits, the second factor, and no
+caching of pages a signed-in person sees."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import urlencode
+
+from accounts.signals import LAST_SEEN_AT, SESSION_STARTED_AT
+
+# Pages a signed-in member of staff may load before passing the second factor.
+SECOND_FACTOR_EXEMPT = frozenset(
+    {"accounts:otp_setup", "accounts:otp_verify", "accounts:logout", "healthz"}
+)
+
+
+def _login_redirect(request):
+    query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+    return redirect(f"{reverse('accounts:login')}?{query}" if query else reverse("accounts:login"))
+
+
+class SessionTimeoutMiddleware:
+    """Everyone is signed out ``SESSION_MAX_HOURS`` after signing in; staff also after
+    ``STAFF_SESSION_IDLE_MINUTES`` without a request and ``STAFF_SESSION_MAX_HOURS``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            now = int(time.time())
+            started = request.session.get(SESSION_STARTED_AT, now)
+            last_seen = request.session.get(LAST_SEEN_AT, now)
+            if self._expired(user, now, started, last_seen):
+                logout(request)
+                messages.info(request, "You were signed out to protect patient information.")
+                return _login_redirect(request)
+            if user.is_staff_member:
+                request.session[LAST_SEEN_AT] = now
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(user, now: int, started: int, last_seen: int) -> bool:
+        if now - started > settings.SESSION_COOKIE_AGE:
+            return True
+        if not user.is_staff_member:
+            return False
+        return (
+            now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS
+            or now - started > settings.STAFF_SESSION_MAX_SECONDS
+        )
+
+
+class StaffSecondFactorMiddleware:
+    """No page loads for a member of staff until they have passed a TOTP code in this
+    session: they are sent to enrol (first time) or to enter a code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_staff_member) or user.is_verified():
+            return None
+        if request.resolver_match.view_name in SECOND_FACTOR_EXEMPT:
+            return None
+        from django_otp import user_has_device
+
+        target = "accounts:otp_verify" if user_has_device(user) else "accounts:otp_setup"
+        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+        return redirect(f"{reverse(target)}?{query}" if query else reverse(target))
+
+
+class NoStoreForSignedInMiddleware:
+    """A signed-in person's pages may show patient data: no browser or proxy keeps a copy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

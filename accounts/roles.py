@@ -1,0 +1,57 @@
+"""Each role is a group whose permissions say what it may do in the admin.
+
+The table below is the single source: ``sync_role_groups`` makes the groups match it after
+every migration, and ``user_set_role`` puts a user in exactly the group of their role.
+Permissions of apps that are not installed yet are skipped until they are.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from accounts.models import Role
+
+_CATALOGUE = ("department", "reviewservice", "questionnaire", "question", "consenttext")
+
+
+def _perms(app_label: str, models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
+    return {f"{app_label}.{action}_{model}" for model in models for action in actions}
+
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.FAMILY: set(),
+    # Reviewers work in their own workspace, not in the admin.
+    Role.REVIEWER: set(),
+    Role.COORDINATOR: (
+        _perms("intake", _CATALOGUE, ("view",))
+        | _perms("intake", ("reviewrequest",), ("view", "change"))
+        | _perms("intake", ("requestevent",), ("view",))
+        | _perms("reviews", ("reviewassignment",), ("view",))
+        | _perms("notifications", ("message",), ("view",))
+        | _perms("accounts", ("user",), ("view",))
+    ),
+    Role.ADMIN: (
+        _perms("intake", _CATALOGUE, ("view", "add", "change", "delete"))
+        | _perms("intake", ("reviewrequest",), ("view", "change"))
+        | _perms("intake", ("requestevent",), ("view",))
+        | _perms("reviews", ("reviewassignment",), ("view",))
+        | _perms("notifications", ("message",), ("view",))
+        | _perms("accounts", ("user",), ("view", "add", "change"))
+        | _perms("axes", ("accessattempt", "accessfailurelog", "accesslog"), ("view", "delete"))
+        | _perms("otp_totp", ("totpdevice",), ("view",))
+    ),
+}
+
+
+def group_name(role: str) -> str:
+    return Role(role).label
+
+
+def sync_role_groups() -> None:
+    """Create one group per role and give it exactly the permissions of the table."""
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        query = Q(pk__in=[])
+        for label in wanted:
+            app_label, codename = label.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(query))

@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+from django_otp import user_has_device
+
+from accounts import services
+from accounts.forms import (
+    LoginForm,
+    OutboxPasswordResetForm,
+    ResendVerificationForm,
+    SignUpForm,
+    TokenForm,
+)
+from accounts.models import Role
+from accounts.qr import qr_code_svg, spaced_secret
+from accounts.tokens import ExpiredToken, InvalidToken, email_verification_user
+
+WRONG_CODE = (
+    "That code is not right, or it has already been used. Wait for your app to show a new "
+    "code and enter that one. After several wrong codes, codes are refused for a short while."
+)
+
+
+def _next_url(request, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+@login_required
+def home(request):
+    """Where each person starts after signing in."""
+    role = request.user.role
+    if role == Role.FAMILY:
+        return redirect("intake:my_requests")
+    if role == Role.REVIEWER:
+        return redirect("reviews:my_reviews")
+    return redirect("admin:index")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's rule); the server-side session is deleted, not just the cookie."""
+
+
+@sensitive_post_parameters("password")
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.family_sign_up(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            full_name=form.cleaned_data["full_name"],
+        )
+        return redirect("accounts:check_email")
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+def check_email(request):
+    return render(request, "accounts/check_email.html")
+
+
+def verify_email(request, token):
+    try:
+        user = email_verification_user(token)
+    except ExpiredToken:
+        return render(request, "accounts/verify_failed.html", {"expired": True}, status=400)
+    except InvalidToken:
+        return render(request, "accounts/verify_failed.html", {"expired": False}, status=400)
+    if services.user_verify_email(user=user):
+        messages.success(
+            request, "Thank you, your e-mail address is confirmed. You can sign in now."
+        )
+    else:
+        messages.info(request, "Your e-mail address was already confirmed.")
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    return redirect("accounts:login")
+
+
+def resend_verification(request):
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.email_verification_resend(email=form.cleaned_data["email"])
+        return redirect("accounts:check_email")
+    return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes calls this when an account and address have failed too often."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    return render(request, "accounts/locked_out.html", context, status=429)
+
+
+def _staff_only(request):
+    if not request.user.is_staff_member:
+        raise Http404
+
+
+@login_required
+def otp_setup(request):
+    """First sign-in of a member of staff: scan a QR code, then prove it with a code."""
+    _staff_only(request)
+    next_url = _next_url(request, reverse("accounts:home"))
+    if request.user.is_verified():
+        return redirect(next_url)
+    if user_has_device(request.user):
+        return redirect(f"{reverse('accounts:otp_verify')}?{request.GET.urlencode()}")
+    device = services.totp_enrolment_device(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_enrolment_confirm(
+            user=request.user, device=device, token=form.cleaned_data["token"]
+        ):
+            otp_login(request, device)
+            messages.success(request, "Your authenticator app is set up.")
+            return redirect(next_url)
+        form.add_error("token", WRONG_CODE)
+    context = {
+        "form": form,
+        "qr_svg": qr_code_svg(device.config_url),
+        "secret": spaced_secret(device),
+        "next": next_url,
+        "issuer": settings.OTP_TOTP_ISSUER,
+    }
+    return render(request, "accounts/otp_setup.html", context)
+
+
+@login_required
+def otp_verify(request):
+    """Every sign-in of a member of staff: the code from their authenticator app."""
+    _staff_only(request)
+    next_url = _next_url(request, reverse("accounts:home"))
+    if request.user.is_verified():
+        return redirect(next_url)
+    if not user_has_device(request.user):
+        return redirect(f"{reverse('accounts:otp_setup')}?{request.GET.urlencode()}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.totp_verify(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(next_url)
+        form.add_error("token", WRONG_CODE)
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url})

@@ -1,0 +1,297 @@
+"""Settings shared by every environment. Every knob is read from the environment.
+
+``local`` (the embedded default), ``test`` and ``production`` import this module and change
+only what differs. ``.env.example`` lists every variable read here.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from csp.constants import NONE, SELF
+
+from config import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env.read_env_file(Path(env.string("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))))
+
+# Where the embedded default keeps its database, files, broker folders and beat schedule.
+VAR_DIR = Path(env.string("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env.string("DJANGO_SECRET_KEY", "")
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env.strings("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.strings("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# Absolute address of the portal, for links in e-mails (no request to take it from there).
+SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted.
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+HOSPITAL_NAME = env.string("HOSPITAL_NAME", "Children's Hospital")
+HOSPITAL_PHONE = env.string("HOSPITAL_PHONE", "404-555-0100")
+
+INSTALLED_APPS = [
+    "accounts.apps.PortalAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "bootstrap",
+    "accounts.apps.AccountsConfig",
+    "notifications",
+    "intake",
+    "records",
+    "billing",
+    "scheduling",
+    "reviews",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.StaffSecondFactorMiddleware",
+    "accounts.middleware.NoStoreForSignedInMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.string("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "portal"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Accounts, sign-in and sessions -------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first, so a locked-out address never reaches the password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "intake:catalogue"
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
+EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Families: a session lasts at most this long. Staff: the two limits below apply as well.
+SESSION_COOKIE_AGE = env.integer("SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+STAFF_SESSION_IDLE_SECONDS = env.integer("STAFF_SESSION_IDLE_MINUTES", 15, minimum=1) * 60
+STAFF_SESSION_MAX_SECONDS = env.integer("STAFF_SESSION_MAX_HOURS", 12, minimum=1) * 3600
+
+OTP_TOTP_ISSUER = env.string("OTP_TOTP_ISSUER", f"{HOSPITAL_NAME} second opinions")
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("AXES_COOLOFF_MINUTES", 15, minimum=1))
+# Lock the pair (account, address): a stranger cannot lock a parent out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.request_info.client_ip"
+# Sign-in e-mails of families stay out of the logs; attempts are kept in the database.
+AXES_VERBOSE = False
+
+# --- Security headers ---------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws form icons with data: SVGs inside its stylesheet.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Files --------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.string("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+STORAGE_BACKEND = env.choice("STORAGE_BACKEND", "local", ("local", "s3"))
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.string("S3_BUCKET"),
+            "endpoint_url": env.string("S3_ENDPOINT_URL", "") or None,
+            "region_name": env.string("S3_REGION", "us-east-1"),
+            "access_key": env.string("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env.string("S3_SECRET_ACCESS_KEY", "") or None,
+            "addressing_style": env.choice(
+                "S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")
+            ),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env.integer("S3_PRESIGNED_URL_SECONDS", 60, minimum=1),
+            "file_overwrite": False,
+            "object_parameters": {
+                "ServerSideEncryption": env.string("S3_SERVER_SIDE_ENCRYPTION", "AES256")
+            },
+        },
+    }
+else:
+    # Records are never served from a public media URL: downloads go through an authorised view.
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env.string("LOCAL_STORAGE_DIR", str(VAR_DIR / "files")))),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+STORAGES = {
+    "default": _default_storage,
+    # Production swaps in whitenoise's compressed, fingerprinted storage (needs collectstatic).
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- E-mail -------------------------------------------------------------------------------
+
+_email = env.email("EMAIL_URL", "consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Second opinions <second-opinions@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 20
+# An outgoing message is retried with growing pauses, then given up and shown to staff.
+OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+
+# --- Celery -------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_DATA_DIR = Path(env.string("CELERY_DATA_DIR", str(VAR_DIR / "celery")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport: a broker that needs no server, for the embedded default.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DATA_DIR / "queue"),
+        "data_folder_out": str(CELERY_DATA_DIR / "queue"),
+        "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        "control_folder": str(CELERY_DATA_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "send-due-messages": {
+        "task": "notifications.tasks.send_due_messages_task",
+        "schedule": timedelta(minutes=1),
+    },
+}
+
+# --- Internationalisation -----------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.string("TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Demo catalogue and accounts with known passwords: only where this is true.
+DEMO_DATA_ALLOWED = env.boolean("DEMO_DATA_ALLOWED", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # A 4xx line names the path, and paths carry only references, never patient data.
+        "django.request": {"level": "ERROR"},
+    },
+}

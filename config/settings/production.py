@@ -1,0 +1,43 @@
+"""Production: refuses to start without a real secret key, allowed hosts and a database URL,
+and turns on every transport-security setting. Runs behind a TLS-terminating proxy."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import STORAGES, env
+
+DEBUG = False
+
+
+def _require_secret_key(value: str) -> str:
+    if len(value) < 50 or len(set(value)) < 5 or value.startswith(("django-insecure", "dev-")):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be a long random value (50 characters or more), not a "
+            "development key."
+        )
+    return value
+
+
+SECRET_KEY = _require_secret_key(env.string("DJANGO_SECRET_KEY"))
+ALLOWED_HOSTS = env.strings("DJANGO_ALLOWED_HOSTS", [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set the environment variable DJANGO_ALLOWED_HOSTS.")
+DATABASES = {
+    "default": {
+        **env.database("DATABASE_URL"),
+        "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+    }
+}
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
+# The container's own health check calls /healthz over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+DEMO_DATA_ALLOWED = False

@@ -1,0 +1,126 @@
+"""What the demo contains. Everything here is example data, not hospital policy."""
+
+# Printed by `make run`: demo accounts exist only where DEMO_DATA_ALLOWED is on.
+PASSWORD = "portal-demo-2026"  # noqa: S105
+
+DEPARTMENTS = [
+    {
+        "slug": "orthopedics",
+        "name": "Orthopedics",
+        "phone": "404-555-0110",
+        "call_length_minutes": 30,
+        "summary": "Bones, joints, the spine and sports injuries.",
+    },
+    {
+        "slug": "cardiology",
+        "name": "Cardiology",
+        "phone": "404-555-0120",
+        "call_length_minutes": 20,
+        "summary": "Heart conditions, from birth through young adulthood.",
+    },
+    {
+        "slug": "cancer-and-blood-disorders",
+        "name": "Cancer and Blood Disorders",
+        "phone": "404-555-0130",
+        "call_length_minutes": 30,
+        "summary": "Childhood cancers, sickle cell disease and other blood disorders.",
+    },
+    {
+        "slug": "neurology",
+        "name": "Neurology",
+        "phone": "404-555-0140",
+        "call_length_minutes": 15,
+        "summary": "Epilepsy, headaches and other conditions of the brain and nerves.",
+    },
+]
+
+# Georgia residents outside the Atlanta metro area, under 21.
+_ELIGIBILITY = {
+    "allowed_states": ["GA"],
+    "excluded_zip_prefixes": ["300", "301", "302", "303"],
+    "max_patient_age": 20,
+    "required_documents": ["referral", "record", "imaging"],
+}
+
+SERVICES = [
+    {
+        "slug": "spine-document-review",
+        "department": "orthopedics",
+        "name": "Spine document review",
+        "fee_cents": 50000,
+        "reviewers_required": 3,
+        "readers": "three spine program leaders",
+        "summary": "Three leaders of our spine program read your child's records and imaging and "
+        "write one opinion on the diagnosis and the care plan.",
+        **_ELIGIBILITY,
+    },
+    {
+        "slug": "hip-document-review",
+        "department": "orthopedics",
+        "name": "Hip document review",
+        "fee_cents": 16700,
+        "reviewers_required": 1,
+        "readers": "a hip program leader",
+        "summary": "A leader of our hip program reads your child's records and imaging and writes "
+        "an opinion on the diagnosis and the care plan.",
+        **_ELIGIBILITY,
+    },
+]
+
+QUESTIONS = {
+    "spine-document-review": [
+        (
+            "condition",
+            "What spine condition was your child diagnosed with?",
+            "choice",
+            True,
+            ["Scoliosis", "Kyphosis", "Spondylolisthesis", "Other or not sure"],
+        ),
+        ("diagnosed_on", "When was it first diagnosed?", "date", True, []),
+        ("back_pain", "Does your child have back pain?", "yes_no", True, []),
+        ("brace", "Has your child worn a brace for it?", "yes_no", True, []),
+        ("surgery_recommended", "Has a doctor recommended surgery?", "yes_no", True, []),
+        ("other_conditions", "Other medical conditions or past surgeries", "text", False, []),
+    ],
+    "hip-document-review": [
+        (
+            "condition",
+            "What hip condition was your child diagnosed with?",
+            "choice",
+            True,
+            [
+                "Hip dysplasia",
+                "Perthes disease",
+                "Slipped capital femoral epiphysis",
+                "Other or not sure",
+            ],
+        ),
+        ("diagnosed_on", "When was it first diagnosed?", "date", True, []),
+        ("limp", "Does your child limp?", "yes_no", True, []),
+        ("prior_surgery", "Has your child had hip surgery?", "yes_no", True, []),
+        ("other_conditions", "Other medical conditions or past surgeries", "text", False, []),
+    ],
+}
+
+CONSENT_TITLE = "Financial consent for a document review"
+CONSENT_BODY = """\
+A document review is a self-pay service. It is not billed to insurance, and insurance does not
+cover it. The flat fee shown for the review is due when you send your request.
+
+If, after you pay, we find that your child's request is not eligible for this review, or that the
+records cannot be completed, we will contact you. If the review cannot be done, the fee is refunded
+in full. Once the review has started, the fee is not refundable.
+
+A document review gives a written opinion on the records you send. It does not make your child a
+patient of the hospital and does not replace a visit with a doctor.
+"""
+
+ACCOUNTS = [
+    ("family", "family@example.org", "Jordan Rivera"),
+    ("family", "family2@example.org", "Sam Lee"),
+    ("coordinator", "coordinator@example.org", "Casey Morgan"),
+    ("reviewer", "reviewer1@example.org", "Dr. Avery Chen"),
+    ("reviewer", "reviewer2@example.org", "Dr. Blake Patel"),
+    ("reviewer", "reviewer3@example.org", "Dr. Drew Kim"),
+    ("admin", "admin@example.org", "Alex Admin"),
+]

@@ -1,0 +1,114 @@
+"""Loading the demo: idempotent, so ``make run`` can call it every time."""
+
+from base64 import b32encode
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from accounts.services import user_set_role
+from demo import data
+from intake import services as intake
+from intake.lifecycle import Status
+from intake.models import ConsentText, Department, Question, ReviewService
+from reviews.services import review_assignment_add
+
+
+def demo_load() -> list[User]:
+    """Create what is missing of the demo catalogue, accounts and requests; returns the
+    demo accounts. Refused unless ``DEMO_DATA_ALLOWED`` (never in production)."""
+    if not settings.DEMO_DATA_ALLOWED:
+        raise ImproperlyConfigured("Demo data is not allowed here (DEMO_DATA_ALLOWED is off).")
+    with transaction.atomic():
+        _catalogue()
+        users = [_account(role, email, name) for role, email, name in data.ACCOUNTS]
+        _requests({user.email: user for user in users})
+    return users
+
+
+def _catalogue() -> None:
+    for fields in data.DEPARTMENTS:
+        Department.objects.update_or_create(slug=fields["slug"], defaults=fields)
+    for fields in data.SERVICES:
+        fields = dict(fields, department=Department.objects.get(slug=fields["department"]))
+        service, _ = ReviewService.objects.update_or_create(slug=fields["slug"], defaults=fields)
+        if not service.questionnaires.exists():
+            draft = intake.questionnaire_new_version(service=service)
+            Question.objects.bulk_create(
+                Question(
+                    questionnaire=draft,
+                    position=position,
+                    key=key,
+                    text=text,
+                    kind=kind,
+                    required=required,
+                    choices=choices,
+                )
+                for position, (key, text, kind, required, choices) in enumerate(
+                    data.QUESTIONS[service.slug], start=1
+                )
+            )
+            intake.questionnaire_publish(questionnaire=draft)
+    if not ConsentText.objects.exists():
+        consent = intake.consent_text_new_version(title=data.CONSENT_TITLE, body=data.CONSENT_BODY)
+        intake.consent_text_publish(consent_text=consent)
+
+
+def _account(role: str, email: str, full_name: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email,
+            password=data.PASSWORD,
+            full_name=full_name,
+            email_verified_at=timezone.now(),
+        )
+        user_set_role(user=user, role=role)
+    if user.is_staff_member and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return user
+
+
+def _requests(users: dict[str, User]) -> None:
+    family = users["family@example.org"]
+    if family.review_requests.exists():
+        return
+    coordinator = users["coordinator@example.org"]
+    spine = ReviewService.objects.get(slug="spine-document-review")
+    hip = ReviewService.objects.get(slug="hip-document-review")
+
+    submitted = intake.review_request_create(service=spine, family=family)
+    _advance(submitted, family, [Status.AWAITING_PAYMENT, Status.SUBMITTED])
+
+    in_review = intake.review_request_create(service=hip, family=family)
+    _advance(in_review, family, [Status.AWAITING_PAYMENT, Status.SUBMITTED])
+    intake.review_request_transition(
+        review_request=in_review, to_status=Status.IN_REVIEW, actor=coordinator
+    )
+    review_assignment_add(
+        review_request=in_review, reviewer=users["reviewer1@example.org"], is_lead=True
+    )
+
+
+def _advance(review_request, family, statuses) -> None:
+    for status in statuses:
+        # The payment step is recorded by the portal (actor None), as a webhook would be.
+        actor = family if status == Status.AWAITING_PAYMENT else None
+        intake.review_request_transition(
+            review_request=review_request, to_status=status, actor=actor
+        )
+
+
+def totp_secret(user: User) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return b32encode(device.bin_key).decode().rstrip("=")
+
+
+def totp_code(user: User) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"

@@ -1,0 +1,101 @@
+"""The document-review lifecycle: every status, every legal move, and the review clock.
+
+::
+
+    draft ──submit──▶ awaiting_payment ──pay──▶ submitted ──confirm records──▶ in_review
+                                                   │  ▲                          │
+                                       request info▼  │ info received            ▼ all opinions in
+                                              needs_info                    opinion_ready
+                                                                                 │ deliver
+                                                                                 ▼
+                                                                             delivered
+     any state before in_review ──cancel──▶ cancelled      paid states ──refund──▶ refunded
+
+Only ``intake.services.review_request_transition`` changes a status, and only along this table.
+"""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+    SUBMITTED = "submitted", "Submitted"
+    NEEDS_INFO = "needs_info", "Needs information"
+    IN_REVIEW = "in_review", "In review"
+    OPINION_READY = "opinion_ready", "Opinion ready"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.DRAFT: frozenset({Status.AWAITING_PAYMENT, Status.CANCELLED}),
+    Status.AWAITING_PAYMENT: frozenset({Status.SUBMITTED, Status.CANCELLED}),
+    Status.SUBMITTED: frozenset(
+        {Status.IN_REVIEW, Status.NEEDS_INFO, Status.CANCELLED, Status.REFUNDED}
+    ),
+    Status.NEEDS_INFO: frozenset({Status.SUBMITTED, Status.CANCELLED, Status.REFUNDED}),
+    Status.IN_REVIEW: frozenset({Status.OPINION_READY, Status.REFUNDED}),
+    Status.OPINION_READY: frozenset({Status.DELIVERED, Status.REFUNDED}),
+    Status.DELIVERED: frozenset({Status.REFUNDED}),
+    # A request cancelled after it was paid is refunded next (guarded: only if it was paid).
+    Status.CANCELLED: frozenset({Status.REFUNDED}),
+    Status.REFUNDED: frozenset(),
+}
+
+# The moves a coordinator makes by hand in the admin. The others belong to the family
+# (submit), payments (pay, refund) and the reviewers (opinion ready, delivered).
+COORDINATOR_MOVES: frozenset[tuple[Status, Status]] = frozenset(
+    {
+        (Status.SUBMITTED, Status.IN_REVIEW),
+        (Status.SUBMITTED, Status.NEEDS_INFO),
+        (Status.NEEDS_INFO, Status.SUBMITTED),
+        (Status.DRAFT, Status.CANCELLED),
+        (Status.AWAITING_PAYMENT, Status.CANCELLED),
+        (Status.SUBMITTED, Status.CANCELLED),
+        (Status.NEEDS_INFO, Status.CANCELLED),
+    }
+)
+assert all(target in TRANSITIONS[source] for source, target in COORDINATOR_MOVES)
+
+# Moves that must say why: the family reads the note on its status page.
+NOTE_REQUIRED = frozenset({Status.NEEDS_INFO, Status.CANCELLED})
+
+# The clock runs in these states, pauses in needs_info, and stops at the opinion.
+CLOCK_RUNNING = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+
+# How the family's timeline says each move, in plain language.
+FAMILY_TIMELINE = {
+    Status.DRAFT: "You started this request.",
+    Status.AWAITING_PAYMENT: "You sent your request. The fee is due next.",
+    Status.SUBMITTED: "Your request is complete and paid. The review clock is running.",
+    Status.NEEDS_INFO: "The team asked you for more information.",
+    Status.IN_REVIEW: "The team confirmed your records and the review has started.",
+    Status.OPINION_READY: "The written opinion is ready; your coordinator will contact you.",
+    Status.DELIVERED: "Your written opinion was delivered.",
+    Status.CANCELLED: "This request was cancelled.",
+    Status.REFUNDED: "Your fee was refunded.",
+}
+
+
+def add_days(moment: datetime, days: int, time_zone: str) -> datetime:
+    """``days`` calendar days after ``moment`` on the department's clock: 10:00 on a Monday
+    is due 10:00 the Monday after, even when a daylight-saving change lies in between (that
+    week is then 167 or 169 hours long). Returned in UTC."""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    # Arithmetic on an aware datetime keeps the wall time; the offset is recomputed after.
+    return (local + timedelta(days=days)).astimezone(UTC)
+
+
+def due_dates(
+    submitted_at: datetime, *, target_days: int, limit_days: int, time_zone: str
+) -> tuple[datetime, datetime]:
+    """The target (the promise, e.g. 7 days) and the limit (e.g. 10 days) of a review."""
+    return (
+        add_days(submitted_at, target_days, time_zone),
+        add_days(submitted_at, limit_days, time_zone),
+    )

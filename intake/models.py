@@ -1,0 +1,377 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from intake.lifecycle import CLOCK_RUNNING, FAMILY_TIMELINE, Status
+
+US_STATES = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "the District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "PR": "Puerto Rico",
+    "GU": "Guam",
+    "VI": "the U.S. Virgin Islands",
+    "AS": "American Samoa",
+    "MP": "the Northern Mariana Islands",
+}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as America/New_York.")
+
+
+class DocumentKind(models.TextChoices):
+    """What a file sent with a request is. A service lists the kinds it requires."""
+
+    REFERRAL = "referral", "Referral from the pediatrician"
+    RECORD = "record", "Medical records"
+    IMAGING = "imaging", "Imaging (X-ray, MRI, CT)"
+    OTHER = "other", "Other"
+
+
+REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
+
+
+class Department(models.Model):
+    """A hospital department families can call; some also offer document reviews."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    summary = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=30, help_text="The second-opinion coordinator's line.")
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    call_length_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(15), MaxValueValidator(30)],
+        help_text="Length of a free informational call, 15 to 30 minutes.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_length_minutes__gte=15, call_length_minutes__lte=30),
+                name="department_call_length_15_to_30",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReviewService(models.Model):
+    """A paid document review: who reads it, what it costs, who may ask for it, what to send.
+    Eligibility and required documents are data, edited in the admin."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    summary = models.TextField(help_text="What the review is, in a family's words.")
+    readers = models.CharField(
+        max_length=200, help_text="Who reads the file, e.g. “three spine program leaders”."
+    )
+    fee_cents = models.PositiveIntegerField(help_text="Flat fee in cents, e.g. 50000 for $500.")
+    currency = models.CharField(
+        max_length=3,
+        default="usd",
+        validators=[RegexValidator(r"^[a-z]{3}$", "Use a code such as usd.")],
+    )
+    reviewers_required = models.PositiveSmallIntegerField(default=1)
+    target_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days to the opinion we promise."
+    )
+    limit_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Days by which it must be delivered."
+    )
+    allowed_states = models.JSONField(
+        default=list, blank=True, help_text="Two-letter states the family must live in; empty: any."
+    )
+    excluded_zip_prefixes = models.JSONField(
+        default=list, blank=True, help_text="ZIP codes, or their first digits, not served."
+    )
+    max_patient_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Oldest age in years accepted (20 means under 21)."
+    )
+    required_documents = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(fee_cents__gt=0), name="service_fee_positive"),
+            models.CheckConstraint(
+                condition=Q(reviewers_required__gte=1), name="service_reviewers_required_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_days__gte=1, limit_days__gte=F("target_days")),
+                name="service_target_within_limit",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "name"], name="service_name_unique_per_department"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        states = [str(state).upper() for state in self.allowed_states or []]
+        if unknown := sorted(set(states) - US_STATES.keys()):
+            errors["allowed_states"] = f"Not a US state code: {', '.join(unknown)}."
+        self.allowed_states = states
+        zips = [str(prefix).strip() for prefix in self.excluded_zip_prefixes or []]
+        if bad := [z for z in zips if not (z.isdigit() and 1 <= len(z) <= 5)]:
+            errors["excluded_zip_prefixes"] = f"Not a ZIP code or prefix: {', '.join(bad)}."
+        self.excluded_zip_prefixes = zips
+        if bad := set(self.required_documents or []) - {
+            kind.value for kind in REQUIRABLE_DOCUMENTS
+        }:
+            errors["required_documents"] = f"Unknown document kinds: {', '.join(sorted(bad))}."
+        if self.target_days and self.limit_days and self.limit_days < self.target_days:
+            errors["limit_days"] = "The limit cannot come before the target."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def fee_display(self) -> str:
+        amount = f"{self.fee_cents / 100:,.2f}".removesuffix(".00")
+        return f"${amount}" if self.currency == "usd" else f"{amount} {self.currency.upper()}"
+
+    @property
+    def required_document_labels(self) -> list[str]:
+        return [DocumentKind(kind).label for kind in self.required_documents]
+
+
+class Questionnaire(models.Model):
+    """One version of a service's medical-history questionnaire. Once published it never
+    changes: answers point at the version they answered, and edits make a new version."""
+
+    service = models.ForeignKey(
+        ReviewService, on_delete=models.PROTECT, related_name="questionnaires"
+    )
+    version = models.PositiveIntegerField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "version"], name="questionnaire_version_unique"
+            ),
+        ]
+
+    def __str__(self):
+        state = "published" if self.published_at else "draft"
+        return f"{self.service} questionnaire v{self.version} ({state})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class QuestionKind(models.TextChoices):
+    TEXT = "text", "Text"
+    YES_NO = "yes_no", "Yes / no"
+    CHOICE = "choice", "Choice"
+    DATE = "date", "Date"
+
+
+class Question(models.Model):
+    Kind = QuestionKind
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(
+        max_length=50, help_text="Stable name of the answer, e.g. first_symptoms."
+    )
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="The options of a choice question."
+    )
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=QuestionKind.values), name="question_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def clean(self):
+        super().clean()
+        options = [str(option).strip() for option in self.choices or [] if str(option).strip()]
+        if self.kind == self.Kind.CHOICE and len(options) < 2:
+            raise ValidationError({"choices": "A choice question needs at least two options."})
+        self.choices = options if self.kind == self.Kind.CHOICE else []
+
+
+class ConsentText(models.Model):
+    """One version of the financial consent families sign (self-pay, flat fee, not covered by
+    insurance, what happens if a case is ineligible or incomplete). Immutable once published."""
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        state = "published" if self.published_at else "draft"
+        return f"{self.title} v{self.version} ({state})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class ReviewRequest(models.Model):
+    """A family's request for a document review: the case, from draft to delivered opinion.
+
+    The status changes only through ``intake.services.review_request_transition``. The due
+    dates are stored (not computed on read) so the deadline sweep finds late cases by index.
+    """
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    service = models.ForeignKey(ReviewService, on_delete=models.PROTECT, related_name="requests")
+    family = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_requests"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    awaiting_payment_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Submitted and paid: the review clock started."
+    )
+    needs_info_at = models.DateTimeField(null=True, blank=True)
+    in_review_at = models.DateTimeField(null=True, blank=True)
+    opinion_ready_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    due_target_at = models.DateTimeField(null=True, blank=True)
+    due_limit_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True)
+                | Q(due_target_at__isnull=False, due_limit_at__isnull=False),
+                name="request_clock_has_due_dates",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["family", "created_at"], name="request_family_idx"),
+            models.Index(fields=["status", "due_target_at"], name="request_status_due_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def clock_running(self) -> bool:
+        return self.status in CLOCK_RUNNING
+
+    @property
+    def clock_paused(self) -> bool:
+        return self.status == Status.NEEDS_INFO
+
+
+class RequestEvent(models.Model):
+    """An append-only line of a request's history: the family's timeline and the audit trail."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status change"
+
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATUS)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the portal itself made the change (e.g. a payment webhook).",
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request_time_idx")]
+
+    def __str__(self):
+        return f"{self.request}: {self.from_status or '—'} → {self.to_status}"
+
+    @property
+    def family_text(self) -> str:
+        """The line the family's timeline shows for this event."""
+        return FAMILY_TIMELINE.get(self.to_status, "")

@@ -1,0 +1,184 @@
+"""Every write to the catalogue and to review requests."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates
+from intake.models import (
+    ConsentText,
+    Question,
+    Questionnaire,
+    RequestEvent,
+    ReviewRequest,
+    ReviewService,
+)
+
+# No 0/O, 1/I: a reference is read aloud on the phone. 32 symbols, 8 of them: 40 bits.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class InvalidTransition(Exception):
+    """The move is not allowed from the request's current status (or lacks a required note).
+    The message is safe to show staff: it names the reference and statuses, nothing else."""
+
+
+def new_reference() -> str:
+    symbols = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"SO-{symbols[:4]}-{symbols[4:]}"
+
+
+def review_request_create(*, service: ReviewService, family: User) -> ReviewRequest:
+    """Start a draft request for ``family`` with a fresh unguessable reference."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                request = ReviewRequest.objects.create(
+                    reference=new_reference(), service=service, family=family
+                )
+                RequestEvent.objects.create(request=request, to_status=Status.DRAFT, actor=family)
+                return request
+        except IntegrityError:
+            # A reference collision (one in a trillion): draw again.
+            continue
+    raise RuntimeError("Could not draw an unused reference.")
+
+
+def review_request_transition(
+    *, review_request: ReviewRequest, to_status: Status, actor: User | None, note: str = ""
+) -> ReviewRequest:
+    """Move a request to ``to_status`` if ``lifecycle.TRANSITIONS`` allows it, and return it.
+
+    Guarantees: the row is locked first, so concurrent moves of one request happen one after
+    the other and the later one judges the status the earlier one left (raising
+    ``InvalidTransition`` if its move is no longer allowed); the milestone is stamped, the
+    review clock starts, pauses and resumes; an event is appended. All of it, or nothing.
+    """
+    to_status = Status(to_status)
+    note = note.strip()
+    with transaction.atomic():
+        locked = (
+            ReviewRequest.objects.select_for_update(of=("self",))
+            .select_related("service__department")
+            .get(pk=review_request.pk)
+        )
+        from_status = Status(locked.status)
+        _check_move(locked, from_status, to_status, note)
+        now = timezone.now()
+        changed = _move_clock(locked, from_status, to_status, now)
+        locked.status = to_status
+        stamp = f"{to_status.value}_at"
+        if to_status != Status.SUBMITTED or locked.submitted_at is None:
+            setattr(locked, stamp, now)
+            changed.append(stamp)
+        locked.save(update_fields=["status", *changed])
+        RequestEvent.objects.create(
+            request=locked,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            note=note,
+            created_at=now,
+        )
+    return locked
+
+
+def _check_move(request: ReviewRequest, from_status: Status, to_status: Status, note: str) -> None:
+    if to_status not in TRANSITIONS[from_status]:
+        raise InvalidTransition(
+            f"{request.reference} is {from_status.label.lower()}: "
+            f"it cannot be moved to {to_status.label.lower()}."
+        )
+    if to_status == Status.REFUNDED and request.submitted_at is None:
+        raise InvalidTransition(f"{request.reference} was never paid: there is nothing to refund.")
+    if to_status in NOTE_REQUIRED and not note:
+        raise InvalidTransition(
+            f"Moving {request.reference} to {to_status.label.lower()} needs a note saying why."
+        )
+
+
+def _move_clock(request: ReviewRequest, from_status: Status, to_status: Status, now) -> list[str]:
+    """Start the clock at the first submission; push the due dates back by the time spent
+    waiting on the family. Returns the fields it changed."""
+    if to_status != Status.SUBMITTED:
+        return []
+    if request.submitted_at is None:
+        service = request.service
+        request.submitted_at = now
+        request.due_target_at, request.due_limit_at = due_dates(
+            now,
+            target_days=service.target_days,
+            limit_days=service.limit_days,
+            time_zone=service.department.time_zone,
+        )
+        return ["submitted_at", "due_target_at", "due_limit_at"]
+    if from_status == Status.NEEDS_INFO:
+        paused = now - request.needs_info_at
+        request.due_target_at += paused
+        request.due_limit_at += paused
+        return ["due_target_at", "due_limit_at"]
+    return []
+
+
+def _next_version(queryset) -> int:
+    return (queryset.aggregate(latest=Max("version"))["latest"] or 0) + 1
+
+
+def questionnaire_new_version(*, service: ReviewService) -> Questionnaire:
+    """A new draft version of the service's questionnaire, starting as a copy of the latest
+    one. Published versions are never edited; this is how a questionnaire changes."""
+    with transaction.atomic():
+        ReviewService.objects.select_for_update().get(pk=service.pk)
+        previous = service.questionnaires.order_by("-version").first()
+        draft = Questionnaire.objects.create(
+            service=service, version=_next_version(service.questionnaires)
+        )
+        if previous is not None:
+            Question.objects.bulk_create(
+                Question(
+                    questionnaire=draft,
+                    position=question.position,
+                    key=question.key,
+                    text=question.text,
+                    help_text=question.help_text,
+                    kind=question.kind,
+                    choices=question.choices,
+                    required=question.required,
+                )
+                for question in previous.questions.order_by("position", "pk")
+            )
+    return draft
+
+
+def questionnaire_publish(*, questionnaire: Questionnaire) -> Questionnaire:
+    """Publish a draft: from now on new requests answer this version, and it is frozen."""
+    if questionnaire.is_published:
+        return questionnaire
+    questions = list(questionnaire.questions.all())
+    if not questions:
+        raise ValidationError("A questionnaire needs at least one question before it is published.")
+    for question in questions:
+        question.full_clean()
+    questionnaire.published_at = timezone.now()
+    questionnaire.save(update_fields=["published_at"])
+    return questionnaire
+
+
+def consent_text_new_version(*, title: str, body: str) -> ConsentText:
+    """A new draft version of the financial consent. Two admins racing for the same number
+    is refused by the unique version, not silently merged."""
+    return ConsentText.objects.create(
+        version=_next_version(ConsentText.objects.all()), title=title, body=body
+    )
+
+
+def consent_text_publish(*, consent_text: ConsentText) -> ConsentText:
+    """Publish a draft consent: families sign this version from now on, and it is frozen."""
+    if not consent_text.is_published:
+        consent_text.published_at = timezone.now()
+        consent_text.save(update_fields=["published_at"])
+    return consent_text

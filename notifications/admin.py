@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from notifications.models import Message
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only: staff can see what was sent and what is failing. Bodies are not
+    shown: they hold sign-in links (verification, password reset) meant for one person."""
+
+    list_display = ("created_at", "template", "to", "status", "attempts", "sent_at")
+    list_filter = ("status", "template")
+    search_fields = ("to",)
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "to",
+        "subject",
+        "template",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,106 @@
+"""Queueing and sending outgoing e-mail through the outbox."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.models import Message
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died mid-send: the row is tried again.
+STALE_CLAIM = timedelta(minutes=10)
+SWEEP_BATCH = 200
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after each failure, never more than six hours."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
+def message_queue(*, to: str, template: str, context: dict) -> Message:
+    """Write a message from ``templates/email/<template>.subject.txt`` and ``.txt`` and send
+    it once the surrounding transaction commits. Rolled back with it if that fails."""
+    context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
+    subject = render_to_string(f"email/{template}.subject.txt", context)
+    message = Message.objects.create(
+        to=to,
+        subject=" ".join(subject.split())[:200],
+        body=render_to_string(f"email/{template}.txt", context),
+        template=template,
+    )
+    transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
+def _enqueue(message_id: int) -> None:
+    from notifications.tasks import send_message_task
+
+    try:
+        send_message_task.delay(message_id=message_id)
+    except Exception:
+        # The broker is down: the periodic sweep sends the row once it is reachable again.
+        logger.warning("Outbox message %s not enqueued; the sweep will send it.", message_id)
+
+
+def message_send(*, message_id: int) -> bool:
+    """Send one due message if nobody else is sending it. Safe to call twice: the second call
+    finds the row already claimed or sent and does nothing. Returns whether it was sent."""
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, status=Message.Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return False
+    message = Message.objects.get(pk=message_id)
+    try:
+        EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.to],
+        ).send()
+    except Exception as exc:
+        _record_failure(message, exc)
+        return False
+    Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _record_failure(message: Message, exc: Exception) -> None:
+    # The class name and a short reason only: a server's error text can echo the address.
+    error = f"{type(exc).__name__}"[:200]
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
+        logger.error(
+            "Outbox message %s failed for good after %s attempts.", message.pk, message.attempts
+        )
+    else:
+        status = Message.Status.QUEUED
+        next_attempt_at = timezone.now() + retry_delay(message.attempts)
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=status, next_attempt_at=next_attempt_at, last_error=error
+    )
+
+
+def messages_send_due() -> int:
+    """Send every message that is due, first releasing claims left by dead workers.
+    Returns how many were sent."""
+    now = timezone.now()
+    Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=Message.Status.QUEUED, next_attempt_at=now
+    )
+    due = (
+        Message.objects.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    return sum(message_send(message_id=pk) for pk in list(due))

@@ -1,0 +1,2 @@
+"""Informational calls and appointments: coordinator availability, booking, reminders and
+calendar invites."""
