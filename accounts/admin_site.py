@@ -1,3 +1,5 @@
+from functools import update_wrapper
+
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
@@ -22,6 +24,18 @@ class PortalAdminSite(AdminSite):
 
     def has_permission(self, request):
         return super().has_permission(request) and request.user.is_verified()
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+            if not self.has_permission(request):
+                raise Http404
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(guarded, inner)
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

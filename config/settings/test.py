@@ -18,6 +18,8 @@ DEMO_DATA_ALLOWED = True
 _scratch = Path(tempfile.mkdtemp(prefix="portal-test-"))
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     STORAGES["default"]["OPTIONS"]["location"] = str(_scratch / "files")
+STATIC_ROOT = _scratch / "static"
+STATIC_ROOT.mkdir()
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -1,0 +1,127 @@
+"""Personas and helpers shared by every test.
+
+The personas of every permission test: a family, another family, a coordinator, an admin, a
+reviewer assigned to the family's request, a reviewer who is not, and anonymous.
+"""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Role
+from config.celery import app as celery_app
+from intake.lifecycle import Status
+from reviews.services import review_assignment_add
+from tests.factories import UserFactory, review_request, staff_user
+
+PERSONAS = (
+    "anonymous",
+    "family",
+    "other_family",
+    "coordinator",
+    "admin_user",
+    "assigned_reviewer",
+    "unassigned_reviewer",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite; with REQUIRE_POSTGRES=1 (CI) a run that is
+    not on PostgreSQL stops instead of quietly skipping them."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL.")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_test_queue():
+    """Start from an empty broker queue: nothing from an earlier run is consumed here."""
+    with celery_app.connection_for_write() as conn:
+        try:
+            conn.default_channel.queue_purge(celery_app.conf.task_default_queue)
+        except Exception:  # noqa: S110  (the queue does not exist yet: nothing to purge)
+            pass
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def family(db):
+    return UserFactory(email="parent@example.org", full_name="Jordan Rivera")
+
+
+@pytest.fixture
+def other_family(db):
+    return UserFactory(email="someone.else@example.org", full_name="Sam Lee")
+
+
+@pytest.fixture
+def coordinator(db):
+    return staff_user(Role.COORDINATOR, email="coordinator@example.org")
+
+
+@pytest.fixture
+def admin_user(db):
+    return staff_user(Role.ADMIN, email="admin@example.org")
+
+
+@pytest.fixture
+def assigned_reviewer(db):
+    return staff_user(Role.REVIEWER, email="reviewer.assigned@example.org")
+
+
+@pytest.fixture
+def unassigned_reviewer(db):
+    return staff_user(Role.REVIEWER, email="reviewer.other@example.org")
+
+
+@pytest.fixture
+def anonymous():
+    return None
+
+
+@pytest.fixture
+def family_request(family, assigned_reviewer, coordinator):
+    """The family's request, in review, with ``assigned_reviewer`` on its panel."""
+    request = review_request(family=family, status=Status.IN_REVIEW, actor=coordinator)
+    review_assignment_add(review_request=request, reviewer=assigned_reviewer, is_lead=True)
+    return request
+
+
+def sign_in(client, user):
+    """Sign ``user`` in on ``client``; staff as if they had also passed their TOTP code."""
+    if user is None:
+        return client
+    client.force_login(user)
+    if user.is_staff_member:
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def as_persona(request, client):
+    """``as_persona("coordinator")``: a client signed in as that persona."""
+
+    def _as(name):
+        user = request.getfixturevalue(name)
+        return sign_in(client, user), user
+
+    return _as

@@ -1,0 +1,181 @@
+"""Every page against every persona: who gets it, who is sent to sign in, who gets a 404.
+
+A page that is not yours answers 404, exactly like a page that does not exist.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import PERSONAS, sign_in
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+OK = 200
+NOT_FOUND = 404
+
+# persona → outcome, in the order of PERSONAS:
+# anonymous, family, other_family, coordinator, admin_user, assigned_reviewer, unassigned_reviewer
+MATRIX = {
+    "intake:catalogue": (OK, OK, OK, OK, OK, OK, OK),
+    "healthz": (OK, OK, OK, OK, OK, OK, OK),
+    "intake:my_requests": (LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "intake:request_detail": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "reviews:my_reviews": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+    "admin:index": (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND, NOT_FOUND),
+    "admin:intake_reviewrequest_changelist": (
+        LOGIN,
+        NOT_FOUND,
+        NOT_FOUND,
+        OK,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+    ),
+    "admin:intake_reviewrequest_change": (
+        LOGIN,
+        NOT_FOUND,
+        NOT_FOUND,
+        OK,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+    ),
+    "admin:intake_reviewrequest_move": (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND, NOT_FOUND),
+    "admin:accounts_user_changelist": (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND, NOT_FOUND),
+    "admin:intake_reviewservice_changelist": (
+        LOGIN,
+        NOT_FOUND,
+        NOT_FOUND,
+        OK,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+    ),
+    "admin:notifications_message_changelist": (
+        LOGIN,
+        NOT_FOUND,
+        NOT_FOUND,
+        OK,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+    ),
+    "accounts:otp_setup": (LOGIN, NOT_FOUND, NOT_FOUND, "done", "done", "done", "done"),
+    "accounts:otp_verify": (LOGIN, NOT_FOUND, NOT_FOUND, "done", "done", "done", "done"),
+    "accounts:home": (
+        LOGIN,
+        "intake:my_requests",
+        "intake:my_requests",
+        "admin:index",
+        "admin:index",
+        "reviews:my_reviews",
+        "reviews:my_reviews",
+    ),
+}
+
+CASES = [
+    (view, persona, expected)
+    for view, outcomes in MATRIX.items()
+    for persona, expected in zip(PERSONAS, outcomes, strict=True)
+]
+
+
+def url_for(view, family_request):
+    if view == "intake:request_detail":
+        return reverse(view, args=[family_request.reference])
+    if view in {"admin:intake_reviewrequest_change", "admin:intake_reviewrequest_move"}:
+        return reverse(view, args=[family_request.pk])
+    return reverse(view)
+
+
+def outcome(response):
+    if response.status_code != 302:
+        return response.status_code
+    location = response["Location"]
+    if location.startswith(reverse("accounts:login")):
+        return LOGIN
+    if location == reverse("accounts:home"):
+        return "done"  # the second factor is already passed: nothing to do there
+    for name in ("intake:my_requests", "admin:index", "reviews:my_reviews"):
+        if location == reverse(name):
+            return name
+    return location
+
+
+@pytest.mark.parametrize(("view", "persona", "expected"), CASES)
+def test_page_access(request, client, family_request, view, persona, expected):
+    sign_in(client, request.getfixturevalue(persona))
+
+    response = client.get(url_for(view, family_request))
+
+    assert outcome(response) == expected
+
+
+def test_the_permission_matrix_names_every_page_of_the_portal():
+    from django.urls import get_resolver
+
+    portal_pages = {
+        f"{namespace}:{name}"
+        for namespace in ("intake", "reviews", "accounts")
+        for name in get_resolver().namespace_dict[namespace][1].reverse_dict
+        if isinstance(name, str)
+    }
+    # Sign-in, sign-up and password pages are public by design and tested in tests/accounts.
+    public = {
+        "accounts:login",
+        "accounts:logout",
+        "accounts:sign_up",
+        "accounts:check_email",
+        "accounts:verify_email",
+        "accounts:resend_verification",
+        "accounts:password_reset",
+        "accounts:password_reset_done",
+        "accounts:password_reset_confirm",
+        "accounts:password_reset_complete",
+    }
+    assert portal_pages - public <= set(MATRIX)
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "admin_user", "assigned_reviewer"])
+@pytest.mark.parametrize(
+    "view", ["admin:index", "intake:request_detail", "reviews:my_reviews", "intake:catalogue"]
+)
+def test_staff_who_have_not_passed_their_code_are_sent_to_enter_it(
+    request, client, family_request, persona, view
+):
+    client.force_login(request.getfixturevalue(persona))  # password only, no code yet
+    url = url_for(view, family_request)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert (
+        response["Location"] == f"{reverse('accounts:otp_verify')}?next={url.replace('/', '%2F')}"
+    )
+
+
+def test_staff_without_an_authenticator_are_sent_to_enrol(client, db):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    newcomer = UserFactory(role=Role.COORDINATOR)
+    client.force_login(newcomer)
+
+    response = client.get(reverse("admin:index"))
+
+    assert response["Location"].startswith(reverse("accounts:otp_setup"))
+
+
+def test_the_admins_own_login_page_is_not_a_way_around_the_second_factor(client, coordinator):
+    login_page = client.get(reverse("admin:login"))
+    assert login_page.status_code == 302
+    assert login_page["Location"].startswith(reverse("accounts:login"))
+
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("admin:login"), {"username": coordinator.email, "password": "whatever"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:otp_verify"))
