@@ -4,6 +4,7 @@ The personas of every permission test: a family, another family, a coordinator, 
 reviewer assigned to the family's request, a reviewer who is not, and anonymous.
 """
 
+import contextlib
 import os
 
 import pytest
@@ -46,11 +47,9 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session", autouse=True)
 def empty_test_queue():
     """Start from an empty broker queue: nothing from an earlier run is consumed here."""
-    with celery_app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_purge(celery_app.conf.task_default_queue)
-        except Exception:  # noqa: S110  (the queue does not exist yet: nothing to purge)
-            pass
+    # A queue that does not exist yet has nothing to purge.
+    with celery_app.connection_for_write() as conn, contextlib.suppress(Exception):
+        conn.default_channel.queue_purge(celery_app.conf.task_default_queue)
 
 
 @pytest.fixture(autouse=True)

@@ -113,7 +113,8 @@ def test_a_new_request_starts_as_a_draft_with_one_event_and_an_unguessable_refer
     assert first.status == Status.DRAFT
     assert list(first.events.values_list("to_status", flat=True)) == [Status.DRAFT]
     assert first.reference != second.reference
-    assert first.reference.startswith("SO-") and len(first.reference) == 12
+    assert first.reference.startswith("SO-")
+    assert len(first.reference) == 12
     assert not set(first.reference[3:].replace("-", "")) & set("01IO")
 
 
