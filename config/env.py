@@ -81,9 +81,14 @@ def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 def database(name: str, default: Any = _REQUIRED) -> dict:
     value = string(name, default)
     try:
-        return _env.db_url_config(value)
+        config = _env.db_url_config(value)
     except (ValueError, ImproperlyConfigured, KeyError):
-        raise ImproperlyConfigured(f"{name} is not a database URL this portal can use.") from None
+        config = {}
+    if not config.get("ENGINE", "").startswith("django.db.backends."):
+        raise ImproperlyConfigured(
+            f"{name} is not a database URL this portal can use (postgres://… or sqlite:///…)."
+        )
+    return config
 
 
 def email(name: str, default: str) -> dict:

@@ -223,8 +223,16 @@ class RequestEventInline(admin.TabularInline):
         return False
 
 
+class AnyStatusField(forms.ChoiceField):
+    """Offers the moves open when the page was drawn but accepts any status, so a move made
+    impossible meanwhile is judged (and explained) by the lifecycle service under its lock."""
+
+    def valid_value(self, value):
+        return value in Status.values
+
+
 class MoveForm(forms.Form):
-    to_status = forms.ChoiceField(label="Move to", widget=forms.RadioSelect)
+    to_status = AnyStatusField(label="Move to", widget=forms.RadioSelect)
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
@@ -300,6 +308,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
                     to_status=form.cleaned_data["to_status"],
                     actor=request.user,
                     note=form.cleaned_data["note"],
+                    only_moves=COORDINATOR_MOVES,
                 )
             except services.InvalidTransition as error:
                 form.add_error(None, str(error))
@@ -325,7 +334,10 @@ class ReviewRequestAdmin(admin.ModelAdmin):
         for review_request in queryset.order_by("pk"):
             try:
                 services.review_request_transition(
-                    review_request=review_request, to_status=Status.IN_REVIEW, actor=request.user
+                    review_request=review_request,
+                    to_status=Status.IN_REVIEW,
+                    actor=request.user,
+                    only_moves=COORDINATOR_MOVES,
                 )
             except services.InvalidTransition as error:
                 self.message_user(request, str(error), messages.WARNING)

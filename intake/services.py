@@ -49,9 +49,15 @@ def review_request_create(*, service: ReviewService, family: User) -> ReviewRequ
 
 
 def review_request_transition(
-    *, review_request: ReviewRequest, to_status: Status, actor: User | None, note: str = ""
+    *,
+    review_request: ReviewRequest,
+    to_status: Status,
+    actor: User | None,
+    note: str = "",
+    only_moves: frozenset[tuple[Status, Status]] | None = None,
 ) -> ReviewRequest:
     """Move a request to ``to_status`` if ``lifecycle.TRANSITIONS`` allows it, and return it.
+    ``only_moves`` narrows the legal moves further (e.g. to those a coordinator makes by hand).
 
     Guarantees: the row is locked first, so concurrent moves of one request happen one after
     the other and the later one judges the status the earlier one left (raising
@@ -67,7 +73,7 @@ def review_request_transition(
             .get(pk=review_request.pk)
         )
         from_status = Status(locked.status)
-        _check_move(locked, from_status, to_status, note)
+        _check_move(locked, from_status, to_status, note, only_moves)
         now = timezone.now()
         changed = _move_clock(locked, from_status, to_status, now)
         locked.status = to_status
@@ -87,8 +93,10 @@ def review_request_transition(
     return locked
 
 
-def _check_move(request: ReviewRequest, from_status: Status, to_status: Status, note: str) -> None:
-    if to_status not in TRANSITIONS[from_status]:
+def _check_move(request, from_status: Status, to_status: Status, note: str, only_moves) -> None:
+    if to_status not in TRANSITIONS[from_status] or (
+        only_moves is not None and (from_status, to_status) not in only_moves
+    ):
         raise InvalidTransition(
             f"{request.reference} is {from_status.label.lower()}: "
             f"it cannot be moved to {to_status.label.lower()}."

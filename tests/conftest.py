@@ -52,6 +52,21 @@ def empty_test_queue():
         conn.default_channel.queue_purge(celery_app.conf.task_default_queue)
 
 
+@pytest.fixture
+def broker_down(settings):
+    """Point Celery at a port where nothing listens, and back again afterwards."""
+
+    def reconnect(url):
+        celery_app.conf.broker_url = url
+        # Celery's own way to forget its connection and producer pools (as after a fork).
+        # kombu keeps pools per URL for the whole process, so none is closed here.
+        celery_app._after_fork()
+
+    reconnect("redis://127.0.0.1:1/0")
+    yield
+    reconnect(settings.CELERY_BROKER_URL)
+
+
 @pytest.fixture(autouse=True)
 def clear_cache():
     cache.clear()
@@ -124,3 +139,52 @@ def as_persona(request, client):
         return sign_in(client, user), user
 
     return _as
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server, over real HTTP on a free local port, for the whole run."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings):
+    """The default storage switched to django-storages' S3 backend on moto, with a fresh
+    private bucket; everything is reset afterwards."""
+    import boto3
+    import requests
+
+    bucket = "portal-test-records"
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": s3_server,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "us-east-1",
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 60,
+        "file_overwrite": False,
+        "object_parameters": {"ServerSideEncryption": "AES256"},
+    }
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    yield options
+    requests.post(f"{s3_server}/moto-api/reset", timeout=10)

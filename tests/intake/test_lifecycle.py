@@ -218,3 +218,20 @@ def test_the_clock_keeps_running_in_review_and_the_due_dates_stay(family, coordi
 
     assert request.clock_running
     assert request.due_target_at == target
+
+
+def test_a_move_outside_the_given_set_is_refused_under_the_lock(family):
+    from intake.lifecycle import COORDINATOR_MOVES
+
+    request = review_request(family=family, status=Status.AWAITING_PAYMENT)
+
+    with pytest.raises(InvalidTransition, match="cannot be moved to submitted"):
+        review_request_transition(
+            review_request=request,
+            to_status=Status.SUBMITTED,
+            actor=None,
+            only_moves=COORDINATOR_MOVES,
+        )
+
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_PAYMENT

@@ -1,0 +1,111 @@
+"""Settings are read at start-up, so each case starts a fresh Python with its own environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "x7#Kq9!mZp2@Lw4$Rv6^Tn8&Yb1*Hc3(Jd5)Fg0-Se_Ua+Wi=Oo[Pl]Mk{Nj}",
+    "DJANGO_ALLOWED_HOSTS": "second-opinions.example.org",
+    "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+def start(environment, command="import django; django.setup()"):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_ENV_FILE": "/nonexistent/.env",  # a developer's .env must not leak in
+        **environment,
+    }
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def refused_with(result, message):
+    return result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("DJANGO_SECRET_KEY", "Set the environment variable DJANGO_SECRET_KEY."),
+        ("DJANGO_ALLOWED_HOSTS", "Set the environment variable DJANGO_ALLOWED_HOSTS."),
+        ("DATABASE_URL", "Set the environment variable DATABASE_URL."),
+    ],
+)
+def test_production_refuses_to_start_without_a_required_variable(missing, message):
+    environment = {key: value for key, value in GOOD_PRODUCTION.items() if key != missing}
+
+    assert refused_with(start(environment), message)
+
+
+def test_production_refuses_a_development_secret_key():
+    result = start(
+        {
+            **GOOD_PRODUCTION,
+            "DJANGO_SECRET_KEY": "dev-only-not-a-secret-key-for-the-embedded-default",
+        }
+    )
+
+    assert refused_with(result, "DJANGO_SECRET_KEY must be a long random value")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be true or false, not 'maybe'."),
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT must be a whole number, not 'five'."),
+        (
+            "STAFF_SESSION_IDLE_MINUTES",
+            "0",
+            "STAFF_SESSION_IDLE_MINUTES must be at least 1, not 0.",
+        ),
+        ("STORAGE_BACKEND", "ftp", "STORAGE_BACKEND must be one of local, s3, not 'ftp'."),
+        ("DATABASE_URL", "mysql-ish:/nowhere", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_a_message_naming_it(variable, value, message):
+    result = start({"DJANGO_SETTINGS_MODULE": "config.settings.local", variable: value})
+
+    assert refused_with(result, message)
+
+
+def test_s3_storage_needs_a_bucket_name():
+    result = start({**GOOD_PRODUCTION, "STORAGE_BACKEND": "s3"})
+
+    assert refused_with(result, "Set the environment variable S3_BUCKET.")
+
+
+def test_production_settings_pass_djangos_deployment_checks():
+    result = start(
+        GOOD_PRODUCTION,
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_turns_on_transport_security():
+    result = start(
+        GOOD_PRODUCTION,
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS >= 31536000, s.DEBUG, s.DEMO_DATA_ALLOWED)",
+    )
+
+    assert result.stdout.split() == ["True", "True", "True", "True", "False", "False"]

@@ -1,0 +1,102 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import User
+from demo.data import PASSWORD
+from intake.models import Department, Question, ReviewRequest, ReviewService
+from reviews.models import ReviewAssignment
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Department, ReviewService, Question, User, ReviewRequest, ReviewAssignment)
+    }
+
+
+def test_loading_twice_adds_nothing_the_second_time(capsys):
+    call_command("load_demo")
+    first = counts()
+
+    call_command("load_demo")
+
+    assert counts() == first
+    assert first == {
+        "Department": 4,
+        "ReviewService": 2,
+        "Question": 11,
+        "User": 7,
+        "ReviewRequest": 2,
+        "ReviewAssignment": 1,
+    }
+
+
+def test_the_catalogue_is_the_one_the_hospital_described():
+    call_command("load_demo")
+
+    spine = ReviewService.objects.get(slug="spine-document-review")
+    hip = ReviewService.objects.get(slug="hip-document-review")
+    assert (spine.fee_cents, spine.reviewers_required) == (50000, 3)
+    assert (hip.fee_cents, hip.reviewers_required) == (16700, 1)
+    assert spine.allowed_states == ["GA"]
+    assert spine.max_patient_age == 20
+    assert spine.questionnaires.get().is_published
+
+
+def test_it_prints_the_address_the_sign_ins_and_the_staff_keys(capsys):
+    call_command("load_demo")
+
+    printed = capsys.readouterr().out
+    assert "http://testserver/" in printed
+    assert PASSWORD in printed
+    for email in (
+        "family@example.org",
+        "coordinator@example.org",
+        "reviewer1@example.org",
+        "admin@example.org",
+    ):
+        assert email in printed
+
+
+def test_it_refuses_where_demo_data_is_not_allowed(settings):
+    settings.DEMO_DATA_ALLOWED = False
+
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
+        call_command("load_demo")
+
+    assert not User.objects.exists()
+
+
+def test_a_demo_coordinator_signs_in_with_the_password_and_a_printed_code(client, capsys):
+    call_command("load_demo")
+    capsys.readouterr()
+    call_command("load_demo", "--codes")
+    codes = dict(reversed(line.split()) for line in capsys.readouterr().out.splitlines())
+
+    client.post(
+        reverse("accounts:login"), {"username": "coordinator@example.org", "password": PASSWORD}
+    )
+    response = client.post(
+        reverse("accounts:otp_verify"),
+        {"token": codes["coordinator@example.org"], "next": "/admin/"},
+    )
+
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_demo_family_and_reviewer_each_see_their_requests(client):
+    from tests.conftest import sign_in
+
+    call_command("load_demo")
+    family = User.objects.get(email="family@example.org")
+    reviewer = User.objects.get(email="reviewer1@example.org")
+
+    family_page = sign_in(client, family).get(reverse("intake:my_requests"))
+    reviewer_page = sign_in(type(client)(), reviewer).get(reverse("reviews:my_reviews"))
+
+    assert len(family_page.context["requests"]) == 2
+    assert [r.service.slug for r in reviewer_page.context["requests"]] == ["hip-document-review"]
