@@ -92,3 +92,25 @@ class NoStoreForSignedInMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+class SameOriginNullOriginMiddleware:
+    """Lets Django's CSRF protection work under ``Referrer-Policy: no-referrer``.
+
+    Under that policy browsers send ``Origin: null`` (and no Referer) with the portal's own
+    form posts, which Django's CSRF middleware (next in the list) would refuse. Such a post is
+    taken as coming from this site only when the browser's Fetch Metadata says so
+    (``Sec-Fetch-Site: same-origin``, a header no page script can set; sandboxed frames and
+    data: pages never send it). Django then checks the CSRF token exactly as always.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.META.get("HTTP_ORIGIN") == "null"
+            and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        ):
+            request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)

@@ -6,6 +6,7 @@ reviewer assigned to the family's request, a reviewer who is not, and anonymous.
 
 import contextlib
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -29,19 +30,26 @@ PERSONAS = (
 )
 
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests are skipped on SQLite; with REQUIRE_POSTGRES=1 (CI) a run that is
-    not on PostgreSQL stops instead of quietly skipping them."""
+    """PostgreSQL-only tests are skipped on SQLite, browser tests where Chromium is missing.
+    CI sets REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1: then a missing part stops the run instead
+    of quietly skipping what it was meant to test."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    if os.environ.get("REQUIRE_POSTGRES") == "1":
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if not on_postgres and os.environ.get("REQUIRE_POSTGRES") == "1":
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL.")
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    has_chromium = os.access(CHROMIUM, os.X_OK)
+    if not has_chromium and os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}.")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Chromium (apt-get install chromium)"))
 
 
 @pytest.fixture(scope="session", autouse=True)
