@@ -205,11 +205,11 @@ if STORAGE_BACKEND == "s3":
             "querystring_auth": True,
             "querystring_expire": env.integer("S3_PRESIGNED_URL_SECONDS", 60, minimum=1),
             "file_overwrite": False,
-            "object_parameters": {
-                "ServerSideEncryption": env.string("S3_SERVER_SIDE_ENCRYPTION", "AES256")
-            },
         },
     }
+    # Encrypted at rest by the store (AES256 = SSE-S3); empty turns it off for stores without it.
+    if _sse := env.string("S3_SERVER_SIDE_ENCRYPTION", "AES256"):
+        _default_storage["OPTIONS"]["object_parameters"] = {"ServerSideEncryption": _sse}
 else:
     # Records are never served from a public media URL: downloads go through an authorised view.
     _default_storage = {

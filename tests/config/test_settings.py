@@ -109,3 +109,16 @@ def test_production_turns_on_transport_security():
     )
 
     assert result.stdout.split() == ["True", "True", "True", "True", "False", "False"]
+
+
+def test_every_setting_read_from_the_environment_is_listed_in_env_example():
+    import re
+
+    source = "\n".join(path.read_text() for path in (ROOT / "config" / "settings").glob("*.py"))
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    listed = set(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+
+    assert read - listed == set()
+    assert len(read) > 30
