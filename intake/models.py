@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -226,6 +227,9 @@ class Questionnaire(models.Model):
         return self.published_at is not None
 
 
+ANSWER_MAX_LENGTH = 2000
+
+
 class QuestionKind(models.TextChoices):
     TEXT = "text", "Text"
     YES_NO = "yes_no", "Yes / no"
@@ -268,6 +272,30 @@ class Question(models.Model):
         if self.kind == self.Kind.CHOICE and len(options) < 2:
             raise ValidationError({"choices": "A choice question needs at least two options."})
         self.choices = options if self.kind == self.Kind.CHOICE else []
+
+    def clean_answer(self, value) -> str | None:
+        """The stored form of an answer (None: not answered), or a ValidationError whose
+        message tells the family what this question accepts."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if self.kind == QuestionKind.YES_NO:
+            answer = {True: "yes", False: "no"}.get(value, str(value).strip().lower())
+            if answer not in {"yes", "no"}:
+                raise ValidationError("Answer yes or no.")
+            return answer
+        if self.kind == QuestionKind.CHOICE:
+            if str(value).strip() not in self.choices:
+                raise ValidationError(f"Choose one of: {', '.join(self.choices)}.")
+            return str(value).strip()
+        if self.kind == QuestionKind.DATE:
+            try:
+                return date.fromisoformat(str(value).strip()).isoformat()
+            except ValueError:
+                raise ValidationError("Enter a date such as 2024-03-15.") from None
+        answer = str(value).strip()
+        if len(answer) > ANSWER_MAX_LENGTH:
+            raise ValidationError(f"Keep this answer under {ANSWER_MAX_LENGTH} characters.")
+        return answer
 
 
 class ConsentText(models.Model):
@@ -342,6 +370,25 @@ class ReviewRequest(models.Model):
     @property
     def clock_paused(self) -> bool:
         return self.status == Status.NEEDS_INFO
+
+
+class QuestionnaireAnswers(models.Model):
+    """A request's answers to the medical-history questionnaire, tied to the version they
+    answer: a version published later never changes a questionnaire already begun. Saved at
+    every step; complete when every required question has an answer."""
+
+    request = models.OneToOneField(
+        ReviewRequest, on_delete=models.CASCADE, related_name="questionnaire_answers"
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="answer_sets"
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Answers of {self.request} (v{self.questionnaire.version})"
 
 
 class RequestEvent(models.Model):

@@ -13,10 +13,12 @@ from intake.models import (
     ConsentText,
     Question,
     Questionnaire,
+    QuestionnaireAnswers,
     RequestEvent,
     ReviewRequest,
     ReviewService,
 )
+from intake.selectors import questionnaire_current
 
 # No 0/O, 1/I: a reference is read aloud on the phone. 32 symbols, 8 of them: 40 bits.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -130,6 +132,58 @@ def _move_clock(request: ReviewRequest, from_status: Status, to_status: Status, 
         request.due_limit_at += paused
         return ["due_target_at", "due_limit_at"]
     return []
+
+
+def questionnaire_answers_save(
+    *, review_request: ReviewRequest, answers: dict
+) -> QuestionnaireAnswers:
+    """Save some or all of a draft request's answers; others already given are kept, and an
+    empty answer clears one. The first save ties the request to the current published
+    version. Any unknown question or invalid answer raises a ValidationError naming each
+    question (by key) and saves nothing. ``completed_at`` says whether every required
+    question is answered."""
+    with transaction.atomic():
+        request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+        if request.status != Status.DRAFT:
+            raise ValidationError(
+                "The questionnaire can be changed only before the request is sent."
+            )
+        saved = QuestionnaireAnswers.objects.filter(request=request).first()
+        questionnaire = (
+            saved.questionnaire if saved else questionnaire_current(service=request.service)
+        )
+        if questionnaire is None:
+            raise ValidationError("This review's questionnaire is not published yet.")
+        questions = {question.key: question for question in questionnaire.questions.all()}
+        merged = {**(saved.answers if saved else {}), **_clean_answers(questions, answers)}
+        merged = {key: value for key, value in merged.items() if value is not None}
+        complete = all(key in merged for key, q in questions.items() if q.required)
+        now = timezone.now()
+        answer_set, _ = QuestionnaireAnswers.objects.update_or_create(
+            request=request,
+            defaults={
+                "questionnaire": questionnaire,
+                "answers": merged,
+                "updated_at": now,
+                "completed_at": ((saved and saved.completed_at) or now) if complete else None,
+            },
+        )
+    return answer_set
+
+
+def _clean_answers(questions: dict[str, Question], answers: dict) -> dict:
+    cleaned, errors = {}, {}
+    for key, value in answers.items():
+        if key not in questions:
+            errors[key] = ["This question is not on the questionnaire."]
+            continue
+        try:
+            cleaned[key] = questions[key].clean_answer(value)
+        except ValidationError as error:
+            errors[key] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def _next_version(queryset) -> int:
