@@ -35,7 +35,8 @@ class SessionTimeoutMiddleware:
         user = request.user
         if user.is_authenticated:
             now = int(time.time())
-            started = request.session.get(SESSION_STARTED_AT, now)
+            # A session from before these stamps existed starts counting now.
+            started = request.session.setdefault(SESSION_STARTED_AT, now)
             last_seen = request.session.get(LAST_SEEN_AT, now)
             if self._expired(user, now, started, last_seen):
                 logout(request)

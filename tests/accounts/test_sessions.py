@@ -90,3 +90,16 @@ def test_signing_out_takes_a_post_so_a_link_cannot_sign_anyone_out(client, famil
 
     assert client.get(reverse("accounts:logout")).status_code == 405
     assert client.get(reverse("intake:my_requests")).status_code == 200
+
+
+def test_a_session_without_a_start_stamp_starts_counting_at_its_next_request(client, family):
+    from accounts.signals import SESSION_STARTED_AT
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, family)
+        session = client.session
+        del session[SESSION_STARTED_AT]
+        session.save()
+        assert client.get(reverse("intake:my_requests")).status_code == 200
+        assert client.session[SESSION_STARTED_AT] == int(start.timestamp())

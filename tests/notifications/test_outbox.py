@@ -163,3 +163,11 @@ def test_a_broker_outage_does_not_break_the_change_and_the_sweep_sends_later(
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
     assert messages_send_due() == 1
+
+
+def test_the_sweep_stops_when_its_time_is_up_and_leaves_the_rest_for_the_next_one():
+    for n in range(3):
+        queue(to=f"parent{n}@example.org")
+
+    assert messages_send_due(budget_seconds=0) == 1  # the budget is checked after each send
+    assert messages_send_due() == 2
