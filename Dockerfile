@@ -18,6 +18,7 @@ COPY . .
 # Static files are collected at build time; the settings need values, not real secrets.
 RUN DJANGO_SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     DJANGO_ALLOWED_HOSTS=build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    REDIS_URL=redis://build.invalid:6379/0 TRUSTED_PROXY_COUNT=0 \
     STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --home-dir /app portal \

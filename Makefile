@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 8000
+# For `make run`: links in e-mails and the printed address follow PORT, unless SITE_URL is
+# set in the environment.
+run demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install migrate demo demo-codes lint format clean
 

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.mail_limits import account_mail_allowed
 from accounts.models import User, normalize_email
 from notifications.services import message_queue
 
@@ -81,7 +82,11 @@ class ResendVerificationForm(forms.Form):
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's reset form, sending through the outbox (retried, logged) instead of directly.
-    The link is built on ``SITE_URL``, never on the request's Host header."""
+    The link is built on ``SITE_URL``, never on the request's Host header. Staff who were
+    invited but never chose a password can use it too (Django's form skips them)."""
+
+    def get_users(self, email):
+        return User.objects.filter(email=normalize_email(email), is_active=True)
 
     def send_mail(
         self,
@@ -92,6 +97,8 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
+        if not account_mail_allowed(to_email):
+            return
         url = reverse(
             "accounts:password_reset_confirm",
             kwargs={"uidb64": context["uid"], "token": context["token"]},
@@ -106,13 +113,12 @@ class OutboxPasswordResetForm(PasswordResetForm):
 class TokenForm(forms.Form):
     token = forms.CharField(
         label="6-digit code",
-        min_length=6,
-        max_length=6,
+        max_length=7,  # apps show "123 456"
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
                 "inputmode": "numeric",
-                "pattern": "[0-9]*",
+                "pattern": "[0-9 ]*",
                 "autofocus": True,
             }
         ),
@@ -120,6 +126,6 @@ class TokenForm(forms.Form):
 
     def clean_token(self):
         token = self.cleaned_data["token"].replace(" ", "")
-        if not token.isdigit():
+        if not (token.isdigit() and len(token) == 6):
             raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
         return token

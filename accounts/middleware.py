@@ -19,9 +19,13 @@ SECOND_FACTOR_EXEMPT = frozenset(
 )
 
 
-def _login_redirect(request):
-    query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-    return redirect(f"{reverse('accounts:login')}?{query}" if query else reverse("accounts:login"))
+def _redirect_keeping_place(request, url_name: str):
+    """Send the person to ``url_name``, to come back to this page afterwards (for a GET;
+    a form post cannot be replayed, so it starts again from the default page)."""
+    target = reverse(url_name)
+    if request.method == "GET":
+        target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+    return redirect(target)
 
 
 class SessionTimeoutMiddleware:
@@ -41,7 +45,7 @@ class SessionTimeoutMiddleware:
             if self._expired(user, now, started, last_seen):
                 logout(request)
                 messages.info(request, "You were signed out to protect patient information.")
-                return _login_redirect(request)
+                return _redirect_keeping_place(request, "accounts:login")
             if user.is_staff_member:
                 request.session[LAST_SEEN_AT] = now
         return self.get_response(request)
@@ -77,8 +81,7 @@ class StaffSecondFactorMiddleware:
         from django_otp import user_has_device
 
         target = "accounts:otp_verify" if user_has_device(user) else "accounts:otp_setup"
-        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-        return redirect(f"{reverse(target)}?{query}" if query else reverse(target))
+        return _redirect_keeping_place(request, target)
 
 
 class NoStoreForSignedInMiddleware:

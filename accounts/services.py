@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.mail_limits import account_mail_allowed
 from accounts.models import Role, User, normalize_email
 from accounts.roles import group_name
 from accounts.tokens import email_verification_token
@@ -43,7 +44,7 @@ def family_sign_up(*, email: str, password: str, full_name: str) -> User | None:
             email_verification_send(user=user)
     except IntegrityError:
         user = None
-    if user is None:
+    if user is None and account_mail_allowed(email):
         message_queue(
             to=email,
             template="account_exists",
@@ -57,7 +58,7 @@ def family_sign_up(*, email: str, password: str, full_name: str) -> User | None:
 
 def email_verification_send(*, user: User) -> None:
     """Queue a fresh confirmation link for an account whose address is not confirmed yet."""
-    if user.email_verified_at is not None:
+    if user.email_verified_at is not None or not account_mail_allowed(user.email):
         return
     path = reverse("accounts:verify_email", kwargs={"token": email_verification_token(user)})
     days = settings.EMAIL_VERIFICATION_TIMEOUT // 86400
@@ -96,19 +97,34 @@ def staff_user_create(*, email: str, full_name: str, role: str) -> User:
             email=email, password=None, full_name=full_name, email_verified_at=timezone.now()
         )
         user_set_role(user=user, role=role)
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
-        message_queue(
-            to=user.email,
-            template="staff_invite",
-            context={"set_password_url": _absolute(path), "role": user.get_role_display()},
-        )
+        staff_invite_send(user=user)
     return user
+
+
+def staff_invite_send(*, user: User) -> bool:
+    """(Re)send the choose-your-password link to staff who have not chosen one yet. The link
+    lasts PASSWORD_RESET_TIMEOUT; after that "Forgot your password?" sends a fresh one.
+    Returns False (nothing sent) for someone who already has a password."""
+    if user.has_usable_password() or not user.is_active:
+        return False
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    message_queue(
+        to=user.email,
+        template="staff_invite",
+        context={
+            "set_password_url": _absolute(path),
+            "role": user.get_role_display(),
+            "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            "forgot_url": _absolute(reverse("accounts:password_reset")),
+        },
+    )
+    return True
 
 
 def totp_enrolment_device(*, user: User) -> TOTPDevice:

@@ -31,11 +31,12 @@ def demo_load() -> list[User]:
 
 
 def _catalogue() -> None:
+    # get_or_create, never update: what an admin changed in the demo stays changed.
     for fields in data.DEPARTMENTS:
-        Department.objects.update_or_create(slug=fields["slug"], defaults=fields)
+        Department.objects.get_or_create(slug=fields["slug"], defaults=fields)
     for fields in data.SERVICES:
         fields = dict(fields, department=Department.objects.get(slug=fields["department"]))
-        service, _ = ReviewService.objects.update_or_create(slug=fields["slug"], defaults=fields)
+        service, _ = ReviewService.objects.get_or_create(slug=fields["slug"], defaults=fields)
         if not service.questionnaires.exists():
             draft = intake.questionnaire_new_version(service=service)
             Question.objects.bulk_create(

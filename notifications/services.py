@@ -4,6 +4,7 @@ import logging
 import time
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -68,6 +69,10 @@ def message_send(*, message_id: int) -> bool:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
         ).send()
+    except SoftTimeLimitExceeded as exc:
+        # The task is out of time: schedule a retry, then let Celery end the task.
+        _record_failure(message, exc)
+        raise
     except Exception as exc:
         _record_failure(message, exc)
         return False

@@ -1,6 +1,5 @@
 """Panels: who reviews which request. (Assignment rules, opinions and deadlines build on this.)"""
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -25,7 +24,6 @@ def review_assignment_add(
 
 def review_assignment_remove(*, assignment: ReviewAssignment) -> None:
     """Take a reviewer off a panel; their very next request no longer reaches the case."""
-    with transaction.atomic():
-        ReviewAssignment.objects.filter(pk=assignment.pk, removed_at__isnull=True).update(
-            removed_at=timezone.now()
-        )
+    ReviewAssignment.objects.filter(pk=assignment.pk, removed_at__isnull=True).update(
+        removed_at=timezone.now()
+    )

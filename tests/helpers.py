@@ -8,9 +8,11 @@ from django_otp.oath import TOTP
 from notifications.models import Message
 
 
-def link_in(message: Message) -> str:
-    """The path of the one portal link in an outbox message."""
-    urls = re.findall(r"http://testserver(/\S+)", message.body)
+def link_in(message: Message, containing: str = "") -> str:
+    """The path of the one portal link in an outbox message (that contains ``containing``)."""
+    urls = [
+        url for url in re.findall(r"http://testserver(/\S+)", message.body) if containing in url
+    ]
     assert len(urls) == 1, message.body
     return urls[0]
 

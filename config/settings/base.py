@@ -133,6 +133,8 @@ LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "intake:catalogue"
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
 EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
+# Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).
+ACCOUNT_EMAILS_PER_HOUR = env.integer("ACCOUNT_EMAILS_PER_HOUR", 5, minimum=1)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Families: a session lasts at most this long. Staff: the two limits below apply as well.

@@ -1,10 +1,12 @@
 """Production: refuses to start without a real secret key, allowed hosts and a database URL,
 and turns on every transport-security setting. Runs behind a TLS-terminating proxy."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import REDIS_URL, STORAGES, env
 
 DEBUG = False
 
@@ -22,6 +24,17 @@ SECRET_KEY = _require_secret_key(env.string("DJANGO_SECRET_KEY"))
 ALLOWED_HOSTS = env.strings("DJANGO_ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set the environment variable DJANGO_ALLOWED_HOSTS.")
+# Web, worker and beat run in separate processes: without Redis, tasks and cache would stay
+# inside each one (the embedded default's filesystem broker and in-process cache).
+if not REDIS_URL:
+    raise ImproperlyConfigured("Set the environment variable REDIS_URL (Celery broker and cache).")
+# Sign-in throttling and the access log need the real client address: say how many proxies
+# stand in front (0 if none). A wrong guess either lets X-Forwarded-For be forged or makes
+# every visitor share the proxy's address.
+if "TRUSTED_PROXY_COUNT" not in os.environ:
+    raise ImproperlyConfigured(
+        "Set the environment variable TRUSTED_PROXY_COUNT (0 if no proxy forwards requests)."
+    )
 DATABASES = {
     "default": {
         **env.database("DATABASE_URL"),

@@ -136,3 +136,12 @@ def test_the_next_address_after_the_code_must_be_on_this_site(client, coordinato
     response = enter_code(client, totp_code(device), next_url="https://evil.example/phish")
 
     assert response["Location"] == reverse("accounts:home")
+
+
+def test_a_code_typed_with_a_space_as_apps_show_it_is_accepted(client, coordinator):
+    client.force_login(coordinator)
+    code = totp_code(TOTPDevice.objects.get(user=coordinator))
+
+    response = enter_code(client, f"{code[:3]} {code[3:]}")
+
+    assert response.status_code == 302

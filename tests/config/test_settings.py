@@ -14,6 +14,7 @@ GOOD_PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "second-opinions.example.org",
     "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
     "REDIS_URL": "redis://redis:6379/0",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -44,6 +45,8 @@ def refused_with(result, message):
         ("DJANGO_SECRET_KEY", "Set the environment variable DJANGO_SECRET_KEY."),
         ("DJANGO_ALLOWED_HOSTS", "Set the environment variable DJANGO_ALLOWED_HOSTS."),
         ("DATABASE_URL", "Set the environment variable DATABASE_URL."),
+        ("REDIS_URL", "Set the environment variable REDIS_URL"),
+        ("TRUSTED_PROXY_COUNT", "Set the environment variable TRUSTED_PROXY_COUNT"),
     ],
 )
 def test_production_refuses_to_start_without_a_required_variable(missing, message):

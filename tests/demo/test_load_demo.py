@@ -100,3 +100,14 @@ def test_the_demo_family_and_reviewer_each_see_their_requests(client):
 
     assert len(family_page.context["requests"]) == 2
     assert [r.service.slug for r in reviewer_page.context["requests"]] == ["hip-document-review"]
+
+
+def test_what_an_admin_changed_survives_the_next_make_run():
+    call_command("load_demo")
+    ReviewService.objects.filter(slug="hip-document-review").update(fee_cents=18000)
+    Department.objects.filter(slug="neurology").update(phone="404-555-9999")
+
+    call_command("load_demo")
+
+    assert ReviewService.objects.get(slug="hip-document-review").fee_cents == 18000
+    assert Department.objects.get(slug="neurology").phone == "404-555-9999"

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from intake.lifecycle import Status
-from intake.models import ConsentText, Question, ReviewRequest, ReviewService
+from intake.models import ConsentText, Question, ReviewService
 from intake.services import questionnaire_new_version, questionnaire_publish
 from tests.conftest import sign_in
 from tests.factories import DepartmentFactory, ReviewServiceFactory, review_request
@@ -118,19 +118,16 @@ def test_starting_reviews_in_bulk_moves_the_submitted_and_explains_the_rest(
     assert f"{draft.reference} is draft: it cannot be moved to in review." in page
 
 
-def test_the_request_page_shows_its_history_and_cannot_change_the_status(
-    coordinator_client, family
-):
+def test_the_request_page_shows_its_history_and_offers_no_status_field(coordinator_client, family):
     request = review_request(family=family, status=Status.SUBMITTED)
-    url = reverse("admin:intake_reviewrequest_change", args=[request.pk])
 
-    page = coordinator_client.get(url)
-    coordinator_client.post(url, {"status": Status.DELIVERED})
+    page = coordinator_client.get(reverse("admin:intake_reviewrequest_change", args=[request.pk]))
 
-    assert "Move to…" in page.content.decode()
+    html = page.content.decode()
+    assert "Move to…" in html
+    assert 'name="status"' not in html
+    assert "status" in page.context["adminform"].readonly_fields
     assert len(page.context["inline_admin_formsets"][0].formset.queryset) == 3
-    request.refresh_from_db()
-    assert request.status == Status.SUBMITTED
 
 
 def test_requests_and_their_history_cannot_be_added_or_deleted_in_the_admin(
@@ -300,4 +297,27 @@ def test_a_coordinator_cannot_change_the_catalogue(coordinator_client):
     )
 
     assert response.status_code == 403
-    assert ReviewRequest.objects.count() == 0
+    service.refresh_from_db()
+    assert service.fee_cents == 50000
+
+
+def test_a_coordinator_signed_out_while_idle_loses_no_data_and_changes_nothing(
+    client, coordinator, family
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    request = review_request(family=family, status=Status.SUBMITTED)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(client, coordinator)
+        client.get(reverse("admin:intake_reviewrequest_move", args=[request.pk]))
+
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        response = move(client, request, Status.NEEDS_INFO, "Please send the CT.")
+
+    assert response["Location"] == reverse("accounts:login")
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED

@@ -124,3 +124,27 @@ def test_a_reviewer_taken_off_a_panel_loses_the_request_on_the_next_page(
     review_assignment_remove(assignment=family_request.assignments.get())
 
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "due", "paused"),
+    [
+        (Status.DRAFT, False, False),
+        (Status.AWAITING_PAYMENT, False, False),
+        (Status.SUBMITTED, True, False),
+        (Status.NEEDS_INFO, False, True),
+        (Status.IN_REVIEW, True, False),
+        (Status.OPINION_READY, False, False),
+        (Status.DELIVERED, False, False),
+        (Status.CANCELLED, False, False),
+        (Status.REFUNDED, False, False),
+    ],
+)
+def test_the_due_date_is_promised_only_while_the_clock_runs(client, family, status, due, paused):
+    request = review_request(family=family, status=status)
+    sign_in(client, family)
+
+    page = client.get(reverse("intake:request_detail", args=[request.reference])).content.decode()
+
+    assert ("Your written opinion is due by" in page) is due
+    assert ("The review clock is paused" in page) is paused

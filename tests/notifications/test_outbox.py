@@ -171,3 +171,26 @@ def test_the_sweep_stops_when_its_time_is_up_and_leaves_the_rest_for_the_next_on
 
     assert messages_send_due(budget_seconds=0) == 1  # the budget is checked after each send
     assert messages_send_due() == 2
+
+
+class SlowBackend(BrokenBackend):
+    """A mail server so slow that Celery's soft time limit fires mid-send."""
+
+    def send_messages(self, messages):
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        raise SoftTimeLimitExceeded()
+
+
+def test_running_out_of_task_time_ends_the_task_and_schedules_a_retry(settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.EMAIL_BACKEND = "tests.notifications.test_outbox.SlowBackend"
+    message = queue()
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        messages_send_due()
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    assert message.last_error == "SoftTimeLimitExceeded"
