@@ -343,6 +343,9 @@ class ReviewRequest(models.Model):
     refunded_at = models.DateTimeField(null=True, blank=True)
     due_target_at = models.DateTimeField(null=True, blank=True)
     due_limit_at = models.DateTimeField(null=True, blank=True)
+    eligibility = models.JSONField(
+        default=dict, blank=True, help_text="The answers and result of the eligibility check."
+    )
 
     class Meta:
         constraints = [
@@ -389,6 +392,154 @@ class QuestionnaireAnswers(models.Model):
 
     def __str__(self):
         return f"Answers of {self.request} (v{self.questionnaire.version})"
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+    OTHER = "other", "Other relative or caregiver"
+
+
+class Guardian(models.Model):
+    """The parent or legal guardian sending the request. Filled step by step: blank fields
+    are what the progress indicator lists as missing."""
+
+    request = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="guardian")
+    legal_name = models.CharField("full legal name", max_length=150, blank=True)
+    relationship = models.CharField(
+        "relationship to the child", max_length=20, choices=Relationship.choices, blank=True
+    )
+    has_legal_authority = models.BooleanField(default=False)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    REQUIRED = (
+        "legal_name",
+        "relationship",
+        "phone",
+        "email",
+        "address_line1",
+        "city",
+        "state",
+        "zip_code",
+    )
+
+    def __str__(self):
+        return f"Guardian on {self.request}"
+
+    @property
+    def missing(self) -> list[str]:
+        labels = [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.REQUIRED
+            if not getattr(self, name)
+        ]
+        if not self.has_legal_authority:
+            labels.append("statement of legal authority")
+        return labels
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Another answer or not sure"
+
+
+class Child(models.Model):
+    """The child the review is about, and what the family wants to know."""
+
+    request = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="child")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField("sex assigned at birth", max_length=10, choices=Sex.choices, blank=True)
+    prior_diagnosis = models.TextField(blank=True)
+    current_treatment = models.TextField(blank=True)
+    questions = models.TextField("your questions for the reviewers", blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    REQUIRED = ("first_name", "last_name", "date_of_birth", "sex", "prior_diagnosis", "questions")
+
+    class Meta:
+        verbose_name_plural = "children"
+
+    def __str__(self):
+        return f"Child on {self.request}"
+
+    @property
+    def missing(self) -> list[str]:
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.REQUIRED
+            if not getattr(self, name)
+        ]
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class ReferringPediatrician(models.Model):
+    """Who referred the child; the referral letter itself is a document of kind referral."""
+
+    request = models.OneToOneField(
+        ReviewRequest, on_delete=models.CASCADE, related_name="referring_pediatrician"
+    )
+    name = models.CharField("pediatrician's name", max_length=150, blank=True)
+    practice = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    fax = models.CharField(max_length=20, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    share_opinion = models.BooleanField(
+        default=False, help_text="The family agrees that the opinion letter is sent to them too."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    REQUIRED = ("name", "practice", "phone")
+
+    def __str__(self):
+        return f"Referring pediatrician on {self.request}"
+
+    @property
+    def missing(self) -> list[str]:
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.REQUIRED
+            if not getattr(self, name)
+        ]
+
+
+class ConsentSignature(models.Model):
+    """The guardian's signature of the financial consent: the exact text version, the name
+    typed, when, from where. Written once and never changed (no service edits it)."""
+
+    request = models.OneToOneField(
+        ReviewRequest, on_delete=models.PROTECT, related_name="consent_signature"
+    )
+    consent_text = models.ForeignKey(
+        ConsentText, on_delete=models.PROTECT, related_name="signatures"
+    )
+    signed_name = models.CharField(max_length=150)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    fee_cents = models.PositiveIntegerField(help_text="The fee shown next to the text when signed.")
+    currency = models.CharField(max_length=3)
+
+    def __str__(self):
+        return f"Consent v{self.consent_text.version} signed for {self.request}"
 
 
 class RequestEvent(models.Model):

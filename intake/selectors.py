@@ -1,13 +1,20 @@
 """Every read of the catalogue and of review requests. Requests are reached only through
 ``review_requests_for_user``: someone else's request is indistinguishable from a missing one."""
 
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
+from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.models import (
+    ConsentSignature,
     ConsentText,
     Department,
+    DocumentKind,
     Questionnaire,
     RequestEvent,
     ReviewRequest,
@@ -62,5 +69,105 @@ def review_request_get_for_user(*, user: User, reference: str) -> ReviewRequest:
         raise Http404 from None
 
 
+def review_request_get_for_family(*, user: User, reference: str) -> ReviewRequest:
+    """The request if ``user`` is the family that owns it (only they fill in the wizard and
+    add files); 404 for everyone else, staff included."""
+    review_request = review_request_get_for_user(user=user, reference=reference)
+    if review_request.family_id != user.pk:
+        raise Http404
+    return review_request
+
+
 def request_timeline(*, review_request: ReviewRequest) -> QuerySet[RequestEvent]:
     return review_request.events.order_by("created_at", "pk")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of the completeness checklist; ``step`` is the wizard step that fixes it."""
+
+    step: str
+    label: str
+    done: bool
+    missing: tuple[str, ...] = ()
+
+
+def _related(request: ReviewRequest, name: str):
+    try:
+        return getattr(request, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def submission_checklist(*, review_request: ReviewRequest) -> list[ChecklistItem]:
+    """Everything a request needs before it can be sent, each with what is still missing,
+    in the order of the wizard. A few queries whatever the size of the request."""
+    service = review_request.service
+    guardian = _related(review_request, "guardian")
+    child = _related(review_request, "child")
+    pediatrician = _related(review_request, "referring_pediatrician")
+    guardian_missing = guardian.missing if guardian else ["your details"]
+    child_missing = child.missing if child else ["your child's details"]
+    items = [
+        ChecklistItem("guardian", "Your details", not guardian_missing, tuple(guardian_missing)),
+        ChecklistItem("child", "Your child's details", not child_missing, tuple(child_missing)),
+        _eligibility_item(service, review_request, guardian, child),
+        _questionnaire_item(review_request),
+        ChecklistItem(
+            "consent",
+            "Financial consent signed",
+            ConsentSignature.objects.filter(request=review_request).exists(),
+            ("your signature",),
+        ),
+    ]
+    pediatrician_missing = pediatrician.missing if pediatrician else ["the pediatrician's details"]
+    items.append(
+        ChecklistItem(
+            "referral",
+            "Referring pediatrician",
+            not pediatrician_missing,
+            tuple(pediatrician_missing),
+        )
+    )
+    present = set(review_request.documents.values_list("kind", flat=True).distinct())
+    for kind in service.required_documents:
+        step = "referral" if kind == DocumentKind.REFERRAL else "documents"
+        label = DocumentKind(kind).label
+        items.append(
+            ChecklistItem(step, label, kind in present, (f"at least one file: {label.lower()}",))
+        )
+    return [item if not item.done else ChecklistItem(item.step, item.label, True) for item in items]
+
+
+def _eligibility_item(service, review_request, guardian, child) -> ChecklistItem:
+    label = "Eligible for this review"
+    if not (guardian and guardian.state and guardian.zip_code and child and child.date_of_birth):
+        return ChecklistItem(
+            "guardian", label, False, ("your address and your child's date of birth",)
+        )
+    result = check_eligibility(
+        service,
+        EligibilityAnswers(
+            state=guardian.state,
+            zip_code=guardian.zip_code,
+            patient_age=child.age_on(timezone.localdate()),
+            hospitalized=bool(review_request.eligibility.get("hospitalized")),
+        ),
+    )
+    return ChecklistItem("guardian", label, result.eligible, tuple(result.reasons))
+
+
+def _questionnaire_item(review_request: ReviewRequest) -> ChecklistItem:
+    answers = _related(review_request, "questionnaire_answers")
+    questionnaire = (
+        answers.questionnaire if answers else questionnaire_current(service=review_request.service)
+    )
+    given = answers.answers if answers else {}
+    missing = tuple(
+        question.text
+        for question in (questionnaire.questions.all() if questionnaire else [])
+        if question.required and question.key not in given
+    )
+    if questionnaire is None:
+        missing = ("the questionnaire is not available yet",)
+    return ChecklistItem("questionnaire", "Medical-history questionnaire", not missing, missing)

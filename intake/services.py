@@ -1,6 +1,7 @@
 """Every write to the catalogue and to review requests."""
 
 import secrets
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,15 +11,19 @@ from django.utils import timezone
 from accounts.models import User
 from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates
 from intake.models import (
+    Child,
+    ConsentSignature,
     ConsentText,
+    Guardian,
     Question,
     Questionnaire,
     QuestionnaireAnswers,
+    ReferringPediatrician,
     RequestEvent,
     ReviewRequest,
     ReviewService,
 )
-from intake.selectors import questionnaire_current
+from intake.selectors import consent_text_current, questionnaire_current, submission_checklist
 
 # No 0/O, 1/I: a reference is read aloud on the phone. 32 symbols, 8 of them: 40 bits.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -27,6 +32,18 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 class InvalidTransition(Exception):
     """The move is not allowed from the request's current status (or lacks a required note).
     The message is safe to show staff: it names the reference and statuses, nothing else."""
+
+
+class RequestLocked(Exception):
+    """The request has been sent: the wizard can no longer change it."""
+
+
+class IncompleteRequest(Exception):
+    """Submission refused: ``missing`` lists the checklist items still to do."""
+
+    def __init__(self, missing):
+        self.missing = missing
+        super().__init__(f"{len(missing)} item(s) are still missing.")
 
 
 def new_reference() -> str:
@@ -244,3 +261,130 @@ def consent_text_publish(*, consent_text: ConsentText) -> ConsentText:
         consent_text.published_at = timezone.now()
         consent_text.save(update_fields=["published_at"])
     return consent_text
+
+
+# --- The family's wizard -----------------------------------------------------------------
+
+
+def review_request_start(
+    *, service: ReviewService, family: User, eligibility: dict
+) -> ReviewRequest:
+    """A draft for a family that passed the eligibility check, with the answers recorded and
+    the guardian step pre-filled from them and from the account."""
+    with transaction.atomic():
+        request = review_request_create(service=service, family=family)
+        request.eligibility = eligibility
+        request.save(update_fields=["eligibility"])
+        Guardian.objects.create(
+            request=request,
+            legal_name=family.full_name,
+            email=family.email,
+            state=eligibility.get("state", ""),
+            zip_code=eligibility.get("zip_code", ""),
+        )
+    return request
+
+
+def _lock_draft(review_request: ReviewRequest) -> ReviewRequest:
+    request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+    if request.status != Status.DRAFT:
+        raise RequestLocked(f"{request.reference} has been sent and can no longer be changed here.")
+    return request
+
+
+def _details_save(model, review_request: ReviewRequest, fields: dict):
+    with transaction.atomic():
+        request = _lock_draft(review_request)
+        details, _ = model.objects.update_or_create(
+            request=request, defaults={**fields, "updated_at": timezone.now()}
+        )
+    return details
+
+
+def guardian_save(*, review_request: ReviewRequest, fields: dict) -> Guardian:
+    """Save the guardian step as typed (blank fields allowed: they show as missing). Once
+    the consent is signed, the name on it and the authority statement cannot change."""
+    signature = ConsentSignature.objects.filter(request=review_request).first()
+    if signature is not None:
+        guardian = review_request.guardian
+        if _same_name(fields.get("legal_name", ""), guardian.legal_name) is False or not fields.get(
+            "has_legal_authority"
+        ):
+            raise ValidationError(
+                {
+                    "legal_name": "Your name and authority are on the signed consent and cannot "
+                    "change now. If they are wrong, call us."
+                }
+            )
+        fields = {**fields, "legal_name": guardian.legal_name}
+    return _details_save(Guardian, review_request, fields)
+
+
+def child_save(*, review_request: ReviewRequest, fields: dict) -> Child:
+    """Save the child step as typed (blank fields allowed: they show as missing)."""
+    return _details_save(Child, review_request, fields)
+
+
+def referring_pediatrician_save(
+    *, review_request: ReviewRequest, fields: dict
+) -> ReferringPediatrician:
+    """Save the pediatrician's details as typed (blank fields allowed: they show as missing)."""
+    return _details_save(ReferringPediatrician, review_request, fields)
+
+
+def _same_name(typed: str, legal_name: str) -> bool:
+    def normal(name):
+        return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+    return bool(typed.strip()) and normal(typed) == normal(legal_name)
+
+
+def consent_sign(
+    *, review_request: ReviewRequest, typed_name: str, actor: User, ip_address: str, user_agent: str
+) -> ConsentSignature:
+    """Sign the current financial consent. Only the family's own account signs, only once a
+    guardian with legal authority has given a full legal name, and the typed name must match
+    it (letter case and spacing aside). Stores the text version, the name, the time, the
+    address and the browser. A signature is never changed or replaced."""
+    with transaction.atomic():
+        request = _lock_draft(review_request)
+        if actor.pk != request.family_id:
+            raise ValidationError("Only the child's parent or guardian can sign the consent.")
+        if ConsentSignature.objects.filter(request=request).exists():
+            raise ValidationError("The consent is already signed.")
+        guardian = Guardian.objects.filter(request=request).first()
+        if guardian is None or not guardian.legal_name or not guardian.has_legal_authority:
+            raise ValidationError(
+                "First give your full legal name and confirm your legal authority on the "
+                "“You” step."
+            )
+        if not _same_name(typed_name, guardian.legal_name):
+            message = f"Type your full legal name exactly as given: {guardian.legal_name}."
+            raise ValidationError({"typed_name": message})
+        consent_text = consent_text_current()
+        if consent_text is None:
+            raise ValidationError("The consent text is not available yet. Please call us.")
+        return ConsentSignature.objects.create(
+            request=request,
+            consent_text=consent_text,
+            signed_name=" ".join(typed_name.split()),
+            signed_by=actor,
+            ip_address=ip_address or None,
+            user_agent=user_agent[:500],
+            fee_cents=request.service.fee_cents,
+            currency=request.service.currency,
+        )
+
+
+def review_request_submit(*, review_request: ReviewRequest, actor: User) -> ReviewRequest:
+    """Send a complete draft to the hospital: it moves to awaiting_payment, where billing takes
+    over. Refused with ``IncompleteRequest`` (naming every missing item) unless the whole
+    checklist is done; checked under the row lock, so nothing is removed meanwhile."""
+    with transaction.atomic():
+        request = _lock_draft(review_request)
+        missing = [item for item in submission_checklist(review_request=request) if not item.done]
+        if missing:
+            raise IncompleteRequest(missing)
+        return review_request_transition(
+            review_request=request, to_status=Status.AWAITING_PAYMENT, actor=actor
+        )

@@ -6,6 +6,17 @@ app_name = "intake"
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
+    path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+    path("services/<slug:slug>/start/", views.start, name="start"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
+    path("requests/<str:reference>/you/", views.wizard_guardian, name="wizard_guardian"),
+    path("requests/<str:reference>/child/", views.wizard_child, name="wizard_child"),
+    path(
+        "requests/<str:reference>/medical-history/",
+        views.wizard_questionnaire,
+        name="wizard_questionnaire",
+    ),
+    path("requests/<str:reference>/consent/", views.wizard_consent, name="wizard_consent"),
+    path("requests/<str:reference>/review/", views.wizard_review, name="wizard_review"),
 ]

@@ -119,8 +119,22 @@ def anonymous():
 
 @pytest.fixture
 def family_request(family, assigned_reviewer, coordinator):
-    """The family's request, in review, with ``assigned_reviewer`` on its panel."""
-    request = review_request(family=family, status=Status.IN_REVIEW, actor=coordinator)
+    """The family's request with one PDF sent, in review, ``assigned_reviewer`` on its panel."""
+    from intake.services import review_request_transition
+    from records.services import document_upload
+    from tests import samples
+
+    request = review_request(family=family, status=Status.SUBMITTED, actor=coordinator)
+    document_upload(
+        review_request=request,
+        kind="record",
+        upload=samples.upload(samples.pdf(), "school-report.pdf"),
+        actor=family,
+        ip_address="203.0.113.7",
+    )
+    request = review_request_transition(
+        review_request=request, to_status=Status.IN_REVIEW, actor=coordinator
+    )
     review_assignment_add(review_request=request, reviewer=assigned_reviewer, is_lead=True)
     return request
 
@@ -196,3 +210,52 @@ def s3_storage(s3_server, settings):
     }
     yield options
     requests.post(f"{s3_server}/moto-api/reset", timeout=10)
+
+
+@pytest.fixture
+def published_service(db):
+    """A review service ready for families: questionnaire and consent text published."""
+    from intake.models import Question
+    from intake.services import (
+        consent_text_new_version,
+        consent_text_publish,
+        questionnaire_new_version,
+        questionnaire_publish,
+    )
+    from tests.factories import ReviewServiceFactory
+
+    service = ReviewServiceFactory(name="Spine document review", slug="spine-document-review")
+    questionnaire = questionnaire_new_version(service=service)
+    Question.objects.create(
+        questionnaire=questionnaire,
+        position=1,
+        key="back_pain",
+        text="Does your child have back pain?",
+        kind="yes_no",
+    )
+    Question.objects.create(
+        questionnaire=questionnaire,
+        position=2,
+        key="other",
+        text="Anything else?",
+        kind="text",
+        required=False,
+    )
+    questionnaire_publish(questionnaire=questionnaire)
+    consent_text_publish(
+        consent_text=consent_text_new_version(
+            title="Financial consent", body="Self-pay. Not covered by insurance."
+        )
+    )
+    return service
+
+
+@pytest.fixture
+def family_draft(family, published_service):
+    return review_request(family=family, service=published_service)
+
+
+@pytest.fixture
+def family_document(family_request):
+    """The PDF the family sent with its request."""
+    return family_request.documents.get()

@@ -72,6 +72,28 @@ MATRIX = {
         "reviews:my_reviews",
         "reviews:my_reviews",
     ),
+    # The family's path. Only the family fills in its own draft; staff read, never edit it.
+    "intake:service_detail": (OK, OK, OK, OK, OK, OK, OK),
+    "intake:start": (405, 405, 405, 405, 405, 405, 405),
+    "intake:wizard_guardian": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "intake:wizard_child": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "intake:wizard_questionnaire": (
+        LOGIN,
+        OK,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+        NOT_FOUND,
+    ),
+    "intake:wizard_consent": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "intake:wizard_review": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "records:wizard_referral": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "records:wizard_documents": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "records:upload": (405, 405, 405, 405, 405, 405, 405),
+    "records:remove": (405, 405, 405, 405, 405, 405, 405),
+    # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
+    "records:document_file": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
     # Public pages. Signed-in people are sent on from sign-in and sign-up.
     "accounts:login": (OK, "done", "done", "done", "done", "done", "done"),
     "accounts:sign_up": (OK, "done", "done", "done", "done", "done", "done"),
@@ -92,7 +114,27 @@ CASES = [
 ]
 
 
-def url_for(view, family_request):
+WIZARD = {
+    "intake:wizard_guardian",
+    "intake:wizard_child",
+    "intake:wizard_questionnaire",
+    "intake:wizard_consent",
+    "intake:wizard_review",
+    "records:wizard_referral",
+    "records:wizard_documents",
+    "records:upload",
+}
+
+
+def url_for(view, family_request, family_draft=None):
+    if view in WIZARD:
+        return reverse(view, args=[family_draft.reference])
+    if view in {"intake:service_detail", "intake:start"}:
+        return reverse(view, args=[family_draft.service.slug])
+    if view == "records:remove":
+        return reverse(view, args=[family_request.reference, family_request.documents.get().pk])
+    if view == "records:document_file":
+        return reverse(view, args=[family_request.documents.get().pk])
     if view == "accounts:verify_email":
         return reverse(view, args=["not-a-real-token"])
     if view == "accounts:password_reset_confirm":
@@ -119,10 +161,10 @@ def outcome(response):
 
 
 @pytest.mark.parametrize(("view", "persona", "expected"), CASES)
-def test_page_access(request, client, family_request, view, persona, expected):
+def test_page_access(request, client, family_request, family_draft, view, persona, expected):
     sign_in(client, request.getfixturevalue(persona))
 
-    response = client.get(url_for(view, family_request))
+    response = client.get(url_for(view, family_request, family_draft))
 
     assert outcome(response) == expected
 
@@ -132,7 +174,7 @@ def test_the_permission_matrix_names_every_page_of_the_portal():
 
     portal_pages = {
         f"{namespace}:{name}"
-        for namespace in ("intake", "reviews", "accounts")
+        for namespace in ("intake", "records", "reviews", "accounts")
         for name in get_resolver().namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }

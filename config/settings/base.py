@@ -229,6 +229,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Uploads: files over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) go to a temporary file on disk,
+# never into memory; the limit handler skips any file past the largest size accepted.
+RECORDS_MAX_DOCUMENT_BYTES = env.integer("RECORDS_MAX_DOCUMENT_MB", 50, minimum=1) * 1024 * 1024
+RECORDS_MAX_IMAGING_BYTES = env.integer("RECORDS_MAX_IMAGING_MB", 2048, minimum=1) * 1024 * 1024
+RECORDS_ZIP_MAX_FILES = env.integer("RECORDS_ZIP_MAX_FILES", 5000, minimum=1)
+RECORDS_ZIP_MAX_RATIO = env.integer("RECORDS_ZIP_MAX_RATIO", 100, minimum=2)
+FILE_UPLOAD_HANDLERS = [
+    "records.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- E-mail -------------------------------------------------------------------------------
 
 _email = env.email("EMAIL_URL", "consolemail://")
@@ -286,6 +298,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.string("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+
+PHONENUMBER_DEFAULT_REGION = "US"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,210 @@
+"""Forms of the family's path. Wizard steps check the format of what is typed (a phone number,
+a ZIP code, a date) but let a parent save a step half-done and come back: what is still
+missing is listed by the progress indicator and the final checklist, not refused here."""
+
+import re
+
+from django import forms
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+
+from intake.models import US_STATES, Question, Relationship, Sex
+
+ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
+STATE_CHOICES = [
+    ("", "Choose a state"),
+    *sorted(US_STATES.items(), key=lambda item: item[1].removeprefix("the ")),
+]
+
+
+def clean_zip(value: str) -> str:
+    value = value.strip()
+    if value and not ZIP_CODE.match(value):
+        raise forms.ValidationError("Enter a 5-digit ZIP code, such as 31401.")
+    return value
+
+
+class PhoneField(PhoneNumberField):
+    """A phone number in any usual US writing, or international with +; stored as +1…"""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+        )
+        super().__init__(region="US", **kwargs)
+
+    def clean(self, value):
+        number = super().clean(value)
+        return number.as_e164 if number else ""
+
+
+class EligibilityForm(forms.Form):
+    state = forms.ChoiceField(label="State where you live", choices=STATE_CHOICES)
+    zip_code = forms.CharField(
+        label="ZIP code",
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    patient_age = forms.IntegerField(
+        label="Your child's age in years",
+        min_value=0,
+        max_value=120,
+        error_messages={"min_value": "Enter your child's age in whole years (0 for a baby)."},
+    )
+    hospitalized = forms.TypedChoiceField(
+        label="Is your child in the hospital right now?",
+        choices=[("no", "No"), ("yes", "Yes")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+
+    def clean_zip_code(self):
+        return clean_zip(self.cleaned_data["zip_code"])
+
+
+class GuardianForm(forms.Form):
+    legal_name = forms.CharField(
+        label="Your full legal name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text="As on your ID. You will type it again to sign the financial consent.",
+    )
+    relationship = forms.ChoiceField(
+        label="Your relationship to the child",
+        choices=[("", "Choose"), *Relationship.choices],
+        required=False,
+    )
+    has_legal_authority = forms.BooleanField(
+        label="I am the child's parent or legal guardian and have legal authority to consent to "
+        "this review on the child's behalf.",
+        required=False,
+    )
+    phone = PhoneField(label="Phone")
+    email = forms.EmailField(
+        label="E-mail", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    address_line1 = forms.CharField(
+        label="Street address",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
+    address_line2 = forms.CharField(
+        label="Apartment, suite (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    city = forms.CharField(
+        label="City",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    state = forms.ChoiceField(label="State", choices=STATE_CHOICES, required=False)
+    zip_code = forms.CharField(
+        label="ZIP code",
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+
+    def clean_zip_code(self):
+        return clean_zip(self.cleaned_data["zip_code"])
+
+
+class ChildForm(forms.Form):
+    first_name = forms.CharField(label="Child's first name", max_length=100, required=False)
+    last_name = forms.CharField(label="Child's last name", max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
+    )
+    sex = forms.ChoiceField(
+        label="Sex assigned at birth", choices=Sex.choices, required=False, widget=forms.RadioSelect
+    )
+    prior_diagnosis = forms.CharField(
+        label="The diagnosis your child was given",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In your own words; the records say the rest.",
+    )
+    current_treatment = forms.CharField(
+        label="Current treatment (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    questions = forms.CharField(
+        label="Your questions for the reviewers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What would you like the specialists to answer?",
+    )
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return born
+
+
+class QuestionnaireForm(forms.Form):
+    """Built from a questionnaire version: one field per question, in order."""
+
+    def __init__(self, *args, questions: list[Question], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = {question.key: question for question in questions}
+        for question in questions:
+            self.fields[question.key] = self._field(question)
+
+    @staticmethod
+    def _field(question: Question) -> forms.Field:
+        label = question.text if question.required else f"{question.text} (optional)"
+        common = {"label": label, "help_text": question.help_text, "required": False}
+        if question.kind == Question.Kind.YES_NO:
+            return forms.ChoiceField(
+                choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect, **common
+            )
+        if question.kind == Question.Kind.CHOICE:
+            return forms.ChoiceField(
+                choices=[(c, c) for c in question.choices], widget=forms.RadioSelect, **common
+            )
+        if question.kind == Question.Kind.DATE:
+            return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+
+    def clean(self):
+        cleaned = super().clean()
+        for key, question in self.questions.items():
+            try:
+                cleaned[key] = question.clean_answer(cleaned.get(key))
+            except forms.ValidationError as error:
+                self.add_error(key, error)
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    typed_name = forms.CharField(
+        label="Type your full legal name to sign",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    agree = forms.BooleanField(
+        label="I have read the financial consent above and agree to it.",
+        error_messages={"required": "Tick the box to say you agree."},
+    )
+
+
+class PediatricianForm(forms.Form):
+    name = forms.CharField(label="Pediatrician's name", max_length=150, required=False)
+    practice = forms.CharField(label="Practice or clinic", max_length=200, required=False)
+    phone = PhoneField(label="Practice phone")
+    fax = PhoneField(label="Fax (optional)", widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    email = forms.EmailField(label="E-mail (optional)", required=False)
+    share_opinion = forms.BooleanField(
+        label="Also send the written opinion to this pediatrician.", required=False
+    )

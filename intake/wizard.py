@@ -1,0 +1,130 @@
+"""The family's wizard: its steps, their order, and what each still misses.
+
+Two steps (referral and documents) are pages of the records app; they are named here by URL
+only, so intake never imports records.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from intake import services
+from intake.models import ReviewRequest
+from intake.selectors import review_request_get_for_family, submission_checklist
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    url_name: str
+
+
+STEPS = (
+    Step("guardian", "You", "intake:wizard_guardian"),
+    Step("child", "Your child", "intake:wizard_child"),
+    Step("questionnaire", "Medical history", "intake:wizard_questionnaire"),
+    Step("consent", "Financial consent", "intake:wizard_consent"),
+    Step("referral", "Referral", "records:wizard_referral"),
+    Step("documents", "Records and imaging", "records:wizard_documents"),
+    Step("review", "Review and send", "intake:wizard_review"),
+)
+SLUGS = [step.slug for step in STEPS]
+
+
+def step_url(review_request: ReviewRequest, slug: str) -> str:
+    step = STEPS[SLUGS.index(slug)]
+    return reverse(step.url_name, args=[review_request.reference])
+
+
+def progress(review_request: ReviewRequest, current: str) -> dict:
+    """Template context for the progress indicator: each step with what it still misses."""
+    checklist = submission_checklist(review_request=review_request)
+    steps = []
+    for step in STEPS:
+        missing = [
+            m
+            for item in checklist
+            if item.step == step.slug and not item.done
+            for m in item.missing
+        ]
+        done = all(item.done for item in checklist) if step.slug == "review" else not missing
+        steps.append(
+            {
+                "slug": step.slug,
+                "title": step.title,
+                "url": step_url(review_request, step.slug),
+                "missing": missing,
+                "done": done,
+                "current": step.slug == current,
+            }
+        )
+    index = SLUGS.index(current)
+    return {
+        "steps": steps,
+        "checklist": checklist,
+        "current_step": steps[index],
+        "previous_url": steps[index - 1]["url"] if index > 0 else None,
+        "next_url": steps[index + 1]["url"] if index + 1 < len(steps) else None,
+    }
+
+
+def destination(review_request: ReviewRequest, current: str, go: str) -> str:
+    """Where the Back, Continue or a step button of the progress indicator leads, after the
+    step was saved."""
+    index = SLUGS.index(current)
+    if go == "back" and index > 0:
+        return step_url(review_request, SLUGS[index - 1])
+    if go.startswith("step:") and go[5:] in SLUGS:
+        return step_url(review_request, go[5:])
+    if go == "stay":
+        return step_url(review_request, current)
+    return step_url(review_request, SLUGS[min(index + 1, len(SLUGS) - 1)])
+
+
+# --- Helpers shared by the step views of intake and records -------------------------------
+
+
+def draft_for_family(request, reference):
+    """The signed-in family's own request, if it is still a draft; otherwise None after
+    sending them to its status page. Anyone else: 404."""
+    review_request = review_request_get_for_family(user=request.user, reference=reference)
+    if review_request.status != "draft":
+        messages.info(request, "This request has been sent, so it can no longer be changed here.")
+        return review_request, redirect("intake:request_detail", reference=reference)
+    return review_request, None
+
+
+def add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def run_step(
+    request, review_request, slug, form, save, template="intake/wizard/step.html", **extra
+):
+    """Save a valid step and go where the button asked; otherwise show the step again with
+    every value as typed and each problem next to its field."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        except services.RequestLocked:
+            return redirect("intake:request_detail", reference=review_request.reference)
+        else:
+            return redirect(destination(review_request, slug, request.POST.get("go", "next")))
+    context = {
+        "review_request": review_request,
+        "form": form,
+        "step_form_id": "step-form",  # the progress indicator's buttons submit it too
+        **progress(review_request, slug),
+        **extra,
+    }
+    return render(request, template, context)

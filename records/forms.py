@@ -1,0 +1,17 @@
+from django import forms
+
+from intake.models import DocumentKind
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="What is it?", choices=DocumentKind.choices)
+    file = forms.FileField(
+        label="File",
+        error_messages={"required": "Choose a file to send."},
+        widget=forms.ClearableFileInput(attrs={"multiple": False}),
+    )
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds:
+            self.fields["kind"].choices = [(kind.value, kind.label) for kind in kinds]

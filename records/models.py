@@ -1,0 +1,101 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from intake.models import DocumentKind, ReviewRequest
+
+
+class FileType(models.TextChoices):
+    """What a file is, decided from its bytes, never from its name."""
+
+    PDF = "application/pdf", "PDF"
+    JPEG = "image/jpeg", "JPEG image"
+    PNG = "image/png", "PNG image"
+    DICOM = "application/dicom", "DICOM image"
+    DICOM_ZIP = "application/zip", "ZIP of a DICOM study"
+
+
+class ProcessingState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Could not be processed"
+
+
+class Document(models.Model):
+    """A file sent with a request. Stored under a random key (never its uploaded name), with
+    the SHA-256 of its bytes, checked again whenever it is served."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(ReviewRequest, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    original_name = models.CharField(max_length=255, help_text="Shown to people; never a path.")
+    storage_key = models.CharField(max_length=255, unique=True, editable=False)
+    file_type = models.CharField(max_length=30, choices=FileType.choices)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=10, choices=ProcessingState.choices, default=ProcessingState.RECEIVED
+    )
+    dicom_metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DocumentKind.values), name="document_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(file_type__in=FileType.values), name="document_type_valid"
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_not_empty"),
+        ]
+        indexes = [models.Index(fields=["request", "uploaded_at"], name="document_request_idx")]
+
+    def __str__(self):
+        return self.original_name
+
+
+class AccessLog(models.Model):
+    """One line per attempt to read or change a document: who, in which role, what, when,
+    from where, and whether it was allowed. Append-only: nothing updates or deletes rows."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        DOWNLOAD = "download", "Downloaded"
+        PREVIEW = "preview", "Preview viewed"
+        UPLOAD = "upload", "Uploaded"
+        REMOVE = "remove", "Removed"
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        DENIED = "denied", "Denied"
+        CORRUPT = "corrupt", "Refused: the stored file does not match its checksum"
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=20, blank=True)
+    request = models.ForeignKey(
+        ReviewRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The id is kept even for a document that was later removed, or that never existed.
+    document_id = models.UUIDField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["request", "at"], name="accesslog_request_idx"),
+            models.Index(fields=["document_id", "at"], name="accesslog_document_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.role} {self.action} {self.outcome}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from records import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("requests/<str:reference>/referral/", views.wizard_referral, name="wizard_referral"),
+    path("requests/<str:reference>/records/", views.wizard_documents, name="wizard_documents"),
+    path("requests/<str:reference>/files/", views.upload, name="upload"),
+    path("requests/<str:reference>/files/<uuid:document_id>/remove/", views.remove, name="remove"),
+    path("files/<uuid:document_id>/", views.document_file, name="document_file"),
+]

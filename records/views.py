@@ -1,0 +1,199 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.request_info import client_ip
+from intake import services as intake_services
+from intake import wizard
+from intake.forms import PediatricianForm
+from intake.models import DocumentKind, ReferringPediatrician
+from intake.selectors import review_request_get_for_family
+from records import services
+from records.filetypes import ACCEPTED, Rejected
+from records.forms import UploadForm
+from records.models import AccessLog, Document, FileType
+from records.selectors import document_get_for_user, documents_for_request
+
+# Shown in the browser; everything else is always a download.
+INLINE_TYPES = {FileType.PDF, FileType.JPEG, FileType.PNG}
+WIZARD_KINDS = {
+    "referral": [DocumentKind.REFERRAL],
+    "documents": [DocumentKind.RECORD, DocumentKind.IMAGING, DocumentKind.OTHER],
+}
+
+
+def _upload_context(review_request, step):
+    kinds = WIZARD_KINDS[step]
+    return {
+        "documents": documents_for_request(review_request=review_request).filter(kind__in=kinds),
+        "upload_form": UploadForm(kinds=kinds),
+        "accepted": ACCEPTED,
+        "removable": True,
+    }
+
+
+@login_required
+def wizard_referral(request, reference):
+    review_request, elsewhere = wizard.draft_for_family(request, reference)
+    if elsewhere:
+        return elsewhere
+    details = ReferringPediatrician.objects.filter(request=review_request).first()
+    initial = model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}
+    form = PediatricianForm(request.POST or None, initial=initial)
+    return wizard.run_step(
+        request,
+        review_request,
+        "referral",
+        form,
+        lambda data: intake_services.referring_pediatrician_save(
+            review_request=review_request, fields=data
+        ),
+        template="records/wizard/referral.html",
+        **_upload_context(review_request, "referral"),
+    )
+
+
+@login_required
+def wizard_documents(request, reference):
+    review_request, elsewhere = wizard.draft_for_family(request, reference)
+    if elsewhere:
+        return elsewhere
+    return wizard.run_step(
+        request,
+        review_request,
+        "documents",
+        forms.Form(request.POST or None),
+        lambda data: None,
+        template="records/wizard/documents.html",
+        **_upload_context(review_request, "documents"),
+    )
+
+
+def _back(request, review_request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("intake:request_detail", reference=review_request.reference)
+
+
+def _document_json(document: Document) -> dict:
+    return {
+        "id": str(document.pk),
+        "name": document.original_name,
+        "kind": document.get_kind_display(),
+        "size": document.size,
+        "url": reverse("records:document_file", args=[document.pk]),
+    }
+
+
+def _form_error(request, form) -> str:
+    # A file past the largest limit is skipped while it arrives: it is simply not there.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if (
+        "file" not in request.FILES
+        and length.isdigit()
+        and int(length) > services.size_limit(DocumentKind.IMAGING)
+    ):
+        return "This file is larger than any file we accept."
+    return " ".join(message for errors in form.errors.values() for message in errors)
+
+
+@require_POST
+@login_required
+def upload(request, reference):
+    """One file per request from the page's script (JSON, for a progress bar per file), or
+    the plain form without script (redirect back with a message)."""
+    review_request = review_request_get_for_family(user=request.user, reference=reference)
+    form = UploadForm(request.POST, request.FILES)
+    document, error = None, None
+    if not form.is_valid():
+        error = _form_error(request, form)
+    else:
+        try:
+            document = services.document_upload(
+                review_request=review_request,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+                ip_address=client_ip(request),
+            )
+        except Rejected as rejected:
+            error = str(rejected)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        if error:
+            return JsonResponse({"error": error}, status=400)
+        return JsonResponse({"document": _document_json(document)}, status=201)
+    if error:
+        messages.error(
+            request,
+            f"{request.FILES['file'].name if 'file' in request.FILES else 'The file'}: {error}",
+        )
+    else:
+        messages.success(request, f"{document.original_name} was added.")
+    return _back(request, review_request)
+
+
+@require_POST
+@login_required
+def remove(request, reference, document_id):
+    review_request = review_request_get_for_family(user=request.user, reference=reference)
+    document = Document.objects.filter(pk=document_id, request=review_request).first()
+    if document is None:
+        raise Http404
+    try:
+        services.document_remove(
+            document=document, actor=request.user, ip_address=client_ip(request)
+        )
+    except Rejected as rejected:
+        messages.error(request, str(rejected))
+    else:
+        messages.success(request, f"{document.original_name} was removed.")
+    return _back(request, review_request)
+
+
+@login_required
+def document_file(request, document_id):
+    """The only way to a document's bytes. Whoever asks, the attempt is logged before any
+    byte is returned; someone else's document is a 404 like a missing one; the bytes are
+    served only if they still match the checksum taken at upload."""
+    download = "download" in request.GET
+    action = AccessLog.Action.DOWNLOAD if download else AccessLog.Action.VIEW
+    log = {
+        "user": request.user,
+        "document_id": document_id,
+        "action": action,
+        "ip_address": client_ip(request),
+    }
+    try:
+        document = document_get_for_user(user=request.user, document_id=document_id)
+    except Http404:
+        attempted = (
+            Document.objects.filter(pk=document_id).values_list("request", flat=True).first()
+        )
+        services.access_log_write(
+            review_request_id=attempted, outcome=AccessLog.Outcome.DENIED, **log
+        )
+        raise
+    try:
+        content = services.document_read_verified(document=document)
+    except services.CorruptDocument:
+        services.access_log_write(
+            review_request_id=document.request_id, outcome=AccessLog.Outcome.CORRUPT, **log
+        )
+        return render(request, "records/corrupt.html", status=500)
+    services.access_log_write(
+        review_request_id=document.request_id, outcome=AccessLog.Outcome.ALLOWED, **log
+    )
+    inline = not download and document.file_type in INLINE_TYPES
+    return FileResponse(
+        content,
+        as_attachment=not inline,
+        filename=document.original_name,
+        content_type=document.file_type,
+    )
