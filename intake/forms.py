@@ -208,3 +208,12 @@ class PediatricianForm(forms.Form):
     share_opinion = forms.BooleanField(
         label="Also send the written opinion to this pediatrician.", required=False
     )
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="Add any files above first; they are sent with your answer.",
+    )

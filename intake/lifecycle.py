@@ -64,6 +64,9 @@ COORDINATOR_MOVES: frozenset[tuple[Status, Status]] = frozenset(
 # Moves that must say why: the family reads the note on its status page.
 NOTE_REQUIRED = frozenset({Status.NEEDS_INFO, Status.CANCELLED})
 
+# Moves the family hears about by e-mail (what changed is on the status page, not in the mail).
+FAMILY_NOTIFIED = frozenset({Status.IN_REVIEW, Status.NEEDS_INFO, Status.CANCELLED})
+
 # The clock runs in these states, pauses in needs_info, and stops at the opinion.
 CLOCK_RUNNING = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
 
@@ -73,7 +76,7 @@ FAMILY_TIMELINE = {
     Status.AWAITING_PAYMENT: "You sent your request. The fee is due next.",
     Status.SUBMITTED: "Your request is complete and paid. The review clock is running.",
     Status.NEEDS_INFO: "The team asked you for more information.",
-    Status.IN_REVIEW: "The team confirmed your records and the review has started.",
+    Status.IN_REVIEW: "The team confirmed it has received your records; the review has started.",
     Status.OPINION_READY: "The written opinion is ready; your coordinator will contact you.",
     Status.DELIVERED: "Your written opinion was delivered.",
     Status.CANCELLED: "This request was cancelled.",

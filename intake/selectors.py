@@ -78,6 +78,13 @@ def review_request_get_for_family(*, user: User, reference: str) -> ReviewReques
     return review_request
 
 
+def last_question(*, review_request: ReviewRequest) -> RequestEvent | None:
+    """The team's latest request for information (its note is the question)."""
+    return (
+        review_request.events.filter(to_status="needs_info").order_by("-created_at", "-pk").first()
+    )
+
+
 def request_timeline(*, review_request: ReviewRequest) -> QuerySet[RequestEvent]:
     return review_request.events.order_by("created_at", "pk")
 

@@ -3,13 +3,15 @@
 import secrets
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates
+from intake.lifecycle import FAMILY_NOTIFIED, NOTE_REQUIRED, TRANSITIONS, Status, due_dates
 from intake.models import (
     Child,
     ConsentSignature,
@@ -24,6 +26,7 @@ from intake.models import (
     ReviewService,
 )
 from intake.selectors import consent_text_current, questionnaire_current, submission_checklist
+from notifications.services import message_queue
 
 # No 0/O, 1/I: a reference is read aloud on the phone. 32 symbols, 8 of them: 40 bits.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -109,7 +112,19 @@ def review_request_transition(
             note=note,
             created_at=now,
         )
+        if to_status in FAMILY_NOTIFIED:
+            _notify_family(locked)
     return locked
+
+
+def _notify_family(request: ReviewRequest) -> None:
+    """Tell the family something changed; the e-mail says where to look, never what."""
+    path = reverse("intake:request_detail", args=[request.reference])
+    message_queue(
+        to=request.family.email,
+        template="request_update",
+        context={"reference": request.reference, "status_url": f"{settings.SITE_URL}{path}"},
+    )
 
 
 def _check_move(request, from_status: Status, to_status: Status, note: str, only_moves) -> None:
@@ -388,3 +403,17 @@ def review_request_submit(*, review_request: ReviewRequest, actor: User) -> Revi
         return review_request_transition(
             review_request=request, to_status=Status.AWAITING_PAYMENT, actor=actor
         )
+
+
+def review_request_answer(
+    *, review_request: ReviewRequest, text: str, actor: User
+) -> ReviewRequest:
+    """The family's answer to a request for information: the request returns to submitted
+    with the answer on its timeline, and the review clock resumes. Files come separately."""
+    if actor.pk != review_request.family_id:
+        raise ValidationError("Only the family can answer.")
+    if not text.strip():
+        raise ValidationError({"text": "Write a short answer, even if you only added files."})
+    return review_request_transition(
+        review_request=review_request, to_status=Status.SUBMITTED, actor=actor, note=text
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("services/<slug:slug>/start/", views.start, name="start"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
+    path("requests/<str:reference>/answer/", views.request_answer, name="request_answer"),
     path("requests/<str:reference>/you/", views.wizard_guardian, name="wizard_guardian"),
     path("requests/<str:reference>/child/", views.wizard_child, name="wizard_child"),
     path(

@@ -10,13 +10,23 @@ from django.views.decorators.http import require_POST
 from accounts.request_info import client_ip, user_agent
 from intake import services, wizard
 from intake.eligibility import EligibilityAnswers, check_eligibility
-from intake.forms import ChildForm, ConsentForm, EligibilityForm, GuardianForm, QuestionnaireForm
+from intake.forms import (
+    AnswerForm,
+    ChildForm,
+    ConsentForm,
+    EligibilityForm,
+    GuardianForm,
+    QuestionnaireForm,
+)
+from intake.lifecycle import Status
 from intake.models import Child, Guardian, ReviewService
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
+    last_question,
     questionnaire_current,
     request_timeline,
+    review_request_get_for_family,
     review_request_get_for_user,
     review_requests_for_user,
 )
@@ -96,13 +106,48 @@ def my_requests(request):
 
 @login_required
 def request_detail(request, reference):
+    """The status page: where the request is, what comes next, what was sent; the family can
+    add files while the team works on it, and answer when asked for more information."""
     review_request = review_request_get_for_user(user=request.user, reference=reference)
+    is_family = review_request.family_id == request.user.pk
     context = {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
         "documents": review_request.documents.order_by("uploaded_at"),
+        "can_add_files": is_family
+        and review_request.status in {Status.SUBMITTED, Status.NEEDS_INFO},
+        "question": last_question(review_request=review_request)
+        if review_request.clock_paused
+        else None,
+        "answer_form": AnswerForm() if is_family and review_request.clock_paused else None,
     }
     return render(request, "intake/request_detail.html", context)
+
+
+@require_POST
+@login_required
+def request_answer(request, reference):
+    review_request = review_request_get_for_family(user=request.user, reference=reference)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_request_answer(
+                review_request=review_request, text=form.cleaned_data["text"], actor=request.user
+            )
+        except services.InvalidTransition:
+            messages.info(request, "This request is no longer waiting for an answer.")
+        else:
+            messages.success(request, "Thank you. Your answer was sent to the team.")
+        return redirect("intake:request_detail", reference=reference)
+    context = {
+        "review_request": review_request,
+        "events": request_timeline(review_request=review_request),
+        "documents": review_request.documents.order_by("uploaded_at"),
+        "can_add_files": True,
+        "question": last_question(review_request=review_request),
+        "answer_form": form,
+    }
+    return render(request, "intake/request_detail.html", context, status=400)
 
 
 # --- The wizard ----------------------------------------------------------------------------

@@ -15,27 +15,13 @@ from intake.forms import PediatricianForm
 from intake.models import DocumentKind, ReferringPediatrician
 from intake.selectors import review_request_get_for_family
 from records import services
-from records.filetypes import ACCEPTED, Rejected
+from records.filetypes import Rejected
 from records.forms import UploadForm
 from records.models import AccessLog, Document, FileType
-from records.selectors import document_get_for_user, documents_for_request
+from records.selectors import document_get_for_user
 
 # Shown in the browser; everything else is always a download.
 INLINE_TYPES = {FileType.PDF, FileType.JPEG, FileType.PNG}
-WIZARD_KINDS = {
-    "referral": [DocumentKind.REFERRAL],
-    "documents": [DocumentKind.RECORD, DocumentKind.IMAGING, DocumentKind.OTHER],
-}
-
-
-def _upload_context(review_request, step):
-    kinds = WIZARD_KINDS[step]
-    return {
-        "documents": documents_for_request(review_request=review_request).filter(kind__in=kinds),
-        "upload_form": UploadForm(kinds=kinds),
-        "accepted": ACCEPTED,
-        "removable": True,
-    }
 
 
 @login_required
@@ -55,7 +41,6 @@ def wizard_referral(request, reference):
             review_request=review_request, fields=data
         ),
         template="records/wizard/referral.html",
-        **_upload_context(review_request, "referral"),
     )
 
 
@@ -71,7 +56,6 @@ def wizard_documents(request, reference):
         forms.Form(request.POST or None),
         lambda data: None,
         template="records/wizard/documents.html",
-        **_upload_context(review_request, "documents"),
     )
 
 

@@ -75,6 +75,7 @@ MATRIX = {
     # The family's path. Only the family fills in its own draft; staff read, never edit it.
     "intake:service_detail": (OK, OK, OK, OK, OK, OK, OK),
     "intake:start": (405, 405, 405, 405, 405, 405, 405),
+    "intake:request_answer": (405, 405, 405, 405, 405, 405, 405),
     "intake:wizard_guardian": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
     "intake:wizard_child": (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
     "intake:wizard_questionnaire": (
@@ -129,6 +130,8 @@ WIZARD = {
 def url_for(view, family_request, family_draft=None):
     if view in WIZARD:
         return reverse(view, args=[family_draft.reference])
+    if view == "intake:request_answer":
+        return reverse(view, args=[family_request.reference])
     if view in {"intake:service_detail", "intake:start"}:
         return reverse(view, args=[family_draft.service.slug])
     if view == "records:remove":

@@ -1,0 +1,31 @@
+"""The upload panel, usable from any page (wizard steps, the status page) without the page's
+own app importing records."""
+
+from django import template
+
+from intake.models import DocumentKind
+from records.filetypes import ACCEPTED
+from records.selectors import documents_for_request
+
+register = template.Library()
+
+KINDS = {
+    "referral": [DocumentKind.REFERRAL],
+    "documents": [DocumentKind.RECORD, DocumentKind.IMAGING, DocumentKind.OTHER],
+    "all": [DocumentKind.RECORD, DocumentKind.IMAGING, DocumentKind.REFERRAL, DocumentKind.OTHER],
+}
+
+
+@register.inclusion_tag("records/_uploads.html", takes_context=True)
+def upload_panel(context, review_request, kinds: str, removable: bool, title: str = "Files"):
+    chosen = KINDS[kinds]
+    return {
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "review_request": review_request,
+        "documents": documents_for_request(review_request=review_request).filter(kind__in=chosen),
+        "kinds": [(kind.value, kind.label) for kind in chosen],
+        "accepted": ACCEPTED,
+        "removable": removable,
+        "title": title,
+    }
