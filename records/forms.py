@@ -7,7 +7,7 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="What is it?", choices=DocumentKind.choices)
     file = forms.FileField(
         label="File",
-        error_messages={"required": "Choose a file to send."},
+        error_messages={"required": "Choose a file to send.", "empty": "This file is empty."},
         widget=forms.ClearableFileInput(attrs={"multiple": False}),
     )
 

@@ -76,6 +76,15 @@ def broker_down(settings):
 
 
 @pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Each test stores files in a folder of its own, so "nothing was stored" can be checked."""
+    default = settings.STORAGES["default"]
+    if default["BACKEND"].endswith("FileSystemStorage"):
+        options = {**default["OPTIONS"], "location": str(tmp_path / "files")}
+        settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+
+@pytest.fixture(autouse=True)
 def clear_cache():
     cache.clear()
     yield
