@@ -316,5 +316,7 @@ LOGGING = {
     "loggers": {
         # A 4xx line names the path, and paths carry only references, never patient data.
         "django.request": {"level": "ERROR"},
+        # Successful sign-ins are routine; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
