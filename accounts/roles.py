@@ -11,6 +11,14 @@ from django.db.models import Q
 from accounts.models import Role
 
 _CATALOGUE = ("department", "reviewservice", "questionnaire", "question", "consenttext")
+# What families enter: staff read it, nobody edits it in the admin.
+_FAMILY_ENTRIES = (
+    "guardian",
+    "child",
+    "referringpediatrician",
+    "consentsignature",
+    "questionnaireanswers",
+)
 
 
 def _perms(app_label: str, models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
@@ -24,7 +32,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COORDINATOR: (
         _perms("intake", _CATALOGUE, ("view",))
         | _perms("intake", ("reviewrequest",), ("view", "change"))
-        | _perms("intake", ("requestevent",), ("view",))
+        | _perms("intake", ("requestevent", *_FAMILY_ENTRIES), ("view",))
+        | _perms("records", ("document", "accesslog"), ("view",))
         | _perms("reviews", ("reviewassignment",), ("view",))
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view",))
@@ -32,7 +41,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.ADMIN: (
         _perms("intake", _CATALOGUE, ("view", "add", "change", "delete"))
         | _perms("intake", ("reviewrequest",), ("view", "change"))
-        | _perms("intake", ("requestevent",), ("view",))
+        | _perms("intake", ("requestevent", *_FAMILY_ENTRIES), ("view",))
+        | _perms("records", ("document", "accesslog"), ("view",))
         | _perms("reviews", ("reviewassignment",), ("view",))
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view", "add", "change"))

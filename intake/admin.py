@@ -4,15 +4,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 
 from intake import services
 from intake.lifecycle import COORDINATOR_MOVES, NOTE_REQUIRED, Status
 from intake.models import (
     REQUIRABLE_DOCUMENTS,
+    Child,
+    ConsentSignature,
     ConsentText,
     Department,
+    Guardian,
     Question,
     Questionnaire,
+    QuestionnaireAnswers,
+    ReferringPediatrician,
     RequestEvent,
     ReviewRequest,
     ReviewService,
@@ -231,6 +237,61 @@ class AnyStatusField(forms.ChoiceField):
         return value in Status.values
 
 
+class ReadOnlyDetailsInline(admin.StackedInline):
+    """What the family entered, shown to staff as it is; nobody edits it here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            field.name for field in self.model._meta.fields if field.name not in {"id", "request"}
+        ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class GuardianInline(ReadOnlyDetailsInline):
+    model = Guardian
+
+
+class ChildInline(ReadOnlyDetailsInline):
+    model = Child
+    verbose_name_plural = "child"
+
+
+class PediatricianInline(ReadOnlyDetailsInline):
+    model = ReferringPediatrician
+
+
+class ConsentSignatureInline(ReadOnlyDetailsInline):
+    model = ConsentSignature
+
+
+class AnswersInline(ReadOnlyDetailsInline):
+    model = QuestionnaireAnswers
+    verbose_name_plural = "questionnaire answers"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["questionnaire", "answered", "completed_at", "updated_at"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description="Answers")
+    def answered(self, answers):
+        """Each answer next to the question text of the version that was answered."""
+        rows = [
+            (question.text, answers.answers.get(question.key, "—"))
+            for question in answers.questionnaire.questions.order_by("position", "pk")
+        ]
+        return format_html_join("\n", "<p><strong>{}</strong><br>{}</p>", rows)
+
+
 class MoveForm(forms.Form):
     to_status = AnyStatusField(label="Move to", widget=forms.RadioSelect)
     note = forms.CharField(
@@ -273,7 +334,14 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     list_select_related = ("service", "family")
     search_fields = ("=reference", "family__email")
     date_hierarchy = "created_at"
-    inlines = (RequestEventInline,)
+    inlines = (
+        GuardianInline,
+        ChildInline,
+        AnswersInline,
+        ConsentSignatureInline,
+        PediatricianInline,
+        RequestEventInline,
+    )
     actions = ("start_review",)
     change_form_template = "admin/intake/reviewrequest/change_form.html"
 

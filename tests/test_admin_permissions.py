@@ -30,6 +30,7 @@ STAFF = {
     "intake_reviewservice": (OK, OK),
     "notifications_message": (OK, OK),
     "reviews_reviewassignment": (OK, OK),
+    "records_accesslog": (OK, OK),
 }
 CASES = [
     (page, persona, expected)

@@ -168,6 +168,7 @@ def test_page_access(request, client, family_request, family_draft, view, person
     sign_in(client, request.getfixturevalue(persona))
 
     response = client.get(url_for(view, family_request, family_draft))
+    response.close()  # a file response holds its file open until closed
 
     assert outcome(response) == expected
 

@@ -127,7 +127,12 @@ def test_the_request_page_shows_its_history_and_offers_no_status_field(coordinat
     assert "Move to…" in html
     assert 'name="status"' not in html
     assert "status" in page.context["adminform"].readonly_fields
-    assert len(page.context["inline_admin_formsets"][0].formset.queryset) == 3
+    events = next(
+        inline
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.model.__name__ == "RequestEvent"
+    )
+    assert len(events.formset.queryset) == 3
 
 
 def test_requests_and_their_history_cannot_be_added_or_deleted_in_the_admin(
@@ -321,3 +326,29 @@ def test_a_coordinator_signed_out_while_idle_loses_no_data_and_changes_nothing(
     assert response["Location"] == reverse("accounts:login")
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
+
+
+def test_the_request_page_shows_what_the_family_sent_and_files_only_through_the_file_view(
+    client, coordinator, family_request
+):
+    from intake.models import Question, QuestionnaireAnswers
+    from intake.services import questionnaire_new_version, questionnaire_publish
+
+    questionnaire = questionnaire_new_version(service=family_request.service)
+    Question.objects.create(
+        questionnaire=questionnaire, key="brace", text="Has your child worn a brace?", kind="yes_no"
+    )
+    questionnaire_publish(questionnaire=questionnaire)
+    QuestionnaireAnswers.objects.create(
+        request=family_request, questionnaire=questionnaire, answers={"brace": "yes"}
+    )
+    document = family_request.documents.get()
+    sign_in(client, coordinator)
+
+    page = client.get(
+        reverse("admin:intake_reviewrequest_change", args=[family_request.pk])
+    ).content.decode()
+
+    assert "<strong>Has your child worn a brace?</strong><br>yes" in page
+    assert f'<a href="/files/{document.pk}/">school-report.pdf</a>' in page
+    assert document.storage_key not in page

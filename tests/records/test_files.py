@@ -47,6 +47,7 @@ def test_download_asks_the_browser_to_save(client, coordinator, family_document)
 
     assert response["Content-Disposition"] == 'attachment; filename="school-report.pdf"'
     assert AccessLog.objects.filter(action="download", role="coordinator").count() == 1
+    response.close()
 
 
 def test_a_dicom_file_is_always_a_download_and_an_odd_name_is_encoded_safely(

@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from intake.admin import ReviewRequestAdmin
+from records.models import AccessLog, Document
+
+
+class DocumentInline(admin.TabularInline):
+    """A request's files, opened through the portal's file view (logged, checksum-checked),
+    never through a storage address."""
+
+    model = Document
+    fields = ("file", "kind", "file_type", "size", "uploaded_by", "uploaded_at", "state")
+    readonly_fields = fields
+    ordering = ("uploaded_at",)
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="File")
+    def file(self, document):
+        url = reverse("records:document_file", args=[document.pk])
+        return format_html('<a href="{}">{}</a>', url, document.original_name)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# The request page is intake's; its files are records'. Records adds its inline here, since
+# intake may not import records.
+ReviewRequestAdmin.inlines = (*ReviewRequestAdmin.inlines, DocumentInline)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who read or changed which file, when and from where. Append-only: read-only here."""
+
+    list_display = ("at", "user", "role", "request", "action", "outcome", "ip_address")
+    list_filter = ("action", "outcome", "role")
+    list_select_related = ("user", "request")
+    search_fields = ("=request__reference", "=document_id", "user__email")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
