@@ -113,7 +113,6 @@ def request_detail(request, reference):
     context = {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
-        "documents": review_request.documents.order_by("uploaded_at"),
         "can_add_files": is_family
         and review_request.status in {Status.SUBMITTED, Status.NEEDS_INFO},
         "question": last_question(review_request=review_request)
@@ -142,7 +141,6 @@ def request_answer(request, reference):
     context = {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
-        "documents": review_request.documents.order_by("uploaded_at"),
         "can_add_files": True,
         "question": last_question(review_request=review_request),
         "answer_form": form,
@@ -272,7 +270,6 @@ def wizard_review(request, reference):
             return redirect("intake:request_detail", reference=reference)
     context = {
         "review_request": review_request,
-        "documents": review_request.documents.order_by("uploaded_at"),
         "submit_missing": missing,
         **wizard.progress(review_request, "review"),
     }

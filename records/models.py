@@ -20,6 +20,7 @@ class FileType(models.TextChoices):
 
 class ProcessingState(models.TextChoices):
     RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Being processed"
     READY = "ready", "Ready"
     FAILED = "failed", "Could not be processed"
 
@@ -43,6 +44,7 @@ class Document(models.Model):
     state = models.CharField(
         max_length=10, choices=ProcessingState.choices, default=ProcessingState.RECEIVED
     )
+    processing_started_at = models.DateTimeField(null=True, blank=True)
     dicom_metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -59,6 +61,32 @@ class Document(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class Preview(models.Model):
+    """A PNG drawn on the server from a document: each image of a DICOM study (grouped by
+    series), the first page of a PDF, a smaller copy of a photo. Served through the same
+    authorised, logged door as the document itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="previews")
+    series = models.PositiveSmallIntegerField(default=1)
+    position = models.PositiveIntegerField(default=1)
+    label = models.CharField(max_length=200)
+    storage_key = models.CharField(max_length=255, unique=True, editable=False)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "series", "position"], name="preview_unique_place"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
 
 
 class AccessLog(models.Model):

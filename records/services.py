@@ -4,16 +4,20 @@ import hashlib
 import logging
 import tempfile
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from intake.lifecycle import Status
 from intake.models import DocumentKind, ReviewRequest
 from records.filetypes import Rejected, clean_file_name, identify
-from records.models import AccessLog, Document, FileType, ProcessingState
+from records.models import AccessLog, Document, FileType, Preview, ProcessingState
+from records.previews import RENDERERS
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +117,7 @@ def document_upload(
                 size=upload.size,
                 sha256=sha256,
                 uploaded_by=actor,
-                state=ProcessingState.RECEIVED
-                if file_type in {FileType.DICOM, FileType.DICOM_ZIP}
-                else ProcessingState.READY,
+                state=ProcessingState.RECEIVED,
             )
             access_log_write(
                 user=actor,
@@ -125,6 +127,7 @@ def document_upload(
                 outcome=AccessLog.Outcome.ALLOWED,
                 ip_address=ip_address,
             )
+            transaction.on_commit(lambda: _enqueue_processing(document.pk))
     except BaseException:
         default_storage.delete(key)
         raise
@@ -151,18 +154,117 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
         transaction.on_commit(lambda: default_storage.delete(key))
 
 
-def document_read_verified(*, document: Document):
-    """The stored bytes, copied to a temporary file while their SHA-256 is checked: nothing
-    is served unless it is exactly what was uploaded. Raises ``CorruptDocument``."""
-    copy = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115 (handed to the response)
+def read_verified(*, storage_key: str, sha256: str, label: str):
+    """Stored bytes, copied to a temporary file while their SHA-256 is checked: nothing is
+    served or processed unless it is exactly what was stored. Raises ``CorruptDocument``."""
+    copy = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115 (handed to the caller)
     digest = hashlib.sha256()
-    with default_storage.open(document.storage_key, "rb") as stored:
+    with default_storage.open(storage_key, "rb") as stored:
         for chunk in iter(lambda: stored.read(CHUNK), b""):
             digest.update(chunk)
             copy.write(chunk)
-    if digest.hexdigest() != document.sha256:
+    if digest.hexdigest() != sha256:
         copy.close()
-        logger.error("Document %s does not match its checksum.", document.pk)
-        raise CorruptDocument(str(document.pk))
+        logger.error("%s does not match its checksum.", label)
+        raise CorruptDocument(label)
     copy.seek(0)
     return copy
+
+
+def document_read_verified(*, document: Document):
+    return read_verified(
+        storage_key=document.storage_key, sha256=document.sha256, label=f"Document {document.pk}"
+    )
+
+
+def preview_read_verified(*, preview: Preview):
+    return read_verified(
+        storage_key=preview.storage_key, sha256=preview.sha256, label=f"Preview {preview.pk}"
+    )
+
+
+# --- Processing after upload -------------------------------------------------------------
+
+STALE_PROCESSING = timedelta(minutes=30)
+WAITING_TOO_LONG = timedelta(minutes=2)
+
+
+def _enqueue_processing(document_id) -> None:
+    from records.tasks import process_document_task
+
+    try:
+        process_document_task.delay(document_id=str(document_id))
+    except Exception:
+        # The broker is down: the periodic sweep picks the document up later.
+        logger.warning("Processing of document %s not enqueued; the sweep will do it.", document_id)
+
+
+def document_process(*, document_id) -> bool:
+    """Read the study details and draw the previews of a received document, once: the row is
+    claimed (received → processing) so two workers never both do it, and a rerun after a
+    crash replaces earlier previews. A file that cannot be read ends ``failed`` with nothing
+    half-stored. Returns whether this call did the work."""
+    claimed = Document.objects.filter(pk=document_id, state=ProcessingState.RECEIVED).update(
+        state=ProcessingState.PROCESSING, processing_started_at=timezone.now()
+    )
+    if claimed != 1:
+        return False
+    document = Document.objects.get(pk=document_id)
+    saved: list[str] = []
+    try:
+        content = document_read_verified(document=document)
+        with content:
+            result = RENDERERS[document.file_type](content)
+        previews = [_store_preview(document, drawn, saved) for drawn in result.previews]
+        with transaction.atomic():
+            replaced = list(document.previews.values_list("storage_key", flat=True))
+            document.previews.all().delete()
+            Preview.objects.bulk_create(previews)
+            Document.objects.filter(pk=document.pk).update(
+                state=ProcessingState.READY, dicom_metadata=result.metadata
+            )
+            transaction.on_commit(lambda: [default_storage.delete(key) for key in replaced])
+    except Exception as exc:
+        for key in saved:
+            default_storage.delete(key)
+        # The class name only: a reader's message can quote the file's contents.
+        logger.error("Document %s could not be processed (%s).", document_id, type(exc).__name__)
+        Document.objects.filter(pk=document_id, state=ProcessingState.PROCESSING).update(
+            state=ProcessingState.FAILED
+        )
+        return False
+    return True
+
+
+def _store_preview(document: Document, drawn, saved: list[str]) -> Preview:
+    key = default_storage.save(f"previews/{uuid.uuid4().hex}.png", ContentFile(drawn.png))
+    saved.append(key)
+    return Preview(
+        document=document,
+        series=drawn.series,
+        position=drawn.position,
+        label=drawn.label,
+        storage_key=key,
+        width=drawn.width,
+        height=drawn.height,
+        sha256=hashlib.sha256(drawn.png).hexdigest(),
+    )
+
+
+def documents_process_waiting() -> int:
+    """Enqueue documents a lost task left waiting (received over two minutes ago) and take
+    back those a dead worker left half-done (processing for thirty minutes)."""
+    now = timezone.now()
+    Document.objects.filter(
+        state=ProcessingState.PROCESSING, processing_started_at__lt=now - STALE_PROCESSING
+    ).update(state=ProcessingState.RECEIVED)
+    waiting = list(
+        Document.objects.filter(
+            state=ProcessingState.RECEIVED, uploaded_at__lt=now - WAITING_TOO_LONG
+        )
+        .order_by("uploaded_at")
+        .values_list("pk", flat=True)[:100]
+    )
+    for document_id in waiting:
+        _enqueue_processing(document_id)
+    return len(waiting)

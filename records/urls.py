@@ -10,4 +10,5 @@ urlpatterns = [
     path("requests/<str:reference>/files/", views.upload, name="upload"),
     path("requests/<str:reference>/files/<uuid:document_id>/remove/", views.remove, name="remove"),
     path("files/<uuid:document_id>/", views.document_file, name="document_file"),
+    path("files/previews/<uuid:preview_id>/", views.preview_image, name="preview"),
 ]

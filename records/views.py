@@ -17,7 +17,7 @@ from intake.selectors import review_request_get_for_family
 from records import services
 from records.filetypes import Rejected
 from records.forms import UploadForm
-from records.models import AccessLog, Document, FileType
+from records.models import AccessLog, Document, FileType, Preview
 from records.selectors import document_get_for_user
 
 # Shown in the browser; everything else is always a download.
@@ -181,3 +181,44 @@ def document_file(request, document_id):
         filename=document.original_name,
         content_type=document.file_type,
     )
+
+
+@login_required
+def preview_image(request, preview_id):
+    """A preview PNG, by the same rules as the document it was drawn from."""
+    preview = Preview.objects.filter(pk=preview_id).only("document_id").first()
+    log = {
+        "user": request.user,
+        "action": AccessLog.Action.PREVIEW,
+        "ip_address": client_ip(request),
+    }
+    if preview is None:
+        services.access_log_write(
+            review_request_id=None, document_id=None, outcome=AccessLog.Outcome.DENIED, **log
+        )
+        raise Http404
+    log["document_id"] = preview.document_id
+    try:
+        document = document_get_for_user(user=request.user, document_id=preview.document_id)
+    except Http404:
+        attempted = (
+            Document.objects.filter(pk=preview.document_id)
+            .values_list("request", flat=True)
+            .first()
+        )
+        services.access_log_write(
+            review_request_id=attempted, outcome=AccessLog.Outcome.DENIED, **log
+        )
+        raise
+    preview = Preview.objects.get(pk=preview_id)
+    try:
+        content = services.preview_read_verified(preview=preview)
+    except services.CorruptDocument:
+        services.access_log_write(
+            review_request_id=document.request_id, outcome=AccessLog.Outcome.CORRUPT, **log
+        )
+        return render(request, "records/corrupt.html", status=500)
+    services.access_log_write(
+        review_request_id=document.request_id, outcome=AccessLog.Outcome.ALLOWED, **log
+    )
+    return FileResponse(content, content_type="image/png", filename="preview.png")

@@ -130,17 +130,18 @@ def anonymous():
 def family_request(family, assigned_reviewer, coordinator):
     """The family's request with one PDF sent, in review, ``assigned_reviewer`` on its panel."""
     from intake.services import review_request_transition
-    from records.services import document_upload
+    from records.services import document_process, document_upload
     from tests import samples
 
     request = review_request(family=family, status=Status.SUBMITTED, actor=coordinator)
-    document_upload(
+    document = document_upload(
         review_request=request,
         kind="record",
         upload=samples.upload(samples.pdf(), "school-report.pdf"),
         actor=family,
         ip_address="203.0.113.7",
     )
+    document_process(document_id=document.pk)  # as the worker does after the upload
     request = review_request_transition(
         review_request=request, to_status=Status.IN_REVIEW, actor=coordinator
     )

@@ -95,6 +95,7 @@ MATRIX = {
     "records:remove": (405, 405, 405, 405, 405, 405, 405),
     # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
     "records:document_file": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "records:preview": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
     # Public pages. Signed-in people are sent on from sign-in and sign-up.
     "accounts:login": (OK, "done", "done", "done", "done", "done", "done"),
     "accounts:sign_up": (OK, "done", "done", "done", "done", "done", "done"),
@@ -138,6 +139,8 @@ def url_for(view, family_request, family_draft=None):
         return reverse(view, args=[family_request.reference, family_request.documents.get().pk])
     if view == "records:document_file":
         return reverse(view, args=[family_request.documents.get().pk])
+    if view == "records:preview":
+        return reverse(view, args=[family_request.documents.get().previews.get().pk])
     if view == "accounts:verify_email":
         return reverse(view, args=["not-a-real-token"])
     if view == "accounts:password_reset_confirm":

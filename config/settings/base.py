@@ -235,6 +235,8 @@ RECORDS_MAX_DOCUMENT_BYTES = env.integer("RECORDS_MAX_DOCUMENT_MB", 50, minimum=
 RECORDS_MAX_IMAGING_BYTES = env.integer("RECORDS_MAX_IMAGING_MB", 2048, minimum=1) * 1024 * 1024
 RECORDS_ZIP_MAX_FILES = env.integer("RECORDS_ZIP_MAX_FILES", 5000, minimum=1)
 RECORDS_ZIP_MAX_RATIO = env.integer("RECORDS_ZIP_MAX_RATIO", 100, minimum=2)
+# Previews drawn per document (a CT study can hold thousands of images).
+RECORDS_MAX_PREVIEWS = env.integer("RECORDS_MAX_PREVIEWS", 500, minimum=1)
 FILE_UPLOAD_HANDLERS = [
     "records.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -289,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-messages": {
         "task": "notifications.tasks.send_due_messages_task",
         "schedule": timedelta(minutes=1),
+    },
+    "process-waiting-documents": {
+        "task": "records.tasks.process_waiting_documents_task",
+        "schedule": timedelta(minutes=5),
     },
 }
 

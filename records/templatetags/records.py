@@ -29,3 +29,9 @@ def upload_panel(context, review_request, kinds: str, removable: bool, title: st
         "removable": removable,
         "title": title,
     }
+
+
+@register.inclusion_tag("records/_files_sent.html")
+def files_sent(review_request):
+    """The request's files with their thumbnails, as a list to read and download."""
+    return {"documents": documents_for_request(review_request=review_request)}

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from records.services import document_process, documents_process_waiting
+
+
+# A study from a CD can take minutes to read and draw.
+@shared_task(soft_time_limit=15 * 60, time_limit=20 * 60)
+def process_document_task(*, document_id: str) -> None:
+    document_process(document_id=document_id)
+
+
+@shared_task
+def process_waiting_documents_task() -> None:
+    documents_process_waiting()
