@@ -138,14 +138,9 @@ def dicom_zip(fileobj) -> Result:
                 continue
             dataset = pydicom.dcmread(copy, stop_before_pixels=True)
             copy.seek(0)
-            instances.append(
-                (
-                    _number(dataset, "SeriesNumber"),
-                    _number(dataset, "InstanceNumber"),
-                    dataset,
-                    copy,
-                )
-            )
+            # A series is known by its UID (numbers repeat across series); it orders by number.
+            series = (_number(dataset, "SeriesNumber"), _text(dataset, "SeriesInstanceUID"))
+            instances.append((series, _number(dataset, "InstanceNumber"), dataset, copy))
     return _study_result(sorted(instances, key=lambda item: (item[0], item[1])))
 
 
@@ -160,9 +155,9 @@ def _study_result(instances) -> Result:
     result = Result()
     series_index, current, remaining = 0, None, settings.RECORDS_MAX_PREVIEWS
     series_meta = []
-    for series_number, _, dataset, copy in instances:
-        if series_number != current:
-            series_index, current, position = series_index + 1, series_number, 0
+    for series, _, dataset, copy in instances:
+        if series != current:
+            series_index, current, position = series_index + 1, series, 0
             series_meta.append(
                 {**{name: _text(dataset, name) for name in SERIES_FIELDS}, "images": 0}
             )
