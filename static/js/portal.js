@@ -60,7 +60,8 @@
           pending -= 1;
           if (pending === 0) {
             input.value = "";
-            if (!failed) { window.location.reload(); }
+            // A moment to read "Sent and checked." before the list shows the new files.
+            if (!failed) { window.setTimeout(function () { window.location.reload(); }, 800); }
           }
         });
         request.send(data);

@@ -1,0 +1,126 @@
+"""A parent on a phone sends a complete request, as in real life, in headless Chromium."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from intake.lifecycle import Status
+from intake.models import ReviewRequest
+from records.models import Document
+from tests import samples
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def save_and_continue(page):
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def upload(page, path, expect_name):
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Send files").click()
+    expect(page.locator("progress")).to_have_count(1)
+    expect(page.get_by_text("Sent and checked.")).to_be_visible()
+    expect(page.get_by_role("link", name=expect_name)).to_be_visible()  # listed after the refresh
+
+
+def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
+    live_server, page, family, published_service, tmp_path, csp_violations
+):
+    referral = tmp_path / "referral letter.pdf"
+    referral.write_bytes(samples.pdf())
+    scan = tmp_path / "spine-ct.dcm"
+    scan.write_bytes(samples.dicom("CT_small.dcm"))
+    notes = tmp_path / "clinic notes.jpg"
+    notes.write_bytes(samples.image("JPEG", size=(800, 600)))
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    # Choose and check, before any account.
+    page.goto(f"{live_server.url}/services/{published_service.slug}/")
+    page.get_by_label("State where you live").select_option("GA")
+    page.get_by_label("ZIP code").fill("31401")
+    page.get_by_label("Your child's age in years").fill("12")
+    page.get_by_label("No").check()
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="You can ask for this review")).to_be_visible()
+
+    # Sign in, come back, start.
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.get_by_label("E-mail address").fill(family.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Start my request").click()
+
+    # You.
+    expect(page.get_by_role("heading", name="You", exact=True)).to_be_visible()
+    page.get_by_label("Your full legal name").fill("Jordan Avery Rivera")
+    page.get_by_label("Your relationship to the child").select_option("mother")
+    page.get_by_label(re.compile("I am the child's parent or legal guardian")).check()
+    page.get_by_label("Phone").fill("912-555-0143")
+    page.get_by_label("Street address").fill("12 Oak St")
+    page.get_by_label("City").fill("Savannah")
+    save_and_continue(page)
+
+    # Your child.
+    page.get_by_label("Child's first name").fill("Sam")
+    page.get_by_label("Child's last name").fill("Rivera")
+    page.get_by_label("Date of birth").fill("2014-05-30")
+    page.get_by_label("Female").check()
+    page.get_by_label("The diagnosis your child was given").fill("Scoliosis, 32 degrees")
+    page.get_by_label("Your questions for the reviewers").fill("Is surgery needed now?")
+    save_and_continue(page)
+
+    # Medical history.
+    page.get_by_label("Yes").check()
+    save_and_continue(page)
+
+    # Financial consent.
+    expect(page.get_by_text("flat fee of $500, self-pay")).to_be_visible()
+    page.get_by_label("Type your full legal name to sign").fill("Jordan Avery Rivera")
+    page.get_by_label(re.compile("I have read the financial consent")).check()
+    save_and_continue(page)
+    expect(page.get_by_role("heading", name="Referral", exact=True)).to_be_visible()
+
+    # Referral: the pediatrician, then the letter.
+    page.get_by_label("Pediatrician's name").fill("Dr. Lee")
+    page.get_by_label("Practice or clinic").fill("Savannah Pediatrics")
+    page.get_by_label("Practice phone").fill("912-555-0100")
+    page.get_by_role("button", name="Save", exact=True).click()
+    upload(page, referral, "referral letter.pdf")
+    save_and_continue(page)
+
+    # Records and imaging.
+    upload(page, notes, "clinic notes.jpg")
+    page.get_by_label("What is it?").select_option("imaging")
+    upload(page, scan, "spine-ct.dcm")
+    save_and_continue(page)
+
+    # Review and send.
+    expect(page.get_by_text("✗")).to_have_count(0)
+    page.get_by_role("button", name="Send my request").click()
+
+    expect(page.get_by_text("Your request was sent. Thank you.")).to_be_visible()
+    expect(page.get_by_text("The flat fee of $500 is due next")).to_be_visible()
+    request = ReviewRequest.objects.get()
+    assert request.status == Status.AWAITING_PAYMENT
+    names = sorted(Document.objects.values_list("original_name", flat=True))
+    assert names == ["clinic notes.jpg", "referral letter.pdf", "spine-ct.dcm"]
+    assert csp_violations == []
+
+
+def test_a_refused_file_is_explained_on_the_page(live_server, page, family, family_draft, tmp_path):
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(b"<html><script>alert(1)</script></html>")
+    page.goto(f"{live_server.url}/accounts/sign-in/")
+    page.get_by_label("E-mail address").fill(family.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/requests/{family_draft.reference}/records/")
+
+    page.locator("input[type=file]").set_input_files(str(fake))
+    page.get_by_role("button", name="Send files").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("This type of file is not accepted.")
+    assert not Document.objects.exists()
