@@ -76,8 +76,9 @@ user = User.objects.create_user(email="bench@example.org", password="bench-passw
                                 email_verified_at=timezone.now())
 user_set_role(user=user, role=Role.FAMILY)
 department = Department.objects.create(name="Orthopedics", slug="orthopedics", phone="404-555-0110")
-service = ReviewService.objects.create(department=department, name="Spine", slug="spine", summary="x",
-                                       readers="x", fee_cents=50000)
+service = ReviewService.objects.create(
+    department=department, name="Spine", slug="spine", summary="x", readers="x", fee_cents=50000
+)
 print(review_request_create(service=service, family=user).reference)
 """
 
@@ -108,10 +109,11 @@ class Session:
 def stream_upload(session: Session, path: str, csrf: str, file_path: Path) -> tuple[int, bytes]:
     """multipart/form-data sent piece by piece, so the client does not hold the file either."""
     boundary = secrets.token_hex(16)
+    part = f"--{boundary}\r\nContent-Disposition: form-data; "
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{csrf}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nimaging\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_path.name}"\r\n'
+        f'{part}name="csrfmiddlewaretoken"\r\n\r\n{csrf}\r\n'
+        f'{part}name="kind"\r\n\r\nimaging\r\n'
+        f'{part}name="file"; filename="{file_path.name}"\r\n'
         "Content-Type: application/dicom\r\n\r\n"
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
@@ -244,8 +246,8 @@ def write_report(size_mb, baseline, peak, growth, seconds, ok) -> None:
         f"A {size_mb:,} MB DICOM file streamed to the upload endpoint of the web process "
         f"(runserver, one thread, local storage), measured {datetime.now(UTC):%Y-%m-%d}:\n\n"
         "| baseline | peak | growth | target | time | result |\n|---|---|---|---|---|---|\n"
-        f"| {baseline:.0f} MB | {peak:.0f} MB | {growth:.1f} MB | < {TARGET_MB} MB | {seconds:.0f} s "
-        f"| {'met' if ok else 'MISSED'} |\n\n"
+        f"| {baseline:.0f} MB | {peak:.0f} MB | {growth:.1f} MB | < {TARGET_MB} MB "
+        f"| {seconds:.0f} s | {'met' if ok else 'MISSED'} |\n\n"
         "The file goes to a temporary file as it arrives (Django's upload handlers), is checked\n"
         "and hashed in 1 MB chunks, and is copied to storage in chunks: memory does not grow with\n"
         "its size.\n"
