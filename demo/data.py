@@ -1,5 +1,7 @@
 """What the demo contains. Everything here is example data, not hospital policy."""
 
+from datetime import date
+
 # Printed by `make run`: demo accounts exist only where DEMO_DATA_ALLOWED is on.
 PASSWORD = "portal-demo-2026"  # noqa: S105
 
@@ -124,3 +126,63 @@ ACCOUNTS = [
     ("reviewer", "reviewer3@example.org", "Dr. Drew Kim"),
     ("admin", "admin@example.org", "Alex Admin"),
 ]
+
+ELIGIBILITY = {
+    "state": "GA",
+    "zip_code": "31401",
+    "patient_age": 12,
+    "hospitalized": False,
+    "eligible": True,
+    "checked_at": "2026-01-05T10:00:00+00:00",
+}
+
+GUARDIAN = {
+    "legal_name": "Jordan Avery Rivera",
+    "relationship": "mother",
+    "has_legal_authority": True,
+    "phone": "+19125550143",
+    "email": "family@example.org",
+    "address_line1": "12 Oak Street",
+    "address_line2": "",
+    "city": "Savannah",
+    "state": "GA",
+    "zip_code": "31401",
+}
+
+CHILDREN = [
+    {
+        "first_name": "Alex",
+        "last_name": "Rivera",
+        "date_of_birth": date(2014, 5, 30),
+        "sex": "female",
+        "prior_diagnosis": "Adolescent idiopathic scoliosis, 32-degree curve.",
+        "current_treatment": "Night-time brace since March.",
+        "questions": "Is surgery needed now, or can we keep bracing?",
+    },
+    {
+        "first_name": "Alex",
+        "last_name": "Rivera",
+        "date_of_birth": date(2014, 5, 30),
+        "sex": "female",
+        "prior_diagnosis": "Mild hip dysplasia on the left.",
+        "current_treatment": "Physical therapy.",
+        "questions": "Should she avoid running and jumping sports?",
+    },
+]
+
+PEDIATRICIAN = {
+    "name": "Dr. Morgan Lee",
+    "practice": "Savannah Pediatrics",
+    "phone": "+19125550100",
+    "fax": "+19125550101",
+    "email": "",
+    "share_opinion": True,
+}
+
+# An answer for each kind of question.
+ANSWERS = {
+    "choice": lambda question: question.choices[0],
+    "date": lambda question: "2025-09-15",
+    "yes_no": lambda question: "yes",
+    "text": lambda question: "None.",
+}

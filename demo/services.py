@@ -4,6 +4,7 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -11,10 +12,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.services import user_set_role
-from demo import data
+from demo import data, files
 from intake import services as intake
 from intake.lifecycle import Status
 from intake.models import ConsentText, Department, Question, ReviewService
+from intake.selectors import questionnaire_current
+from records.services import document_upload
 from reviews.services import review_assignment_add
 
 
@@ -75,6 +78,9 @@ def _account(role: str, email: str, full_name: str) -> User:
 
 
 def _requests(users: dict[str, User]) -> None:
+    """Requests of the demo family, built as a parent would through the wizard: a spine
+    review sent and paid, a hip review in review with reviewer 1 as lead, and a spine review
+    still being filled in."""
     family = users["family@example.org"]
     if family.review_requests.exists():
         return
@@ -82,11 +88,8 @@ def _requests(users: dict[str, User]) -> None:
     spine = ReviewService.objects.get(slug="spine-document-review")
     hip = ReviewService.objects.get(slug="hip-document-review")
 
-    submitted = intake.review_request_create(service=spine, family=family)
-    _advance(submitted, family, [Status.AWAITING_PAYMENT, Status.SUBMITTED])
-
-    in_review = intake.review_request_create(service=hip, family=family)
-    _advance(in_review, family, [Status.AWAITING_PAYMENT, Status.SUBMITTED])
+    _sent_and_paid(spine, family, child=data.CHILDREN[0])
+    in_review = _sent_and_paid(hip, family, child=data.CHILDREN[1])
     intake.review_request_transition(
         review_request=in_review, to_status=Status.IN_REVIEW, actor=coordinator
     )
@@ -94,14 +97,45 @@ def _requests(users: dict[str, User]) -> None:
         review_request=in_review, reviewer=users["reviewer1@example.org"], is_lead=True
     )
 
+    draft = intake.review_request_start(service=spine, family=family, eligibility=data.ELIGIBILITY)
+    intake.guardian_save(review_request=draft, fields=data.GUARDIAN)
 
-def _advance(review_request, family, statuses) -> None:
-    for status in statuses:
-        # The payment step is recorded by the portal (actor None), as a webhook would be.
-        actor = family if status == Status.AWAITING_PAYMENT else None
-        intake.review_request_transition(
-            review_request=review_request, to_status=status, actor=actor
+
+def _sent_and_paid(service: ReviewService, family: User, *, child: dict):
+    request = intake.review_request_start(
+        service=service, family=family, eligibility=data.ELIGIBILITY
+    )
+    intake.guardian_save(review_request=request, fields=data.GUARDIAN)
+    intake.child_save(review_request=request, fields=child)
+    questions = questionnaire_current(service=service).questions.all()
+    intake.questionnaire_answers_save(
+        review_request=request, answers={q.key: data.ANSWERS[q.kind](q) for q in questions}
+    )
+    intake.consent_sign(
+        review_request=request,
+        typed_name=data.GUARDIAN["legal_name"],
+        actor=family,
+        ip_address="127.0.0.1",
+        user_agent="Demo data",
+    )
+    intake.referring_pediatrician_save(review_request=request, fields=data.PEDIATRICIAN)
+    for kind, name, content in (
+        ("referral", "Referral from Dr. Lee.pdf", files.pdf()),
+        ("record", "Clinic notes.jpg", files.photo(text="Clinic notes (demo)")),
+        ("imaging", "CT scan.dcm", files.dicom("CT_small.dcm")),
+    ):
+        document_upload(
+            review_request=request,
+            kind=kind,
+            actor=family,
+            ip_address="127.0.0.1",
+            upload=SimpleUploadedFile(name, content),
         )
+    request = intake.review_request_submit(review_request=request, actor=family)
+    # The fee taken by phone; billing records this itself once it exists.
+    return intake.review_request_transition(
+        review_request=request, to_status=Status.SUBMITTED, actor=None, note="Demo: paid by phone."
+    )
 
 
 def totp_secret(user: User) -> str:

@@ -5,34 +5,20 @@ import io
 import zipfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
-from pydicom.data import get_testdata_file
+
+from demo import files
 
 
 def pdf() -> bytes:
-    body = (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    )
-    xref = len(body)
-    return body + (
-        b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
-        b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n"
-        + str(xref).encode()
-        + b"\n%%EOF\n"
-    )
+    return files.pdf()
 
 
 def image(kind: str = "PNG", size=(64, 48)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 120, 40)).save(buffer, kind)
-    return buffer.getvalue()
+    return files.photo(kind, size)
 
 
 def dicom(name: str = "CT_small.dcm") -> bytes:
-    with open(get_testdata_file(name), "rb") as file:
-        return file.read()
+    return files.dicom(name)
 
 
 def dicom_zip(*names: str, extra: dict[str, bytes] | None = None) -> bytes:
