@@ -148,10 +148,12 @@ def submission_checklist(*, review_request: ReviewRequest) -> list[ChecklistItem
 
 def _eligibility_item(service, review_request, guardian, child) -> ChecklistItem:
     label = "Eligible for this review"
-    if not (guardian and guardian.state and guardian.zip_code and child and child.date_of_birth):
-        return ChecklistItem(
-            "guardian", label, False, ("your address and your child's date of birth",)
-        )
+    if not (guardian and guardian.state and guardian.zip_code):
+        missing = ("your state and ZIP code, to check eligibility",)
+        return ChecklistItem("guardian", label, False, missing)
+    if not (child and child.date_of_birth):
+        missing = ("your child's date of birth, to check eligibility",)
+        return ChecklistItem("child", label, False, missing)
     result = check_eligibility(
         service,
         EligibilityAnswers(

@@ -56,6 +56,7 @@ def progress(review_request: ReviewRequest, current: str) -> dict:
             {
                 "slug": step.slug,
                 "title": step.title,
+                "number": len(steps) + 1,
                 "url": step_url(review_request, step.slug),
                 "missing": missing,
                 "done": done,
