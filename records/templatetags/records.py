@@ -17,13 +17,19 @@ KINDS = {
 
 
 @register.inclusion_tag("records/_uploads.html", takes_context=True)
-def upload_panel(context, review_request, kinds: str, removable: bool, title: str = "Files"):
+def upload_panel(
+    context, review_request, kinds: str, removable: bool, title: str = "Files", listed: bool = True
+):
+    """The upload form, with the files already sent above it unless ``listed`` is off (the
+    status page lists them once, further down)."""
     chosen = KINDS[kinds]
+    documents = documents_for_request(review_request=review_request).filter(kind__in=chosen)
     return {
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "review_request": review_request,
-        "documents": documents_for_request(review_request=review_request).filter(kind__in=chosen),
+        "listed": listed,
+        "documents": documents if listed else [],
         "kinds": [(kind.value, kind.label) for kind in chosen],
         "accepted": ACCEPTED,
         "removable": removable,

@@ -140,3 +140,38 @@ def test_the_family_status_page_lists_the_files_sent(
 
     assert "school-report.pdf" in page.content.decode()
     assert reverse("records:document_file", args=[family_document.pk]) in page.content.decode()
+
+
+def test_the_status_page_costs_the_same_queries_for_1_or_12_files(
+    client, family, coordinator, django_assert_max_num_queries
+):
+    from intake.lifecycle import Status
+    from records.services import document_process, document_upload
+    from tests import samples
+    from tests.factories import review_request
+
+    request = review_request(family=family, status=Status.SUBMITTED)
+
+    def add_file(n):
+        document = document_upload(
+            review_request=request,
+            kind="record",
+            actor=family,
+            ip_address="",
+            upload=samples.upload(samples.image("PNG"), f"scan{n}.png"),
+        )
+        document_process(document_id=document.pk)
+
+    add_file(0)
+    sign_in(client, family)
+    url = reverse("intake:request_detail", args=[request.reference])
+    with django_assert_max_num_queries(40) as one:
+        client.get(url)
+    baseline = len(one.captured_queries)  # read now: each request resets Django's query log
+    for n in range(1, 12):
+        add_file(n)
+
+    with django_assert_max_num_queries(baseline):
+        page = client.get(url)
+
+    assert page.content.decode().count("/files/previews/") == 12
