@@ -414,6 +414,11 @@ def review_request_answer(
         raise ValidationError("Only the family can answer.")
     if not text.strip():
         raise ValidationError({"text": "Write a short answer, even if you only added files."})
+    # Only an answer to a question moves the request: never awaiting_payment → submitted.
     return review_request_transition(
-        review_request=review_request, to_status=Status.SUBMITTED, actor=actor, note=text
+        review_request=review_request,
+        to_status=Status.SUBMITTED,
+        actor=actor,
+        note=text,
+        only_moves=frozenset({(Status.NEEDS_INFO, Status.SUBMITTED)}),
     )

@@ -565,3 +565,73 @@ def test_the_family_is_e_mailed_about_the_change_without_any_details(
     assert f"http://testserver/requests/{request.reference}/" in message.body
     assert "MRI" not in message.body
     assert "lumbar" not in message.body
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s != Status.NEEDS_INFO])
+def test_an_answer_moves_nothing_unless_the_team_asked(client, family, status):
+    from tests.factories import review_request
+
+    request = review_request(family=family, status=status)
+    before = request.status
+    sign_in(client, family)
+
+    client.post(
+        reverse("intake:request_answer", args=[request.reference]), {"text": "Paid, honestly."}
+    )
+
+    request.refresh_from_db()
+    assert request.status == before
+    assert request.submitted_at is None or status != Status.AWAITING_PAYMENT
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("anonymous", 302),
+        ("family", 302),
+        ("other_family", 404),
+        ("coordinator", 404),
+        ("admin_user", 404),
+        ("assigned_reviewer", 404),
+        ("unassigned_reviewer", 404),
+    ],
+)
+def test_only_the_family_answers_the_team(request, client, family, coordinator, persona, expected):
+    from intake.services import review_request_transition
+    from tests.factories import review_request
+
+    target = review_request(family=family, status=Status.SUBMITTED)
+    review_request_transition(
+        review_request=target, to_status=Status.NEEDS_INFO, actor=coordinator, note="X"
+    )
+    sign_in(client, request.getfixturevalue(persona))
+
+    response = client.post(
+        reverse("intake:request_answer", args=[target.reference]), {"text": "Here."}
+    )
+
+    target.refresh_from_db()
+    assert response.status_code == expected
+    assert target.status == (Status.SUBMITTED if persona == "family" else Status.NEEDS_INFO)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("anonymous", 302),
+        ("family", 302),
+        ("other_family", 302),
+        ("coordinator", 404),
+        ("admin_user", 404),
+        ("assigned_reviewer", 404),
+        ("unassigned_reviewer", 404),
+    ],
+)
+def test_only_a_family_starts_a_request(request, client, published_service, persona, expected):
+    client.post(reverse("intake:service_detail", args=[published_service.slug]), ELIGIBLE)
+    sign_in(client, request.getfixturevalue(persona))
+
+    response = client.post(reverse("intake:start", args=[published_service.slug]))
+
+    assert response.status_code == expected
+    assert ReviewRequest.objects.count() == (1 if persona in {"family", "other_family"} else 0)
