@@ -9,10 +9,12 @@ import stat
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 import pydicom
+import pypdfium2
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
@@ -103,19 +105,37 @@ def _refuse_web_code(*chunks: bytes) -> None:
 
 
 def _check_pdf(file) -> None:
+    damaged = "This PDF is incomplete or damaged (it may not have finished downloading)."
     tail = _tail(file)
     if b"%%EOF" not in tail:
-        raise Rejected("This PDF is incomplete or damaged (it may not have finished downloading).")
+        raise Rejected(damaged)
     if b"/Encrypt" in tail:
         raise Rejected("This PDF is password-protected. Send it without the password.")
+    # Opened by PDFium (Chrome's PDF engine): its cross-reference table and pages must read.
+    try:
+        document = pypdfium2.PdfDocument(file)
+    except pypdfium2.PdfiumError as error:
+        password = "password" in str(error).lower()
+        raise Rejected(
+            "This PDF is password-protected. Send it without the password." if password else damaged
+        ) from None
+    try:
+        if len(document) == 0:
+            raise Rejected(damaged)
+    finally:
+        document.close()
+        file.seek(0)
 
 
 def _check_image(file, kind: str) -> None:
     damaged = f"This {kind} image is incomplete or damaged. Send it again, or a PDF instead."
     try:
-        with Image.open(file) as image:
-            image.verify()  # PNG: every chunk's checksum; JPEG: the structure
-    except Image.DecompressionBombError:
+        with warnings.catch_warnings():
+            # Past ~89 million pixels Pillow only warns; such an image is refused here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                image.verify()  # PNG: every chunk's checksum; JPEG: the structure
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Rejected(f"This {kind} image is too large in pixels to be accepted.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Rejected(damaged) from None
@@ -174,7 +194,13 @@ def _check_dicom_zip(file) -> int:
         entries = [entry for entry in archive.infolist() if not entry.is_dir()]
         _check_zip_listing(entries)
         dicom_files = sum(_is_dicom_entry(archive, entry) for entry in entries)
-    except zipfile.BadZipFile:
+    except NotImplementedError:
+        # e.g. Deflate64, which Windows uses for large "compressed folders".
+        raise Rejected(
+            "This ZIP is packed in a way we cannot open. Make it again with "
+            "standard compression, or send the DICOM files themselves."
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError):
         raise Rejected("This ZIP file is incomplete or damaged.") from None
     finally:
         file.seek(0)
@@ -214,4 +240,12 @@ def _is_dicom_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
         return False
     with archive.open(entry) as member:
         head = member.read(132)
-    return head[128:132] == b"DICM" and not head[:128].startswith(EXECUTABLE_HEADERS)
+    if head[128:132] != b"DICM":
+        return False
+    if head[:128].startswith(EXECUTABLE_HEADERS):
+        # One disguised program refuses the whole study (CVE-2019-11687).
+        raise Rejected(
+            "This ZIP holds a DICOM file that hides a program in its header, so it cannot be "
+            "accepted. Export the images again from the imaging CD or software."
+        )
+    return True

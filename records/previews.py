@@ -2,7 +2,7 @@
 
 Only patient-independent DICOM fields are kept (modality, body part, dates, descriptions,
 counts): names, identifiers and birth dates stay in the file. Images are decoded one at a
-time, so a large study never sits in memory at once.
+time and a ZIP study is unpacked one image at a time, so memory does not grow with a study.
 """
 
 import io
@@ -14,7 +14,7 @@ import numpy as np
 import pydicom
 import pypdfium2
 from django.conf import settings
-from PIL import Image
+from PIL import Image, ImageOps
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, iter_pixels
 
 from records.filetypes import EXECUTABLE_HEADERS
@@ -88,12 +88,11 @@ def dicom_file(fileobj) -> Result:
     label = _series_label(dataset)
     for drawn in images:
         drawn.label = f"{label} · image {drawn.position}" if len(images) > 1 else label
+    frames = _number(dataset, "NumberOfFrames") or 1
     metadata = {
         "study": {name: _text(dataset, name) for name in STUDY_FIELDS},
-        "series": [
-            {**{name: _text(dataset, name) for name in SERIES_FIELDS}, "images": len(images)}
-        ],
-        "images": len(images),
+        "series": [{**{name: _text(dataset, name) for name in SERIES_FIELDS}, "images": frames}],
+        "images": frames,
         "previews_missing": not images,
     }
     return Result(images, metadata)
@@ -121,27 +120,28 @@ def _bounded_copy(member, budget: int):
 
 def dicom_zip(fileobj) -> Result:
     """A study from a CD: its DICOM files grouped into series (in series and image order);
-    other files (viewers, DICOMDIR) are left alone."""
-    budget = settings.RECORDS_MAX_IMAGING_BYTES
-    instances = []
+    other files (viewers, DICOMDIR) are left alone. Two passes keep memory flat whatever the
+    size of the study: first every header (the images stay packed), then one image at a time
+    is unpacked, drawn and dropped."""
     with zipfile.ZipFile(fileobj) as archive:
-        for entry in archive.infolist():
-            if entry.is_dir():
-                continue
-            with archive.open(entry) as member:
-                copy, size = _bounded_copy(member, budget)
-            budget -= size
-            head = copy.read(132)
-            copy.seek(0)
+        headers = sorted(_study_headers(archive), key=lambda item: item[0])
+        return _study_result(archive, headers)
+
+
+def _study_headers(archive: zipfile.ZipFile):
+    for entry in archive.infolist():
+        if entry.is_dir():
+            continue
+        with archive.open(entry) as member:
+            head = member.read(132)
             if head[128:132] != b"DICM" or head[:128].startswith(EXECUTABLE_HEADERS):
-                copy.close()
                 continue
-            dataset = pydicom.dcmread(copy, stop_before_pixels=True)
-            copy.seek(0)
-            # A series is known by its UID (numbers repeat across series); it orders by number.
-            series = (_number(dataset, "SeriesNumber"), _text(dataset, "SeriesInstanceUID"))
-            instances.append((series, _number(dataset, "InstanceNumber"), dataset, copy))
-    return _study_result(sorted(instances, key=lambda item: (item[0], item[1])))
+            member.seek(0)
+            dataset = pydicom.dcmread(member, stop_before_pixels=True)
+        # A series is known by its UID (numbers repeat across series); it orders by number.
+        series = (_number(dataset, "SeriesNumber"), _text(dataset, "SeriesInstanceUID"))
+        order = (series, _number(dataset, "InstanceNumber"), entry.filename)
+        yield order, entry, {name: _text(dataset, name) for name in (*STUDY_FIELDS, *SERIES_FIELDS)}
 
 
 def _number(dataset, name: str) -> int:
@@ -151,39 +151,48 @@ def _number(dataset, name: str) -> int:
         return 0
 
 
-def _study_result(instances) -> Result:
+def _study_result(archive: zipfile.ZipFile, headers) -> Result:
     result = Result()
-    series_index, current, remaining = 0, None, settings.RECORDS_MAX_PREVIEWS
-    series_meta = []
-    for series, _, dataset, copy in instances:
+    budget, remaining = settings.RECORDS_MAX_IMAGING_BYTES, settings.RECORDS_MAX_PREVIEWS
+    current, series_meta, position = None, [], 0
+    for (series, _, _), entry, fields in headers:
         if series != current:
-            series_index, current, position = series_index + 1, series, 0
-            series_meta.append(
-                {**{name: _text(dataset, name) for name in SERIES_FIELDS}, "images": 0}
-            )
-        if remaining > 0:
-            for drawn in _dicom_images(copy, series_index, limit=1):
+            current, position = series, 0
+            series_meta.append({**{name: fields[name] for name in SERIES_FIELDS}, "images": 0})
+        series_meta[-1]["images"] += 1
+        if remaining <= 0:
+            continue
+        with archive.open(entry) as member:
+            copy, size = _bounded_copy(member, budget)
+        budget -= size
+        with copy:
+            for drawn in _dicom_images(copy, len(series_meta), limit=1):
                 position += 1
                 drawn.position = position
-                drawn.label = f"Series {series_index} · {_series_label(dataset)} · image {position}"
+                label = " · ".join(
+                    part for part in (fields["Modality"], fields["SeriesDescription"]) if part
+                )
+                drawn.label = f"Series {len(series_meta)} · {label or 'Image'} · image {position}"
                 result.previews.append(drawn)
                 remaining -= 1
-        series_meta[-1]["images"] += 1
-        copy.close()
-    first = instances[0][2] if instances else None
+    first = headers[0][2] if headers else {}
     result.metadata = {
-        "study": {name: _text(first, name) for name in STUDY_FIELDS} if first is not None else {},
+        "study": {name: first.get(name, "") for name in STUDY_FIELDS},
         "series": series_meta,
-        "images": len(instances),
+        "images": len(headers),
         "previews_missing": not result.previews,
     }
     return result
 
 
 def picture(fileobj) -> Result:
+    """A smaller copy of a photo or scan, upright as the phone meant it (EXIF orientation),
+    decoded at reduced size where the format allows (JPEG), never at full size in memory."""
     fileobj.seek(0)
     with Image.open(fileobj) as image:
-        png, width, height = _png(image.convert("RGB"))
+        image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+        upright = ImageOps.exif_transpose(image)
+        png, width, height = _png(upright.convert("RGB"))
     return Result([Drawn(1, 1, "Preview", png, width, height)])
 
 
@@ -192,7 +201,10 @@ def pdf_first_page(fileobj) -> Result:
     document = pypdfium2.PdfDocument(fileobj)
     try:
         pages = len(document)
-        image = document[0].render(scale=1.5).to_pil()
+        page = document[0]
+        # At most 1.5x, and never past the preview size: a huge page would be a huge bitmap.
+        scale = min(1.5, MAX_SIDE / max(page.get_size()))
+        image = page.render(scale=scale).to_pil()
     finally:
         document.close()
     png, width, height = _png(image.convert("RGB"))

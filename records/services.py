@@ -141,7 +141,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
         request = ReviewRequest.objects.select_for_update().get(pk=document.request_id)
         if request.status != Status.DRAFT:
             raise Rejected("Files cannot be removed once the request is sent.")
-        key = document.storage_key
+        keys = [document.storage_key, *document.previews.values_list("storage_key", flat=True)]
         access_log_write(
             user=actor,
             review_request_id=request.pk,
@@ -151,7 +151,8 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
             ip_address=ip_address,
         )
         document.delete()
-        transaction.on_commit(lambda: default_storage.delete(key))
+        # The bytes and every preview drawn from them go once the removal is committed.
+        transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
 
 
 def read_verified(*, storage_key: str, sha256: str, label: str):

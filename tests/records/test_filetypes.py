@@ -241,3 +241,49 @@ def test_file_names_that_hide_or_climb_are_refused(name, message):
 
 def test_an_ordinary_name_is_kept_as_given():
     assert clean_file_name("  Dr. Lee – referral (2).PDF ") == "Dr. Lee – referral (2).PDF"
+
+
+def test_a_study_with_one_disguised_program_is_refused_whole():
+    disguised = b"MZ\x90\x00" + b"\0" * 124 + samples.dicom()[128:]
+    content = zip_of(
+        [
+            ("DICOM/IM0001", samples.dicom()),
+            ("DICOM/IM0002", disguised),
+            ("index.html", b"<html></html>"),
+        ]
+    )
+
+    assert "hides a program in its header" in refused(content)
+
+
+def test_a_zip_packed_with_deflate64_gets_a_clear_message():
+    content = bytearray(samples.dicom_zip("CT_small.dcm"))
+    # Mark the entry as Deflate64 (method 9), as Windows does for large compressed folders.
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = 0
+        while (start := content.find(signature, start)) != -1:
+            content[start + offset] = 9
+            start += 4
+
+    assert "packed in a way we cannot open" in refused(bytes(content))
+
+
+def test_a_zip_whose_packed_data_is_corrupt_is_refused():
+    content = bytearray(samples.dicom_zip("CT_small.dcm"))
+    start = content.find(b"PK\x03\x04") + 30 + len(b"DICOM/IM0000")
+    content[start + 10 : start + 60] = b"\xff" * 50
+
+    assert refused(bytes(content)) == "This ZIP file is incomplete or damaged."
+
+
+def test_a_file_that_only_looks_like_a_pdf_is_refused():
+    assert "incomplete or damaged" in refused(b"%PDF-1.4\nthis is not a pdf\n%%EOF\n")
+
+
+def test_an_image_of_more_than_about_89_million_pixels_is_refused():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 9_000)).save(buffer, "PNG")
+
+    assert "too large in pixels" in refused(buffer.getvalue())

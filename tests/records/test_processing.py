@@ -110,7 +110,7 @@ def test_an_encoding_no_decoder_reads_keeps_the_file_and_its_details_without_a_p
     [
         (samples.image("JPEG", size=(3000, 2000)), "photo.jpg", "record", (1024, 683)),
         (samples.image("PNG", size=(64, 48)), "scan.png", "record", (64, 48)),
-        (samples.pdf(), "report.pdf", "record", (791, 1024)),
+        (samples.pdf(), "report.pdf", "record", (792, 1024)),
     ],
 )
 def test_photos_and_pdfs_get_a_preview_no_larger_than_1024_pixels(
@@ -197,3 +197,38 @@ def _stored(folder):
         return default_storage.listdir(folder)[1]
     except FileNotFoundError:
         return []
+
+
+def test_a_photo_taken_sideways_is_shown_upright(family, family_draft):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view", as phones write it
+    Image.new("RGB", (400, 200), (10, 10, 10)).save(buffer, "JPEG", exif=exif)
+    document = uploaded(family_draft, family, buffer.getvalue(), "letter.jpg", kind="referral")
+
+    document_process(document_id=document.pk)
+
+    [preview] = previews_of(document)
+    assert png_size(preview) == (200, 400)
+
+
+def test_a_giant_pdf_page_is_drawn_no_larger_than_the_preview(family, family_draft):
+    huge = samples.pdf().replace(b"/MediaBox[0 0 612 792]", b"/MediaBox[0 0 14400 14400]")
+    document = uploaded(family_draft, family, huge, "poster.pdf", kind="record")
+
+    document_process(document_id=document.pk)
+
+    [preview] = previews_of(document)
+    assert max(png_size(preview)) <= 1024
+
+
+def test_the_image_count_comes_from_the_header_even_without_a_decoder(family, family_draft):
+    document = uploaded(family_draft, family, samples.dicom("JPEG-lossy.dcm"), "IM0003.dcm")
+
+    document_process(document_id=document.pk)
+
+    document.refresh_from_db()
+    assert document.dicom_metadata["images"] == 1
+    assert document.dicom_metadata["previews_missing"] is True

@@ -308,3 +308,20 @@ def test_a_request_that_stopped_accepting_files_mid_upload_keeps_nothing(family,
 
     assert not Document.objects.exists()
     assert stored_files() == []
+
+
+def test_removing_a_file_also_removes_its_previews(
+    family_client, family_draft, django_capture_on_commit_callbacks
+):
+    from records.services import document_process
+
+    post_file(family_client, family_draft, samples.dicom(), "IM0001.dcm", kind="imaging")
+    document = Document.objects.get()
+    document_process(document_id=document.pk)
+    assert default_storage.listdir("previews")[1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        family_client.post(reverse("records:remove", args=[family_draft.reference, document.pk]))
+
+    assert default_storage.listdir("previews")[1] == []
+    assert stored_files() == []
