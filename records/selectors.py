@@ -2,11 +2,12 @@
 may not see is as missing for them as one that does not exist."""
 
 from django.db.models import Prefetch, QuerySet
+from django.forms.models import model_to_dict
 from django.http import Http404
 
 from accounts.models import User
-from intake.models import ReviewRequest
-from intake.selectors import review_requests_for_user
+from intake.models import ReferringPediatrician, ReviewRequest
+from intake.selectors import review_request_get_for_family, review_requests_for_user
 from records.models import Document, Preview
 
 
@@ -27,3 +28,30 @@ def document_get_for_user(*, user: User, document_id) -> Document:
         )
     except (Document.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def document_get_for_family(*, user: User, reference: str, document_id) -> Document:
+    """A file of the family's own request (to remove it); 404 for anyone else."""
+    review_request = review_request_get_for_family(user=user, reference=reference)
+    try:
+        return review_request.documents.select_related("request").get(pk=document_id)
+    except Document.DoesNotExist:
+        raise Http404 from None
+
+
+def preview_get(*, preview_id) -> Preview | None:
+    """A preview by id, unchecked: its document decides who may see it."""
+    return Preview.objects.filter(pk=preview_id).first()
+
+
+def request_of(document_id) -> int | None:
+    """Which request a document belongs to, for logging a refused attempt (never shown)."""
+    if document_id is None:
+        return None
+    return Document.objects.filter(pk=document_id).values_list("request_id", flat=True).first()
+
+
+def pediatrician_details(*, review_request: ReviewRequest) -> dict:
+    """The referral step's saved values, to fill the form again."""
+    details = ReferringPediatrician.objects.filter(request=review_request).first()
+    return model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms.models import model_to_dict
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,13 +12,19 @@ from accounts.request_info import client_ip
 from intake import services as intake_services
 from intake import wizard
 from intake.forms import PediatricianForm
-from intake.models import DocumentKind, ReferringPediatrician
+from intake.models import DocumentKind
 from intake.selectors import review_request_get_for_family
 from records import services
 from records.filetypes import Rejected
 from records.forms import UploadForm
-from records.models import AccessLog, Document, FileType, Preview
-from records.selectors import document_get_for_user
+from records.models import AccessLog, Document, FileType
+from records.selectors import (
+    document_get_for_family,
+    document_get_for_user,
+    pediatrician_details,
+    preview_get,
+    request_of,
+)
 
 # Shown in the browser; everything else is always a download.
 INLINE_TYPES = {FileType.PDF, FileType.JPEG, FileType.PNG}
@@ -29,9 +35,9 @@ def wizard_referral(request, reference):
     review_request, elsewhere = wizard.draft_for_family(request, reference)
     if elsewhere:
         return elsewhere
-    details = ReferringPediatrician.objects.filter(request=review_request).first()
-    initial = model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}
-    form = PediatricianForm(request.POST or None, initial=initial)
+    form = PediatricianForm(
+        request.POST or None, initial=pediatrician_details(review_request=review_request)
+    )
     return wizard.run_step(
         request,
         review_request,
@@ -126,10 +132,10 @@ def upload(request, reference):
 @require_POST
 @login_required
 def remove(request, reference, document_id):
-    review_request = review_request_get_for_family(user=request.user, reference=reference)
-    document = Document.objects.filter(pk=document_id, request=review_request).first()
-    if document is None:
-        raise Http404
+    document = document_get_for_family(
+        user=request.user, reference=reference, document_id=document_id
+    )
+    review_request = document.request
     try:
         services.document_remove(
             document=document, actor=request.user, ip_address=client_ip(request)
@@ -141,31 +147,34 @@ def remove(request, reference, document_id):
     return _back(request, review_request)
 
 
-@login_required
-def document_file(request, document_id):
-    """The only way to a document's bytes. Whoever asks, the attempt is logged before any
-    byte is returned; someone else's document is a 404 like a missing one; the bytes are
-    served only if they still match the checksum taken at upload."""
-    download = "download" in request.GET
-    action = AccessLog.Action.DOWNLOAD if download else AccessLog.Action.VIEW
+def _open_logged(request, *, document_id, action):
+    """The document ``document_id`` if the person may see it. Every attempt is logged before
+    anything is returned: anonymous visitors (then sent to sign in) and refusals too, with the
+    request they aimed at. Someone else's document is a 404, like a missing one."""
     log = {
         "user": request.user,
         "document_id": document_id,
         "action": action,
         "ip_address": client_ip(request),
     }
+    if not request.user.is_authenticated:
+        services.access_log_write(
+            review_request_id=request_of(document_id), outcome=AccessLog.Outcome.DENIED, **log
+        )
+        return None, redirect_to_login(request.get_full_path())
     try:
         document = document_get_for_user(user=request.user, document_id=document_id)
     except Http404:
-        attempted = (
-            Document.objects.filter(pk=document_id).values_list("request", flat=True).first()
-        )
         services.access_log_write(
-            review_request_id=attempted, outcome=AccessLog.Outcome.DENIED, **log
+            review_request_id=request_of(document_id), outcome=AccessLog.Outcome.DENIED, **log
         )
         raise
+    return document, log
+
+
+def _serve(request, read, *, document, log, **response):
     try:
-        content = services.document_read_verified(document=document)
+        content = read()
     except services.CorruptDocument:
         services.access_log_write(
             review_request_id=document.request_id, outcome=AccessLog.Outcome.CORRUPT, **log
@@ -174,51 +183,46 @@ def document_file(request, document_id):
     services.access_log_write(
         review_request_id=document.request_id, outcome=AccessLog.Outcome.ALLOWED, **log
     )
+    return FileResponse(content, **response)
+
+
+def document_file(request, document_id):
+    """The only way to a document's bytes, served only if they still match the checksum
+    taken at upload. PDFs and pictures open in the browser; everything else downloads."""
+    download = "download" in request.GET
+    action = AccessLog.Action.DOWNLOAD if download else AccessLog.Action.VIEW
+    document, log = _open_logged(request, document_id=document_id, action=action)
+    if document is None:
+        return log  # the way to the sign-in page
     inline = not download and document.file_type in INLINE_TYPES
-    return FileResponse(
-        content,
+    return _serve(
+        request,
+        lambda: services.document_read_verified(document=document),
+        document=document,
+        log=log,
         as_attachment=not inline,
         filename=document.original_name,
         content_type=document.file_type,
     )
 
 
-@login_required
 def preview_image(request, preview_id):
     """A preview PNG, by the same rules as the document it was drawn from."""
-    preview = Preview.objects.filter(pk=preview_id).only("document_id").first()
-    log = {
-        "user": request.user,
-        "action": AccessLog.Action.PREVIEW,
-        "ip_address": client_ip(request),
-    }
-    if preview is None:
-        services.access_log_write(
-            review_request_id=None, document_id=None, outcome=AccessLog.Outcome.DENIED, **log
-        )
-        raise Http404
-    log["document_id"] = preview.document_id
-    try:
-        document = document_get_for_user(user=request.user, document_id=preview.document_id)
-    except Http404:
-        attempted = (
-            Document.objects.filter(pk=preview.document_id)
-            .values_list("request", flat=True)
-            .first()
-        )
-        services.access_log_write(
-            review_request_id=attempted, outcome=AccessLog.Outcome.DENIED, **log
-        )
-        raise
-    preview = Preview.objects.get(pk=preview_id)
-    try:
-        content = services.preview_read_verified(preview=preview)
-    except services.CorruptDocument:
-        services.access_log_write(
-            review_request_id=document.request_id, outcome=AccessLog.Outcome.CORRUPT, **log
-        )
-        return render(request, "records/corrupt.html", status=500)
-    services.access_log_write(
-        review_request_id=document.request_id, outcome=AccessLog.Outcome.ALLOWED, **log
+    preview = preview_get(preview_id=preview_id)
+    document, log = _open_logged(
+        request,
+        document_id=preview.document_id if preview else None,
+        action=AccessLog.Action.PREVIEW,
     )
-    return FileResponse(content, content_type="image/png", filename="preview.png")
+    if document is None:
+        return log
+    if preview is None:
+        raise Http404
+    return _serve(
+        request,
+        lambda: services.preview_read_verified(preview=preview),
+        document=document,
+        log=log,
+        content_type="image/png",
+        filename="preview.png",
+    )

@@ -175,3 +175,25 @@ def test_the_status_page_costs_the_same_queries_for_1_or_12_files(
         page = client.get(url)
 
     assert page.content.decode().count("/files/previews/") == 12
+
+
+@pytest.mark.parametrize("kind", ["document", "preview"])
+def test_an_anonymous_attempt_is_logged_before_being_sent_to_sign_in(client, family_document, kind):
+    AccessLog.objects.all().delete()
+    if kind == "document":
+        url = reverse("records:document_file", args=[family_document.pk])
+    else:
+        url = reverse("records:preview", args=[family_document.previews.get().pk])
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    log = AccessLog.objects.get()
+    assert (log.user, log.role, log.outcome, log.document_id, log.request_id) == (
+        None,
+        "anonymous",
+        "denied",
+        family_document.pk,
+        family_document.request_id,
+    )
