@@ -180,3 +180,19 @@ def _questionnaire_item(review_request: ReviewRequest) -> ChecklistItem:
     if questionnaire is None:
         missing = ("the questionnaire is not available yet",)
     return ChecklistItem("questionnaire", "Medical-history questionnaire", not missing, missing)
+
+
+def request_summary(*, review_request: ReviewRequest) -> dict:
+    """Everything the family entered, for the review-and-send page: each step's details,
+    and the answers next to the question texts of the version answered."""
+    answers = _related(review_request, "questionnaire_answers")
+    questions = answers.questionnaire.questions.order_by("position", "pk") if answers else []
+    return {
+        "guardian": _related(review_request, "guardian"),
+        "child": _related(review_request, "child"),
+        "pediatrician": _related(review_request, "referring_pediatrician"),
+        "signature": ConsentSignature.objects.filter(request=review_request).first(),
+        "answers": [
+            (question.text, answers.answers.get(question.key, "")) for question in questions
+        ],
+    }

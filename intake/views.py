@@ -25,6 +25,7 @@ from intake.selectors import (
     consent_text_current,
     last_question,
     questionnaire_current,
+    request_summary,
     request_timeline,
     review_request_get_for_family,
     review_request_get_for_user,
@@ -271,6 +272,7 @@ def wizard_review(request, reference):
     context = {
         "review_request": review_request,
         "submit_missing": missing,
+        **request_summary(review_request=review_request),
         **wizard.progress(review_request, "review"),
     }
     return render(request, "intake/wizard/review.html", context, status=400 if missing else 200)

@@ -73,12 +73,16 @@ def _back(request, review_request):
 
 
 def _document_json(document: Document) -> dict:
+    removable = document.request.status == "draft"
     return {
         "id": str(document.pk),
         "name": document.original_name,
         "kind": document.get_kind_display(),
         "size": document.size,
         "url": reverse("records:document_file", args=[document.pk]),
+        "remove_url": reverse("records:remove", args=[document.request.reference, document.pk])
+        if removable
+        else None,
     }
 
 

@@ -9,17 +9,58 @@
     });
   });
 
+  function readableSize(bytes) {
+    if (bytes < 1024) { return bytes + " bytes"; }
+    if (bytes < 1048576) { return (bytes / 1024).toFixed(1) + " KB"; }
+    return (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  // A sent file joins the list on the page: no reload, so nothing typed elsewhere is lost.
+  function addToList(form, list, file) {
+    var empty = list.querySelector("[data-empty]");
+    if (empty) { empty.remove(); }
+    var item = document.createElement("li");
+    item.className = "list-group-item d-flex justify-content-between align-items-center flex-wrap gap-2";
+    var text = document.createElement("span");
+    var link = document.createElement("a");
+    link.href = file.url;
+    link.textContent = file.name;
+    var details = document.createElement("span");
+    details.className = "small text-body-secondary";
+    details.textContent = " · " + file.kind + " · " + readableSize(file.size) + " · being checked";
+    text.append(link, details);
+    item.append(text);
+    if (file.remove_url) {
+      var remove = document.createElement("form");
+      remove.method = "post";
+      remove.action = file.remove_url;
+      [["csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value],
+       ["next", window.location.pathname]].forEach(function (pair) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair[1];
+        remove.append(input);
+      });
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.className = "btn btn-sm btn-outline-danger";
+      button.textContent = "Remove";
+      remove.append(button);
+      item.append(remove);
+    }
+    list.append(item);
+  }
+
   // Upload forms: each chosen file goes in its own request, with its own progress bar.
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
     var input = form.querySelector("input[type=file]");
     var progressList = form.querySelector("[data-upload-progress]");
+    var fileList = form.parentElement.querySelector("[data-file-list]");
     form.addEventListener("submit", function (event) {
       if (!window.FormData || !input.files.length) { return; }
       event.preventDefault();
-      var files = Array.prototype.slice.call(input.files);
-      var pending = files.length;
-      var failed = 0;
-      files.forEach(function (file) {
+      Array.prototype.slice.call(input.files).forEach(function (file) {
         var item = document.createElement("li");
         item.className = "mb-2";
         var label = document.createElement("div");
@@ -51,21 +92,16 @@
             bar.value = 100;
             status.textContent = "Sent and checked.";
             status.className = "small text-success";
+            if (fileList) { addToList(form, fileList, answer.document); }
           } else {
-            failed += 1;
             status.textContent = answer.error || "It did not arrive. Check your connection and try again.";
             status.className = "small text-danger";
             status.setAttribute("role", "alert");
           }
-          pending -= 1;
-          if (pending === 0) {
-            input.value = "";
-            // A moment to read "Sent and checked." before the list shows the new files.
-            if (!failed) { window.setTimeout(function () { window.location.reload(); }, 800); }
-          }
         });
         request.send(data);
       });
+      input.value = "";
     });
   });
 })();

@@ -21,9 +21,10 @@ def save_and_continue(page):
 def upload(page, path, expect_name):
     page.locator("input[type=file]").set_input_files(str(path))
     page.get_by_role("button", name="Send files").click()
-    expect(page.locator("progress")).to_have_count(1)
-    expect(page.get_by_text("Sent and checked.")).to_be_visible()
-    expect(page.get_by_role("link", name=expect_name)).to_be_visible()  # listed after the refresh
+    sent = page.locator("[data-upload-progress] li", has_text=path.name)
+    expect(sent.locator("progress")).to_have_count(1)
+    expect(sent.get_by_text("Sent and checked.")).to_be_visible()
+    expect(page.get_by_role("link", name=expect_name)).to_be_visible()  # added to the list
 
 
 def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
@@ -83,12 +84,12 @@ def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
     save_and_continue(page)
     expect(page.get_by_role("heading", name="Referral", exact=True)).to_be_visible()
 
-    # Referral: the pediatrician, then the letter.
+    # Referral: the pediatrician's details typed, the letter sent, then both saved.
     page.get_by_label("Pediatrician's name").fill("Dr. Lee")
     page.get_by_label("Practice or clinic").fill("Savannah Pediatrics")
     page.get_by_label("Practice phone").fill("912-555-0100")
-    page.get_by_role("button", name="Save", exact=True).click()
     upload(page, referral, "referral letter.pdf")
+    expect(page.get_by_label("Pediatrician's name")).to_have_value("Dr. Lee")  # nothing lost
     save_and_continue(page)
 
     # Records and imaging.
@@ -98,6 +99,7 @@ def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
     save_and_continue(page)
 
     # Review and send.
+    expect(page.get_by_text("Dr. Lee")).to_be_visible()
     expect(page.get_by_text("✗")).to_have_count(0)
     page.get_by_role("button", name="Send my request").click()
 

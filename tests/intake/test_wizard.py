@@ -391,6 +391,7 @@ def test_sending_an_incomplete_request_is_refused_and_says_exactly_what_is_missi
 
 
 def fill_everything(client, draft):
+    from records.services import document_process
     from tests import samples
 
     step(client, "intake:wizard_guardian", draft.reference, GUARDIAN)
@@ -413,6 +414,8 @@ def fill_everything(client, draft):
             {"kind": kind, "file": samples.upload(content, name)},
             HTTP_ACCEPT="application/json",
         )
+    for document in draft.documents.all():  # as the worker does: thumbnails on the pages
+        document_process(document_id=document.pk)
 
 
 def test_a_complete_request_is_sent_and_waits_for_the_fee(family_client, family, family_draft):
@@ -421,7 +424,17 @@ def test_a_complete_request_is_sent_and_waits_for_the_fee(family_client, family,
     review = family_client.get(reverse("intake:wizard_review", args=[family_draft.reference]))
     response = family_client.post(reverse("intake:wizard_review", args=[family_draft.reference]))
 
-    assert "✗" not in review.content.decode()
+    summary = review.content.decode()
+    assert "✗" not in summary
+    for entered in (
+        "Jordan Avery Rivera",
+        "Is surgery needed now?",
+        "Does your child have back pain?",
+        "Savannah Pediatrics",
+        "Signed by Jordan Avery Rivera",
+        "/files/previews/",
+    ):
+        assert entered in summary
     assert response["Location"] == reverse("intake:request_detail", args=[family_draft.reference])
     family_draft.refresh_from_db()
     assert family_draft.status == Status.AWAITING_PAYMENT
