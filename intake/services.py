@@ -318,21 +318,25 @@ def _details_save(model, review_request: ReviewRequest, fields: dict):
 
 def guardian_save(*, review_request: ReviewRequest, fields: dict) -> Guardian:
     """Save the guardian step as typed (blank fields allowed: they show as missing). Once
-    the consent is signed, the name on it and the authority statement cannot change."""
-    signature = ConsentSignature.objects.filter(request=review_request).first()
-    if signature is not None:
-        guardian = review_request.guardian
-        if _same_name(fields.get("legal_name", ""), guardian.legal_name) is False or not fields.get(
-            "has_legal_authority"
-        ):
-            raise ValidationError(
-                {
-                    "legal_name": "Your name and authority are on the signed consent and cannot "
-                    "change now. If they are wrong, call us."
-                }
-            )
-        fields = {**fields, "legal_name": guardian.legal_name}
-    return _details_save(Guardian, review_request, fields)
+    the consent is signed, the name on it and the authority statement cannot change; this is
+    checked under the row lock, so a signing in another tab cannot slip in between."""
+    with transaction.atomic():
+        request = _lock_draft(review_request)
+        if ConsentSignature.objects.filter(request=request).exists():
+            signed = Guardian.objects.get(request=request)
+            if not _same_name(fields.get("legal_name", ""), signed.legal_name) or not fields.get(
+                "has_legal_authority"
+            ):
+                message = (
+                    "Your name and authority are on the signed consent and cannot change now. "
+                    "If they are wrong, call us."
+                )
+                raise ValidationError({"legal_name": message})
+            fields = {**fields, "legal_name": signed.legal_name}
+        guardian, _ = Guardian.objects.update_or_create(
+            request=request, defaults={**fields, "updated_at": timezone.now()}
+        )
+    return guardian
 
 
 def child_save(*, review_request: ReviewRequest, fields: dict) -> Child:

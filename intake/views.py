@@ -157,11 +157,8 @@ def _details_initial(model, review_request) -> dict:
     return model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}
 
 
-@login_required
-def wizard_guardian(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_guardian(request, review_request):
     form = GuardianForm(request.POST or None, initial=_details_initial(Guardian, review_request))
     if hasattr(review_request, "consent_signature"):
         # The signed consent carries this name: it is shown, not editable.
@@ -176,11 +173,8 @@ def wizard_guardian(request, reference):
     )
 
 
-@login_required
-def wizard_child(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_child(request, review_request):
     form = ChildForm(request.POST or None, initial=_details_initial(Child, review_request))
     return wizard.run_step(
         request,
@@ -192,11 +186,8 @@ def wizard_child(request, reference):
     )
 
 
-@login_required
-def wizard_questionnaire(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_questionnaire(request, review_request):
     answers = getattr(review_request, "questionnaire_answers", None)
     questionnaire = (
         answers.questionnaire if answers else questionnaire_current(service=review_request.service)
@@ -221,11 +212,8 @@ def wizard_questionnaire(request, reference):
     )
 
 
-@login_required
-def wizard_consent(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_consent(request, review_request):
     signature = getattr(review_request, "consent_signature", None)
 
     def sign(data):
@@ -252,12 +240,10 @@ def wizard_consent(request, reference):
     )
 
 
-@login_required
-def wizard_review(request, reference):
+@wizard.family_draft
+def wizard_review(request, review_request):
     """Everything at a glance, what is still missing, and the button that sends it."""
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+    reference = review_request.reference
     missing = None
     if request.method == "POST":
         try:

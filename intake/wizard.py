@@ -5,13 +5,16 @@ only, so intake never imports records.
 """
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from intake import services
+from intake.lifecycle import Status
 from intake.models import ReviewRequest
 from intake.selectors import review_request_get_for_family, submission_checklist
 
@@ -89,14 +92,22 @@ def destination(review_request: ReviewRequest, current: str, go: str) -> str:
 # --- Helpers shared by the step views of intake and records -------------------------------
 
 
-def draft_for_family(request, reference):
-    """The signed-in family's own request, if it is still a draft; otherwise None after
-    sending them to its status page. Anyone else: 404."""
-    review_request = review_request_get_for_family(user=request.user, reference=reference)
-    if review_request.status != "draft":
-        messages.info(request, "This request has been sent, so it can no longer be changed here.")
-        return review_request, redirect("intake:request_detail", reference=reference)
-    return review_request, None
+def family_draft(view):
+    """For a wizard step: the signed-in family's own request, passed to the view, while it is
+    a draft. Once sent, the family is taken to its status page; anyone else gets a 404."""
+
+    @login_required
+    @wraps(view)
+    def step(request, reference, *args, **kwargs):
+        review_request = review_request_get_for_family(user=request.user, reference=reference)
+        if review_request.status != Status.DRAFT:
+            messages.info(
+                request, "This request has been sent, so it can no longer be changed here."
+            )
+            return redirect("intake:request_detail", reference=reference)
+        return view(request, review_request, *args, **kwargs)
+
+    return step
 
 
 def add_errors(form, error: ValidationError) -> None:

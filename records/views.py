@@ -30,11 +30,8 @@ from records.selectors import (
 INLINE_TYPES = {FileType.PDF, FileType.JPEG, FileType.PNG}
 
 
-@login_required
-def wizard_referral(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_referral(request, review_request):
     form = PediatricianForm(
         request.POST or None, initial=pediatrician_details(review_request=review_request)
     )
@@ -50,11 +47,8 @@ def wizard_referral(request, reference):
     )
 
 
-@login_required
-def wizard_documents(request, reference):
-    review_request, elsewhere = wizard.draft_for_family(request, reference)
-    if elsewhere:
-        return elsewhere
+@wizard.family_draft
+def wizard_documents(request, review_request):
     return wizard.run_step(
         request,
         review_request,

@@ -648,3 +648,33 @@ def test_only_a_family_starts_a_request(request, client, published_service, pers
 
     assert response.status_code == expected
     assert ReviewRequest.objects.count() == (1 if persona in {"family", "other_family"} else 0)
+
+
+def test_the_family_sees_when_the_coordinator_confirms_receipt(
+    client, family, family_draft, coordinator
+):
+    from intake.services import review_request_transition
+
+    sign_in(client, family)
+    fill_everything(client, family_draft)
+    client.post(reverse("intake:wizard_review", args=[family_draft.reference]))
+    review_request_transition(
+        review_request=family_draft, to_status=Status.SUBMITTED, actor=None, note="Paid by phone."
+    )  # billing's hand-off, driven here by the test
+    staff = type(client)()
+    sign_in(staff, coordinator)
+    Message.objects.all().delete()
+
+    staff.post(
+        reverse("admin:intake_reviewrequest_changelist"),
+        {"action": "start_review", "_selected_action": [family_draft.pk]},
+    )
+
+    page = client.get(
+        reverse("intake:request_detail", args=[family_draft.reference])
+    ).content.decode()
+    assert "The team confirmed it has received your records; the review has started." in page
+    assert "Your written opinion is due by" in page
+    mail = Message.objects.get()
+    assert (mail.to, mail.template) == (family.email, "request_update")
+    assert "Sam" not in mail.body
