@@ -12,6 +12,7 @@ from accounts.request_info import client_ip
 from intake import services as intake_services
 from intake import wizard
 from intake.forms import PediatricianForm
+from intake.lifecycle import Status
 from intake.models import DocumentKind
 from intake.selectors import review_request_get_for_family
 from records import services
@@ -67,7 +68,7 @@ def _back(request, review_request):
 
 
 def _document_json(document: Document) -> dict:
-    removable = document.request.status == "draft"
+    removable = document.request.status == Status.DRAFT
     return {
         "id": str(document.pk),
         "name": document.original_name,
