@@ -394,6 +394,26 @@ class QuestionnaireAnswers(models.Model):
         return f"Answers of {self.request} (v{self.questionnaire.version})"
 
 
+class StepDetails(models.Model):
+    """What the family typed on one wizard step, saved as typed: ``missing`` lists the labels
+    of the ``REQUIRED`` fields still blank (the progress indicator shows them)."""
+
+    REQUIRED: tuple[str, ...] = ()
+
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def missing(self) -> list[str]:
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.REQUIRED
+            if not getattr(self, name)
+        ]
+
+
 class Relationship(models.TextChoices):
     MOTHER = "mother", "Mother"
     FATHER = "father", "Father"
@@ -401,7 +421,7 @@ class Relationship(models.TextChoices):
     OTHER = "other", "Other relative or caregiver"
 
 
-class Guardian(models.Model):
+class Guardian(StepDetails):
     """The parent or legal guardian sending the request. Filled step by step: blank fields
     are what the progress indicator lists as missing."""
 
@@ -418,7 +438,6 @@ class Guardian(models.Model):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True)
     zip_code = models.CharField("ZIP code", max_length=10, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     REQUIRED = (
         "legal_name",
@@ -436,11 +455,7 @@ class Guardian(models.Model):
 
     @property
     def missing(self) -> list[str]:
-        labels = [
-            str(self._meta.get_field(name).verbose_name)
-            for name in self.REQUIRED
-            if not getattr(self, name)
-        ]
+        labels = super().missing
         if not self.has_legal_authority:
             labels.append("statement of legal authority")
         return labels
@@ -452,7 +467,7 @@ class Sex(models.TextChoices):
     OTHER = "other", "Another answer or not sure"
 
 
-class Child(models.Model):
+class Child(StepDetails):
     """The child the review is about, and what the family wants to know."""
 
     request = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="child")
@@ -463,7 +478,6 @@ class Child(models.Model):
     prior_diagnosis = models.TextField(blank=True)
     current_treatment = models.TextField(blank=True)
     questions = models.TextField("your questions for the reviewers", blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     REQUIRED = ("first_name", "last_name", "date_of_birth", "sex", "prior_diagnosis", "questions")
 
@@ -473,14 +487,6 @@ class Child(models.Model):
     def __str__(self):
         return f"Child on {self.request}"
 
-    @property
-    def missing(self) -> list[str]:
-        return [
-            str(self._meta.get_field(name).verbose_name)
-            for name in self.REQUIRED
-            if not getattr(self, name)
-        ]
-
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:
             return None
@@ -488,7 +494,7 @@ class Child(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-class ReferringPediatrician(models.Model):
+class ReferringPediatrician(StepDetails):
     """Who referred the child; the referral letter itself is a document of kind referral."""
 
     request = models.OneToOneField(
@@ -502,20 +508,11 @@ class ReferringPediatrician(models.Model):
     share_opinion = models.BooleanField(
         default=False, help_text="The family agrees that the opinion letter is sent to them too."
     )
-    updated_at = models.DateTimeField(default=timezone.now)
 
     REQUIRED = ("name", "practice", "phone")
 
     def __str__(self):
         return f"Referring pediatrician on {self.request}"
-
-    @property
-    def missing(self) -> list[str]:
-        return [
-            str(self._meta.get_field(name).verbose_name)
-            for name in self.REQUIRED
-            if not getattr(self, name)
-        ]
 
 
 class ConsentSignature(models.Model):
