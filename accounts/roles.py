@@ -34,6 +34,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("intake", ("reviewrequest",), ("view", "change"))
         | _perms("intake", ("requestevent", *_FAMILY_ENTRIES), ("view",))
         | _perms("records", ("document", "accesslog"), ("view",))
+        | _perms("billing", ("payment",), ("view", "add"))
+        | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
         | _perms("reviews", ("reviewassignment",), ("view",))
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view",))
@@ -43,6 +45,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("intake", ("reviewrequest",), ("view", "change"))
         | _perms("intake", ("requestevent", *_FAMILY_ENTRIES), ("view",))
         | _perms("records", ("document", "accesslog"), ("view",))
+        | _perms("billing", ("payment",), ("view", "add"))
+        | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
+        | {"billing.refund_payment"}
         | _perms("reviews", ("reviewassignment",), ("view",))
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view", "add", "change"))

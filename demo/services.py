@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.services import user_set_role
+from billing.services import payment_record_phone
 from demo import data, files
 from intake import services as intake
 from intake.lifecycle import Status
@@ -88,8 +89,8 @@ def _requests(users: dict[str, User]) -> None:
     spine = ReviewService.objects.get(slug="spine-document-review")
     hip = ReviewService.objects.get(slug="hip-document-review")
 
-    _sent_and_paid(spine, family, child=data.CHILDREN[0])
-    in_review = _sent_and_paid(hip, family, child=data.CHILDREN[1])
+    _sent_and_paid(spine, family, coordinator, child=data.CHILDREN[0])
+    in_review = _sent_and_paid(hip, family, coordinator, child=data.CHILDREN[1])
     intake.review_request_transition(
         review_request=in_review, to_status=Status.IN_REVIEW, actor=coordinator
     )
@@ -101,7 +102,7 @@ def _requests(users: dict[str, User]) -> None:
     intake.guardian_save(review_request=draft, fields=data.GUARDIAN)
 
 
-def _sent_and_paid(service: ReviewService, family: User, *, child: dict):
+def _sent_and_paid(service: ReviewService, family: User, coordinator: User, *, child: dict):
     request = intake.review_request_start(
         service=service, family=family, eligibility=data.ELIGIBILITY
     )
@@ -132,10 +133,15 @@ def _sent_and_paid(service: ReviewService, family: User, *, child: dict):
             upload=SimpleUploadedFile(name, content),
         )
     request = intake.review_request_submit(review_request=request, actor=family)
-    # The fee taken by phone; billing records this itself once it exists.
-    return intake.review_request_transition(
-        review_request=request, to_status=Status.SUBMITTED, actor=None, note="Demo: paid by phone."
+    payment_record_phone(
+        review_request=request,
+        amount_cents=request.fee_cents,
+        reference="4242",
+        note="Demo data.",
+        actor=coordinator,
     )
+    request.refresh_from_db()
+    return request
 
 
 def totp_secret(user: User) -> str:

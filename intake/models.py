@@ -346,6 +346,9 @@ class ReviewRequest(models.Model):
     eligibility = models.JSONField(
         default=dict, blank=True, help_text="The answers and result of the eligibility check."
     )
+    # The fee when the request was sent: payments use it, whatever the price is later.
+    fee_cents = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
 
     class Meta:
         constraints = [
@@ -357,6 +360,10 @@ class ReviewRequest(models.Model):
                 | Q(due_target_at__isnull=False, due_limit_at__isnull=False),
                 name="request_clock_has_due_dates",
             ),
+            models.CheckConstraint(
+                condition=Q(awaiting_payment_at__isnull=True) | Q(fee_cents__isnull=False),
+                name="request_sent_has_fee",
+            ),
         ]
         indexes = [
             models.Index(fields=["family", "created_at"], name="request_family_idx"),
@@ -365,6 +372,14 @@ class ReviewRequest(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def fee_display(self) -> str:
+        """The fee this request owes (its snapshot once sent, the service's before)."""
+        if self.fee_cents is None:
+            return self.service.fee_display
+        amount = f"{self.fee_cents / 100:,.2f}".removesuffix(".00")
+        return f"${amount}" if self.currency == "usd" else f"{amount} {self.currency.upper()}"
 
     @property
     def clock_running(self) -> bool:

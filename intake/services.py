@@ -103,6 +103,10 @@ def review_request_transition(
         if to_status != Status.SUBMITTED or locked.submitted_at is None:
             setattr(locked, stamp, now)
             changed.append(stamp)
+        if to_status == Status.AWAITING_PAYMENT and locked.fee_cents is None:
+            # The fee is fixed when the request is sent: a later price change never touches it.
+            locked.fee_cents, locked.currency = locked.service.fee_cents, locked.service.currency
+            changed += ["fee_cents", "currency"]
         locked.save(update_fields=["status", *changed])
         RequestEvent.objects.create(
             request=locked,

@@ -31,6 +31,10 @@ STAFF = {
     "notifications_message": (OK, OK),
     "reviews_reviewassignment": (OK, OK),
     "records_accesslog": (OK, OK),
+    "billing_payment": (OK, OK),
+    "billing_refund": (OK, OK),
+    "billing_stripeevent": (OK, OK),
+    "billing_webhookattempt": (OK, OK),
 }
 CASES = [
     (page, persona, expected)

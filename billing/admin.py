@@ -1,0 +1,129 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from billing import services
+from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
+from intake.lifecycle import Status
+from intake.models import ReviewRequest
+
+
+class PhonePaymentForm(forms.Form):
+    request = forms.ModelChoiceField(
+        queryset=ReviewRequest.objects.filter(status=Status.AWAITING_PAYMENT).select_related(
+            "family"
+        ),
+        label="Request awaiting payment",
+    )
+    amount = forms.DecimalField(
+        label="Amount taken (dollars)",
+        min_value=1,
+        max_digits=8,
+        decimal_places=2,
+        help_text="Filled in with the fee the request owes.",
+    )
+    reference = forms.CharField(
+        label="Card's last four digits, or the terminal's reference", max_length=100
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments, read-only. Phone payments are recorded through their own form, which calls
+    the billing service (and so the lifecycle): never by editing a row."""
+
+    list_display = (
+        "created_at",
+        "request",
+        "method",
+        "status",
+        "amount_display",
+        "recorded_by",
+        "attention",
+    )
+    list_filter = ("status", "method", "created_at")
+    list_select_related = ("request", "recorded_by")
+    search_fields = ("=request__reference", "reference", "stripe_checkout_session_id")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Amount")
+    def amount_display(self, payment):
+        return payment.amount_display
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Payment._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The add page records a payment taken by phone."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {}
+        chosen = ReviewRequest.objects.filter(pk=request.GET.get("request") or 0).first()
+        if chosen is not None and chosen.fee_cents:
+            initial = {"request": chosen.pk, "amount": chosen.fee_cents / 100}
+        form = PhonePaymentForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = services.payment_record_phone(
+                    review_request=form.cleaned_data["request"],
+                    amount_cents=int(form.cleaned_data["amount"] * 100),
+                    reference=form.cleaned_data["reference"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except services.PaymentRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                self.message_user(
+                    request, f"{payment} recorded; the review clock is running.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:intake_reviewrequest_change", args=[payment.request_id])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": "Record a payment taken by phone",
+        }
+        return TemplateResponse(request, "admin/billing/payment/phone.html", context)
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnly):
+    list_display = ("created_at", "payment", "amount_cents", "recorded_by")
+    list_select_related = ("payment__request", "recorded_by")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnly):
+    list_display = ("received_at", "type", "event_id", "object_id")
+    list_filter = ("type",)
+    search_fields = ("=event_id", "=object_id")
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ReadOnly):
+    list_display = ("received_at", "outcome", "event_type", "event_id", "reason", "ip_address")
+    list_filter = ("outcome",)
