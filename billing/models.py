@@ -18,8 +18,8 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    # Money taken for a request that was already paid: it must be refunded.
-    DUPLICATE = "duplicate", "Paid twice: to refund"
+    # Money taken that cannot pay the request (paid twice, wrong amount, request cancelled).
+    TO_REFUND = "to_refund", "Taken but not applied: to refund"
 
 
 # The fee is taken: at most one such payment per request (a database rule).

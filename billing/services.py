@@ -1,14 +1,32 @@
 """Every write to payments: taken by phone now; Stripe Checkout, webhooks and refunds build on
 the same rules (one taken payment per request, the request moved on exactly once)."""
 
+import hashlib
+import logging
+from datetime import timedelta
+
+import stripe
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import TAKEN, Payment, PaymentMethod, PaymentStatus, money
-from intake.lifecycle import Status
+from billing import stripe_api
+from billing.models import (
+    TAKEN,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    StripeEvent,
+    WebhookAttempt,
+    money,
+)
+from intake.lifecycle import TRANSITIONS, Status
 from intake.models import ReviewRequest
 from intake.services import review_request_transition
+
+logger = logging.getLogger(__name__)
 
 
 class PaymentRefused(Exception):
@@ -62,3 +80,273 @@ def payment_record_phone(
             note=f"Fee of {payment.amount_display} paid by phone.",
         )
     return payment
+
+
+# --- Stripe Checkout ----------------------------------------------------------------------
+
+# Stripe keeps a Checkout Session open for 24 hours; an open one is offered again until then.
+CHECKOUT_REUSE = timedelta(hours=23)
+
+
+def checkout_start(
+    *, review_request: ReviewRequest, method: str, success_url: str, cancel_url: str, actor: User
+) -> Payment:
+    """An open Stripe Checkout Session for the fee the request owes, on a pending payment.
+    A double click or a retry gets the same session: the pending payment is reused, and the
+    idempotency key (the payment's id) makes Stripe answer two racing calls with one session.
+    Only the server sets the amount. Stripe is called outside any database transaction."""
+    with transaction.atomic():
+        request = _lock_awaiting_payment(review_request)
+        payment = (
+            Payment.objects.filter(
+                request=request,
+                method=method,
+                status=PaymentStatus.PENDING,
+                created_at__gte=timezone.now() - CHECKOUT_REUSE,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if payment is None:
+            payment = Payment.objects.create(
+                request=request,
+                method=method,
+                amount_cents=request.fee_cents,
+                currency=request.currency,
+                recorded_by=actor if actor.is_staff_member else None,
+            )
+    if payment.checkout_url:
+        return payment
+    session = stripe_api.client().v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "client_reference_id": request.reference,
+            # A plain name: what the review is about is nobody's business at the card company.
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": payment.currency,
+                        "unit_amount": payment.amount_cents,
+                        "product_data": {
+                            "name": f"Second-opinion document review {request.reference}"
+                        },
+                    },
+                }
+            ],
+            "metadata": {"request": request.reference, "payment": str(payment.pk)},
+            "payment_intent_data": {
+                "metadata": {"request": request.reference, "payment": str(payment.pk)}
+            },
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        },
+        options={"idempotency_key": f"portal-checkout-{payment.pk}"},
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        stripe_checkout_session_id=session.id, checkout_url=session.url
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+# --- Webhooks -----------------------------------------------------------------------------
+
+
+class WebhookRejected(Exception):
+    """Not a genuine, fresh event from Stripe (wrong secret, changed body, too old)."""
+
+
+def stripe_webhook_receive(*, body: bytes, signature: str, ip_address: str) -> str:
+    """Verify and handle one webhook delivery; returns the outcome. Each event id is handled
+    once: its record is written in the same transaction as the handler's changes, so a
+    duplicate (even a concurrent one) finds it and does nothing, and a handler error rolls
+    the record back so Stripe's retry can succeed. Every delivery is kept as an attempt."""
+    attempt = {
+        "signature": signature[:500],
+        "ip_address": ip_address or None,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
+    try:
+        event = stripe.Webhook.construct_event(body, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        WebhookAttempt.objects.create(
+            outcome=WebhookAttempt.Outcome.REJECTED, reason=str(error)[:300], **attempt
+        )
+        raise WebhookRejected from None
+    attempt.update(event_id=event.id, event_type=event.type)
+    handler = WEBHOOK_HANDLERS.get(event.type)
+    if handler is None:
+        WebhookAttempt.objects.create(outcome=WebhookAttempt.Outcome.IGNORED, **attempt)
+        return WebhookAttempt.Outcome.IGNORED
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    StripeEvent.objects.create(
+                        event_id=event.id,
+                        type=event.type,
+                        object_id=event.data.object.get("id", ""),
+                    )
+            except IntegrityError:
+                outcome = WebhookAttempt.Outcome.DUPLICATE
+            else:
+                handler(event.data.object)
+                outcome = WebhookAttempt.Outcome.PROCESSED
+    except Exception as error:
+        WebhookAttempt.objects.create(
+            outcome=WebhookAttempt.Outcome.FAILED, reason=type(error).__name__, **attempt
+        )
+        raise
+    WebhookAttempt.objects.create(outcome=outcome, **attempt)
+    return outcome
+
+
+def _payment_of_session(session) -> Payment | None:
+    payment = Payment.objects.filter(stripe_checkout_session_id=session["id"]).first()
+    if payment is None:  # the webhook can beat the line that saves the session's id
+        payment_id = (session.get("metadata") or {}).get("payment")
+        payment = (
+            Payment.objects.filter(pk=payment_id).first()
+            if str(payment_id or "").isdigit()
+            else None
+        )
+    return payment
+
+
+def _lock(payment: Payment) -> tuple[ReviewRequest, Payment]:
+    """Lock the request, then the payment: always in this order, so two handlers never wait
+    on each other in a circle."""
+    request = ReviewRequest.objects.select_for_update().get(pk=payment.request_id)
+    return request, Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+def _checkout_paid(session) -> None:
+    """Stripe says the session is paid: apply it to the request exactly once, or set it aside
+    for a refund if it cannot pay the request (already paid, cancelled, wrong amount)."""
+    found = _payment_of_session(session)
+    if found is None:
+        logger.warning("Paid Checkout Session %s matches no payment.", session["id"])
+        return
+    request, payment = _lock(found)
+    if payment.status != PaymentStatus.PENDING:
+        return  # already applied, set aside, or refunded before this arrived
+    payment.stripe_checkout_session_id = session["id"]
+    payment.stripe_payment_intent_id = session.get("payment_intent") or ""
+    payment.succeeded_at = timezone.now()
+    taken = (session.get("amount_total"), session.get("currency"))
+    if taken != (payment.amount_cents, payment.currency):
+        payment.status = PaymentStatus.TO_REFUND
+        payment.attention = (
+            f"Stripe took {money(taken[0] or 0, taken[1] or payment.currency)}; the fee is "
+            f"{payment.amount_display}. Refund it and ask the family to pay again."
+        )
+    elif (
+        request.status != Status.AWAITING_PAYMENT
+        or request.payments.filter(status__in=TAKEN).exists()
+    ):
+        payment.status = PaymentStatus.TO_REFUND
+        payment.attention = (
+            f"Paid while the request was {request.get_status_display().lower()}: refund it."
+        )
+    else:
+        payment.status = (
+            PaymentStatus.PARTIALLY_REFUNDED if payment.refunded_cents else PaymentStatus.SUCCEEDED
+        )
+    payment.save(
+        update_fields=[
+            "stripe_checkout_session_id",
+            "stripe_payment_intent_id",
+            "succeeded_at",
+            "status",
+            "attention",
+        ]
+    )
+    if payment.status in TAKEN:
+        review_request_transition(
+            review_request=request,
+            to_status=Status.SUBMITTED,
+            actor=None,
+            note=f"Fee of {payment.amount_display} paid online.",
+        )
+
+
+def _checkout_completed(session) -> None:
+    if session.get("payment_status") == "paid":
+        _checkout_paid(session)
+    # Otherwise a delayed method (bank debit) is on its way: the async events follow.
+
+
+def _checkout_failed(session) -> None:
+    found = _payment_of_session(session)
+    if found is not None:
+        Payment.objects.filter(pk=found.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED
+        )
+
+
+def _payment_of_charge(charge) -> Payment | None:
+    intent = charge.get("payment_intent") or ""
+    payment = Payment.objects.filter(
+        Q(stripe_charge_id=charge["id"])
+        | Q(stripe_payment_intent_id=intent, stripe_payment_intent_id__gt="")
+    ).first()
+    if payment is None and intent:
+        # The refund came before the payment's own event: the intent names our payment.
+        metadata = stripe_api.client().v1.payment_intents.retrieve(intent).get("metadata") or {}
+        payment_id = metadata.get("payment", "")
+        payment = Payment.objects.filter(pk=payment_id).first() if payment_id.isdigit() else None
+    return payment
+
+
+def _charge_refunded(charge) -> None:
+    """Record what Stripe refunded (events can repeat or arrive late: the larger total wins).
+    A full refund ends the review; a refund before the payment arrived means it never pays."""
+    found = _payment_of_charge(charge)
+    if found is None:
+        logger.warning("Refunded charge %s matches no payment.", charge["id"])
+        return
+    request, payment = _lock(found)
+    payment.stripe_charge_id = charge["id"]
+    payment.refunded_cents = min(
+        max(payment.refunded_cents, charge.get("amount_refunded") or 0), payment.amount_cents
+    )
+    full = payment.refunded_cents >= payment.amount_cents
+    was_taken = payment.status in TAKEN
+    if full:
+        payment.status = PaymentStatus.REFUNDED
+    elif was_taken:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
+    payment.save(update_fields=["stripe_charge_id", "refunded_cents", "status"])
+    if full and was_taken:
+        _end_request_refunded(request, actor=None)
+
+
+def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
+    if Status.REFUNDED in TRANSITIONS[Status(request.status)] and request.submitted_at is not None:
+        review_request_transition(
+            review_request=request,
+            to_status=Status.REFUNDED,
+            actor=actor,
+            note="The fee was refunded in full.",
+        )
+
+
+def _dispute_created(dispute) -> None:
+    found = _payment_of_charge(
+        {"id": dispute.get("charge") or "", "payment_intent": dispute.get("payment_intent")}
+    )
+    if found is not None:
+        Payment.objects.filter(pk=found.pk).update(
+            attention="The card holder disputed this payment: answer the dispute in Stripe."
+        )
+
+
+WEBHOOK_HANDLERS = {
+    "checkout.session.completed": _checkout_completed,
+    "checkout.session.async_payment_succeeded": _checkout_paid,
+    "checkout.session.async_payment_failed": _checkout_failed,
+    "checkout.session.expired": _checkout_failed,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+}

@@ -243,6 +243,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# --- Payments -----------------------------------------------------------------------------
+
+# Without a secret key (the embedded default) the family is told a coordinator will call to
+# take the fee, and coordinators record it in the admin.
+STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.string("STRIPE_WEBHOOK_SECRET", "")
+# Another address for Stripe's API (the tests' local stand-in); empty means Stripe itself.
+STRIPE_API_BASE = env.string("STRIPE_API_BASE", "")
+
 # --- E-mail -------------------------------------------------------------------------------
 
 _email = env.email("EMAIL_URL", "consolemail://")
