@@ -6,6 +6,7 @@ from config.health import healthz
 urlpatterns = [
     path("", include("intake.urls")),
     path("", include("records.urls")),
+    path("", include("billing.urls")),
     path("accounts/", include("accounts.urls")),
     path("reviews/", include("reviews.urls")),
     path("admin/", admin.site.urls),

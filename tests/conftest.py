@@ -133,7 +133,17 @@ def family_request(family, assigned_reviewer, coordinator):
     from records.services import document_process, document_upload
     from tests import samples
 
-    request = review_request(family=family, status=Status.SUBMITTED, actor=coordinator)
+    from billing.services import payment_record_phone
+
+    request = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
+    payment_record_phone(
+        review_request=request,
+        amount_cents=request.fee_cents,
+        reference="4242",
+        note="",
+        actor=coordinator,
+    )
+    request.refresh_from_db()
     document = document_upload(
         review_request=request,
         kind="record",

@@ -96,6 +96,11 @@ MATRIX = {
     # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
     "records:document_file": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
     "records:preview": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    # Payments: only the family pays; whoever may see the request may see its receipt.
+    "billing:pay": (405, 405, 405, 405, 405, 405, 405),
+    "billing:paid": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "billing:receipt": (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "billing:stripe_webhook": (405, 405, 405, 405, 405, 405, 405),
     # Public pages. Signed-in people are sent on from sign-in and sign-up.
     "accounts:login": (OK, "done", "done", "done", "done", "done", "done"),
     "accounts:sign_up": (OK, "done", "done", "done", "done", "done", "done"),
@@ -131,7 +136,7 @@ WIZARD = {
 def url_for(view, family_request, family_draft=None):
     if view in WIZARD:
         return reverse(view, args=[family_draft.reference])
-    if view == "intake:request_answer":
+    if view in {"intake:request_answer", "billing:pay", "billing:paid", "billing:receipt"}:
         return reverse(view, args=[family_request.reference])
     if view in {"intake:service_detail", "intake:start"}:
         return reverse(view, args=[family_draft.service.slug])
@@ -181,7 +186,7 @@ def test_the_permission_matrix_names_every_page_of_the_portal():
 
     portal_pages = {
         f"{namespace}:{name}"
-        for namespace in ("intake", "records", "reviews", "accounts")
+        for namespace in ("intake", "records", "billing", "reviews", "accounts")
         for name in get_resolver().namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }

@@ -440,7 +440,8 @@ def test_a_complete_request_is_sent_and_waits_for_the_fee(family_client, family,
     assert family_draft.status == Status.AWAITING_PAYMENT
     assert family_draft.events.latest("pk").actor == family
     status_page = family_client.get(response["Location"]).content.decode()
-    assert "The flat fee of $500 is due next" in status_page
+    assert "The flat fee of <strong>$500</strong> is due next" in status_page
+    assert "Our coordinator will call you to take the fee" in status_page
     assert "IM0001.dcm" in status_page
 
 
