@@ -41,6 +41,7 @@ class Payment(models.Model):
     stripe_checkout_session_id = models.CharField(
         max_length=255, unique=True, null=True, blank=True
     )
+    checkout_url = models.URLField(max_length=1000, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True)
     reference = models.CharField(

@@ -175,6 +175,7 @@ def stripe_webhook_receive(*, body: bytes, signature: str, ip_address: str) -> s
         )
         raise WebhookRejected from None
     attempt.update(event_id=event.id, event_type=event.type)
+    obj = event.data.object.to_dict()  # plain data for the handlers
     handler = WEBHOOK_HANDLERS.get(event.type)
     if handler is None:
         WebhookAttempt.objects.create(outcome=WebhookAttempt.Outcome.IGNORED, **attempt)
@@ -186,12 +187,12 @@ def stripe_webhook_receive(*, body: bytes, signature: str, ip_address: str) -> s
                     StripeEvent.objects.create(
                         event_id=event.id,
                         type=event.type,
-                        object_id=event.data.object.get("id", ""),
+                        object_id=obj.get("id", ""),
                     )
             except IntegrityError:
                 outcome = WebhookAttempt.Outcome.DUPLICATE
             else:
-                handler(event.data.object)
+                handler(obj)
                 outcome = WebhookAttempt.Outcome.PROCESSED
     except Exception as error:
         WebhookAttempt.objects.create(
@@ -293,7 +294,8 @@ def _payment_of_charge(charge) -> Payment | None:
     ).first()
     if payment is None and intent:
         # The refund came before the payment's own event: the intent names our payment.
-        metadata = stripe_api.client().v1.payment_intents.retrieve(intent).get("metadata") or {}
+        found = stripe_api.client().v1.payment_intents.retrieve(intent).to_dict()
+        metadata = found.get("metadata") or {}
         payment_id = metadata.get("payment", "")
         payment = Payment.objects.filter(pk=payment_id).first() if payment_id.isdigit() else None
     return payment

@@ -129,11 +129,10 @@ def anonymous():
 @pytest.fixture
 def family_request(family, assigned_reviewer, coordinator):
     """The family's request with one PDF sent, in review, ``assigned_reviewer`` on its panel."""
+    from billing.services import payment_record_phone
     from intake.services import review_request_transition
     from records.services import document_process, document_upload
     from tests import samples
-
-    from billing.services import payment_record_phone
 
     request = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
     payment_record_phone(

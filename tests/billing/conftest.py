@@ -1,0 +1,60 @@
+import itertools
+import json
+import time
+
+import pytest
+import stripe
+from django.test import Client
+from django.urls import reverse
+
+from intake.lifecycle import Status
+from tests.billing.stripe_standin import StripeStandIn
+from tests.factories import review_request
+
+WEBHOOK_SECRET = "whsec_test_portal"
+_events = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    server = StripeStandIn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin(stripe_server, settings):
+    """Stripe configured, pointed at the stand-in (emptied for each test)."""
+    stripe_server.reset()
+    settings.STRIPE_SECRET_KEY = "sk_test_portal"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = stripe_server.url
+    return stripe_server
+
+
+@pytest.fixture
+def awaiting(family):
+    return review_request(family=family, status=Status.AWAITING_PAYMENT)
+
+
+def event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_test_{next(_events)}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2025-01-27",
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def deliver(payload: dict, *, secret=WEBHOOK_SECRET, timestamp=None, body: bytes | None = None):
+    """POST an event to the webhook as Stripe does, signed with Stripe's own helper."""
+    raw = json.dumps(payload)
+    header = stripe.WebhookSignature.generate_signature_header(raw, secret, timestamp=timestamp)
+    return Client().post(
+        reverse("billing:stripe_webhook"),
+        data=body if body is not None else raw,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
