@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 
-from billing import services
-from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
+from billing import services, stripe_api
+from billing.models import Payment, Refund, StripeEvent, WebhookAttempt, money
+from intake.admin import ReviewRequestAdmin
 from intake.lifecycle import Status
 from intake.models import ReviewRequest
 
@@ -29,6 +30,15 @@ class PhonePaymentForm(forms.Form):
         label="Card's last four digits, or the terminal's reference", max_length=100
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund (dollars)", min_value=0.01, max_digits=8, decimal_places=2
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept with the refund."
+    )
 
 
 @admin.register(Payment)
@@ -57,11 +67,54 @@ class PaymentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Payment._meta.fields]
 
+    change_form_template = "admin/billing/payment/change_form.html"
+
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        refund = self.admin_site.admin_view(self.refund_view)
+        return [
+            path("<path:object_id>/refund/", refund, name="billing_payment_refund"),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request, object_id):
+        """Refund all or part of a payment: admins, or coordinators given the permission."""
+        if not request.user.has_perm("billing.refund_payment"):
+            raise PermissionDenied
+        payment = self.get_object(request, object_id)
+        if payment is None:
+            raise Http404
+        left = payment.amount_cents - payment.refunded_cents
+        form = RefundForm(request.POST or None, initial={"amount": left / 100})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.payment_refund(
+                    payment=payment,
+                    amount_cents=int(form.cleaned_data["amount"] * 100),
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except services.PaymentRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                self.message_user(request, "Refund recorded.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:billing_payment_change", args=[payment.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "original": payment,
+            "left": money(left, payment.currency),
+            "title": f"Refund {payment}",
+        }
+        return TemplateResponse(request, "admin/billing/payment/refund.html", context)
 
     def add_view(self, request, form_url="", extra_context=None):
         """The add page records a payment taken by phone."""
@@ -127,3 +180,25 @@ class StripeEventAdmin(ReadOnly):
 class WebhookAttemptAdmin(ReadOnly):
     list_display = ("received_at", "outcome", "event_type", "event_id", "reason", "ip_address")
     list_filter = ("outcome",)
+
+
+@admin.action(description="Send a payment link by e-mail", permissions=["change"])
+def send_payment_link(modeladmin, request, queryset):
+    if not stripe_api.stripe_configured():
+        modeladmin.message_user(
+            request, "Online payment is not set up: take the fee by phone.", messages.ERROR
+        )
+        return
+    for review_request in queryset.select_related("family"):
+        try:
+            services.payment_link_send(review_request=review_request, actor=request.user)
+        except services.PaymentRefused as refused:
+            modeladmin.message_user(request, str(refused), messages.WARNING)
+        else:
+            modeladmin.message_user(
+                request, f"Payment link sent for {review_request}.", messages.SUCCESS
+            )
+
+
+# Requests are intake's, payment links billing's: added here, since intake may not import billing.
+ReviewRequestAdmin.actions = (*ReviewRequestAdmin.actions, send_payment_link)

@@ -9,6 +9,7 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,6 +19,7 @@ from billing.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Refund,
     StripeEvent,
     WebhookAttempt,
     money,
@@ -25,6 +27,7 @@ from billing.models import (
 from intake.lifecycle import TRANSITIONS, Status
 from intake.models import ReviewRequest
 from intake.services import review_request_transition
+from notifications.services import message_queue
 
 logger = logging.getLogger(__name__)
 
@@ -352,3 +355,106 @@ WEBHOOK_HANDLERS = {
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
 }
+
+
+# --- Reconciliation, refunds, payment links -------------------------------------------------
+
+
+def payments_reconcile(*, days: int = 3) -> list[str]:
+    """Repair what lost webhooks missed: every Checkout Session of the last ``days`` that
+    Stripe says is paid is applied to its pending payment, by the webhook's own rules (so
+    running twice changes nothing); expired ones free their payment. Returns the references
+    of the requests it repaired, and logs them."""
+    since = int((timezone.now() - timedelta(days=days)).timestamp())
+    listing = stripe_api.client().v1.checkout.sessions.list(
+        params={"created": {"gte": since}, "limit": 100}
+    )
+    repaired = []
+    for found in listing.auto_paging_iter():
+        session = found.to_dict()
+        payment = _payment_of_session(session)
+        if payment is None or payment.status != PaymentStatus.PENDING:
+            continue
+        if session.get("status") == "complete" and session.get("payment_status") == "paid":
+            with transaction.atomic():
+                _checkout_paid(session)
+            repaired.append(payment.request.reference)
+        elif session.get("status") == "expired":
+            _checkout_failed(session)
+    if repaired:
+        logger.warning(
+            "Reconciliation applied %d payment(s) a webhook missed: %s",
+            len(repaired),
+            ", ".join(repaired),
+        )
+    return repaired
+
+
+def payment_refund(*, payment: Payment, amount_cents: int, reason: str, actor: User) -> Refund:
+    """Give back all or part of a payment: through Stripe for online payments (the refund's
+    own row is the idempotency key, so a retry never refunds twice), recorded by hand for
+    phone payments. A full refund of the payment that paid a request ends its review."""
+    if not reason.strip():
+        raise PaymentRefused("Say why the fee is refunded.")
+    with transaction.atomic():
+        request, payment = _lock(payment)
+        left = payment.amount_cents - payment.refunded_cents
+        if payment.status not in (*TAKEN, PaymentStatus.TO_REFUND) or left <= 0:
+            raise PaymentRefused("This payment has nothing left to refund.")
+        if not 0 < amount_cents <= left:
+            raise PaymentRefused(f"Refund between $0.01 and {money(left, payment.currency)}.")
+        refund = Refund.objects.create(
+            payment=payment, amount_cents=amount_cents, reason=reason.strip(), recorded_by=actor
+        )
+    if payment.method != PaymentMethod.PHONE:
+        try:
+            stripe_refund = stripe_api.client().v1.refunds.create(
+                params={
+                    "payment_intent": payment.stripe_payment_intent_id,
+                    "amount": amount_cents,
+                    "metadata": {"request": request.reference, "refund": str(refund.pk)},
+                },
+                options={"idempotency_key": f"portal-refund-{refund.pk}"},
+            )
+        except stripe.StripeError as error:
+            refund.delete()
+            raise PaymentRefused(
+                f"Stripe did not refund: {error.user_message or type(error).__name__}."
+            ) from None
+        Refund.objects.filter(pk=refund.pk).update(stripe_refund_id=stripe_refund.id)
+    with transaction.atomic():
+        request, payment = _lock(payment)
+        was_taken = payment.status in TAKEN
+        payment.refunded_cents = min(payment.refunded_cents + amount_cents, payment.amount_cents)
+        full = payment.refunded_cents >= payment.amount_cents
+        if full:
+            payment.status = PaymentStatus.REFUNDED
+        elif was_taken:
+            payment.status = PaymentStatus.PARTIALLY_REFUNDED
+        payment.save(update_fields=["refunded_cents", "status"])
+        if full and was_taken:
+            _end_request_refunded(request, actor=actor)
+    return refund
+
+
+def payment_link_send(*, review_request: ReviewRequest, actor: User) -> Payment:
+    """E-mail the family a link to pay online (a Checkout Session), through the outbox. The
+    e-mail holds the link and the reference, nothing about the child."""
+    reference = review_request.reference
+    payment = checkout_start(
+        review_request=review_request,
+        method=PaymentMethod.LINK,
+        actor=actor,
+        success_url=settings.SITE_URL + reverse("billing:paid", args=[reference]),
+        cancel_url=settings.SITE_URL + reverse("intake:request_detail", args=[reference]),
+    )
+    message_queue(
+        to=review_request.family.email,
+        template="payment_link",
+        context={
+            "reference": reference,
+            "pay_url": payment.checkout_url,
+            "fee": payment.amount_display,
+        },
+    )
+    return payment

@@ -305,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.tasks.process_waiting_documents_task",
         "schedule": timedelta(minutes=5),
     },
+    "reconcile-payments": {
+        "task": "billing.tasks.reconcile_payments_task",
+        "schedule": timedelta(days=1),
+    },
 }
 
 # --- Internationalisation -----------------------------------------------------------------
