@@ -7,6 +7,7 @@ from django.urls import path, reverse
 
 from billing import services, stripe_api
 from billing.models import Payment, Refund, StripeEvent, WebhookAttempt, money
+from billing.selectors import payment_totals
 from intake.admin import ReviewRequestAdmin
 from intake.lifecycle import Status
 from intake.models import ReviewRequest
@@ -68,6 +69,11 @@ class PaymentAdmin(admin.ModelAdmin):
         return [field.name for field in Payment._meta.fields]
 
     change_form_template = "admin/billing/payment/change_form.html"
+    change_list_template = "admin/billing/payment/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "totals": payment_totals()}
+        return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request, obj=None):
         return False
