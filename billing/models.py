@@ -94,10 +94,21 @@ def money(cents: int, currency: str) -> str:
     return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
 
 
+class RefundStatus(models.TextChoices):
+    # Asked of Stripe, answer unknown (a lost connection): retried with the same key.
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Refused by Stripe"
+
+
 class Refund(models.Model):
-    """Money given back, all or part of a payment, with the reason."""
+    """Money given back, all or part of a payment, with the reason. The rows are the record of
+    what was refunded: a payment's refunded total is the sum of its succeeded refunds."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
     amount_cents = models.PositiveIntegerField()
     reason = models.TextField()
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
+    RefundStatus,
     StripeEvent,
     WebhookAttempt,
     money,
@@ -305,26 +306,50 @@ def _payment_of_charge(charge) -> Payment | None:
 
 
 def _charge_refunded(charge) -> None:
-    """Record what Stripe refunded (events can repeat or arrive late: the larger total wins).
-    A full refund ends the review; a refund before the payment arrived means it never pays."""
+    """Stripe's running total of refunds on a charge. The portal's own refund rows are the
+    record; money Stripe refunded beyond them (from Stripe's dashboard) is added as a row.
+    Pending rows count as covered: their answer may be what this event reports."""
     found = _payment_of_charge(charge)
     if found is None:
         logger.warning("Refunded charge %s matches no payment.", charge["id"])
         return
     request, payment = _lock(found)
     payment.stripe_charge_id = charge["id"]
-    payment.refunded_cents = min(
-        max(payment.refunded_cents, charge.get("amount_refunded") or 0), payment.amount_cents
+    payment.save(update_fields=["stripe_charge_id"])
+    known = (
+        payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount_cents"))[
+            "total"
+        ]
+        or 0
     )
-    full = payment.refunded_cents >= payment.amount_cents
+    beyond = min(charge.get("amount_refunded") or 0, payment.amount_cents) - known
+    if beyond > 0:
+        Refund.objects.create(
+            payment=payment,
+            amount_cents=beyond,
+            status=RefundStatus.SUCCEEDED,
+            reason="Refunded in Stripe's dashboard.",
+        )
+    _refresh_refunded(request, payment, actor=None)
+
+
+def _refresh_refunded(request: ReviewRequest, payment: Payment, *, actor) -> None:
+    """Set the payment's refunded total and status from its succeeded refunds (both locked by
+    the caller). A full refund of the payment that paid the request ends its review; a refund
+    before the payment arrived means it never pays."""
+    refunded = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(
+        total=Sum("amount_cents")
+    )["total"]
+    payment.refunded_cents = min(refunded or 0, payment.amount_cents)
     was_taken = payment.status in TAKEN
+    full = payment.refunded_cents >= payment.amount_cents
     if full:
         payment.status = PaymentStatus.REFUNDED
-    elif was_taken:
+    elif was_taken and payment.refunded_cents:
         payment.status = PaymentStatus.PARTIALLY_REFUNDED
-    payment.save(update_fields=["stripe_charge_id", "refunded_cents", "status"])
+    payment.save(update_fields=["refunded_cents", "status"])
     if full and was_taken:
-        _end_request_refunded(request, actor=None)
+        _end_request_refunded(request, actor=actor)
 
 
 def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
@@ -391,50 +416,84 @@ def payments_reconcile(*, days: int = 3) -> list[str]:
 
 
 def payment_refund(*, payment: Payment, amount_cents: int, reason: str, actor: User) -> Refund:
-    """Give back all or part of a payment: through Stripe for online payments (the refund's
-    own row is the idempotency key, so a retry never refunds twice), recorded by hand for
-    phone payments. A full refund of the payment that paid a request ends its review."""
+    """Give back all or part of a payment. The refund is written first (pending), under the
+    payment's lock, counting every refund not refused: a second submission, even at the same
+    instant, cannot pass what is left. Online payments go to Stripe with the refund's own row as
+    idempotency key; an unclear answer (no connection) leaves it pending, to be retried with the
+    same key, never refunded twice. Phone payments are recorded (the money goes back on the
+    card terminal). A full refund of the payment that paid a request ends its review."""
     if not reason.strip():
         raise PaymentRefused("Say why the fee is refunded.")
     with transaction.atomic():
-        request, payment = _lock(payment)
-        left = payment.amount_cents - payment.refunded_cents
-        if payment.status not in (*TAKEN, PaymentStatus.TO_REFUND) or left <= 0:
+        _, payment = _lock(payment)
+        if payment.status not in (*TAKEN, PaymentStatus.TO_REFUND):
             raise PaymentRefused("This payment has nothing left to refund.")
+        asked = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(
+            total=Sum("amount_cents")
+        )["total"]
+        left = payment.amount_cents - (asked or 0)
         if not 0 < amount_cents <= left:
-            raise PaymentRefused(f"Refund between $0.01 and {money(left, payment.currency)}.")
+            raise PaymentRefused(
+                f"Refund between $0.01 and {money(max(left, 0), payment.currency)}."
+            )
         refund = Refund.objects.create(
             payment=payment, amount_cents=amount_cents, reason=reason.strip(), recorded_by=actor
         )
-    if payment.method != PaymentMethod.PHONE:
-        try:
-            stripe_refund = stripe_api.client().v1.refunds.create(
-                params={
-                    "payment_intent": payment.stripe_payment_intent_id,
-                    "amount": amount_cents,
-                    "metadata": {"request": request.reference, "refund": str(refund.pk)},
-                },
-                options={"idempotency_key": f"portal-refund-{refund.pk}"},
-            )
-        except stripe.StripeError as error:
-            refund.delete()
-            raise PaymentRefused(
-                f"Stripe did not refund: {error.user_message or type(error).__name__}."
-            ) from None
-        Refund.objects.filter(pk=refund.pk).update(stripe_refund_id=stripe_refund.id)
+    if payment.method == PaymentMethod.PHONE:
+        return _refund_settled(refund, RefundStatus.SUCCEEDED, actor=actor)
+    return _refund_at_stripe(refund, actor=actor)
+
+
+def _refund_at_stripe(refund: Refund, *, actor) -> Refund:
+    payment = refund.payment
+    try:
+        answer = stripe_api.client().v1.refunds.create(
+            params={
+                "payment_intent": payment.stripe_payment_intent_id,
+                "amount": refund.amount_cents,
+                "metadata": {"request": payment.request.reference, "refund": str(refund.pk)},
+            },
+            options={"idempotency_key": f"portal-refund-{refund.pk}"},
+        )
+    except (stripe.APIConnectionError, stripe.APIError):
+        raise PaymentRefused(
+            "Stripe did not answer. The refund is pending and will be retried; "
+            "do not refund it again."
+        ) from None
+    except stripe.StripeError as error:
+        _refund_settled(refund, RefundStatus.FAILED, actor=actor)
+        raise PaymentRefused(
+            f"Stripe did not refund: {error.user_message or type(error).__name__}."
+        ) from None
+    Refund.objects.filter(pk=refund.pk).update(stripe_refund_id=answer.id)
+    return _refund_settled(refund, RefundStatus.SUCCEEDED, actor=actor)
+
+
+def _refund_settled(refund: Refund, status: str, *, actor) -> Refund:
     with transaction.atomic():
-        request, payment = _lock(payment)
-        was_taken = payment.status in TAKEN
-        payment.refunded_cents = min(payment.refunded_cents + amount_cents, payment.amount_cents)
-        full = payment.refunded_cents >= payment.amount_cents
-        if full:
-            payment.status = PaymentStatus.REFUNDED
-        elif was_taken:
-            payment.status = PaymentStatus.PARTIALLY_REFUNDED
-        payment.save(update_fields=["refunded_cents", "status"])
-        if full and was_taken:
-            _end_request_refunded(request, actor=actor)
+        request, payment = _lock(refund.payment)
+        Refund.objects.filter(pk=refund.pk).update(status=status)
+        _refresh_refunded(request, payment, actor=actor)
+    refund.refresh_from_db()
     return refund
+
+
+def refunds_retry_pending() -> int:
+    """Ask Stripe again about refunds whose answer never came (same idempotency key: Stripe
+    answers with the first result, never a second refund)."""
+    retried = 0
+    for refund in Refund.objects.filter(
+        status=RefundStatus.PENDING,
+        stripe_refund_id__isnull=True,
+        payment__method__in=(PaymentMethod.CHECKOUT, PaymentMethod.LINK),
+        created_at__lt=timezone.now() - timedelta(minutes=10),
+    ):
+        try:
+            _refund_at_stripe(refund, actor=None)
+        except PaymentRefused:
+            continue
+        retried += 1
+    return retried
 
 
 def payment_link_send(*, review_request: ReviewRequest, actor: User) -> Payment:

@@ -67,6 +67,8 @@ class StripeStandIn:
             "id": intent_id,
             "object": "payment_intent",
             "metadata": dict(session["metadata"]),
+            "amount": amount_total if amount_total is not None else session["amount_total"],
+            "refunded": 0,
         }
         session.update(
             status="complete", payment_status="paid" if paid else "unpaid", payment_intent=intent_id
@@ -94,15 +96,29 @@ class StripeStandIn:
         if method == "GET" and path.startswith("/v1/payment_intents/"):
             return 200, self.intents[path.rsplit("/", 1)[1]]
         if method == "POST" and path == "/v1/refunds":
-            return 200, {
-                "id": f"re_test_{next(self.counter)}",
-                "object": "refund",
-                "status": "succeeded",
-                "amount": int(params["amount"]),
-                "payment_intent": params.get("payment_intent"),
-            }
+            return self._refund(params)
         return 404, {
             "error": {"type": "invalid_request_error", "message": f"No stand-in for {path}"}
+        }
+
+    def _refund(self, params) -> tuple[int, dict]:
+        """As Stripe: never more than what is left on the charge."""
+        intent = self.intents.get(params.get("payment_intent") or "")
+        amount = int(params["amount"])
+        if intent is None or amount > intent["amount"] - intent["refunded"]:
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "Refund amount is greater than what is left on the charge.",
+                }
+            }
+        intent["refunded"] += amount
+        return 200, {
+            "id": f"re_test_{next(self.counter)}",
+            "object": "refund",
+            "status": "succeeded",
+            "amount": amount,
+            "payment_intent": intent["id"],
         }
 
     def _create_session(self, params) -> dict:

@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from billing.models import Payment, PaymentStatus, Refund
@@ -148,15 +149,104 @@ def test_a_refund_out_of_bounds_or_without_a_reason_is_refused(
     assert not Refund.objects.exists()
 
 
-def test_a_refund_stripe_refuses_is_explained_and_not_recorded(paid_online, admin_user, standin):
+def test_a_refund_stripe_does_not_answer_stays_pending_and_is_retried_once(
+    paid_online, admin_user, standin
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import RefundStatus
+    from billing.services import refunds_retry_pending
+
     standin.fail_next += ["/v1/refunds"] * 3
 
-    with pytest.raises(PaymentRefused, match="Stripe did not refund"):
-        payment_refund(payment=paid_online, amount_cents=50000, reason="Mistake.", actor=admin_user)
+    with pytest.raises(PaymentRefused, match="Stripe did not answer"):
+        payment_refund(payment=paid_online, amount_cents=20000, reason="Mistake.", actor=admin_user)
+    with pytest.raises(
+        PaymentRefused, match=r"between \$0.01 and \$300.00"
+    ):  # the pending one counts
+        payment_refund(payment=paid_online, amount_cents=50000, reason="Again.", actor=admin_user)
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=11))
 
-    assert not Refund.objects.exists()
+    assert refunds_retry_pending() == 1
+
+    refund = Refund.objects.get()
+    assert refund.status == RefundStatus.SUCCEEDED
+    keys = {r["idempotency_key"] for r in standin.requests if r["path"] == "/v1/refunds"}
+    assert keys == {f"portal-refund-{refund.pk}"}
     paid_online.refresh_from_db()
-    assert paid_online.status == PaymentStatus.SUCCEEDED
+    assert (paid_online.status, paid_online.refunded_cents) == (
+        PaymentStatus.PARTIALLY_REFUNDED,
+        20000,
+    )
+
+
+def test_a_refund_stripe_refuses_is_explained_and_changes_nothing(paid_online, admin_user, standin):
+    from billing.models import RefundStatus
+
+    standin.intents[paid_online.stripe_payment_intent_id]["refunded"] = 45000  # refunded elsewhere
+
+    with pytest.raises(PaymentRefused, match="Stripe did not refund"):
+        payment_refund(payment=paid_online, amount_cents=10000, reason="Mistake.", actor=admin_user)
+
+    assert Refund.objects.get().status == RefundStatus.FAILED
+    paid_online.refresh_from_db()
+    assert (paid_online.status, paid_online.refunded_cents) == (PaymentStatus.SUCCEEDED, 0)
+
+
+def test_stripes_event_during_the_refund_is_not_counted_twice(paid_online, admin_user, standin):
+    from billing.models import RefundStatus
+
+    pending = Refund.objects.create(
+        payment=paid_online, amount_cents=30000, reason="Partly.", recorded_by=admin_user
+    )
+    # Stripe's event reports the refund before the portal has settled its own row.
+    deliver(
+        event(
+            "charge.refunded",
+            {
+                "id": "ch_1",
+                "object": "charge",
+                "amount": 50000,
+                "amount_refunded": 30000,
+                "payment_intent": paid_online.stripe_payment_intent_id,
+            },
+        )
+    )
+    Refund.objects.filter(pk=pending.pk).update(status=RefundStatus.SUCCEEDED)
+    from billing.services import _lock, _refresh_refunded
+
+    with transaction.atomic():
+        request, payment = _lock(paid_online)
+        _refresh_refunded(request, payment, actor=None)
+
+    paid_online.refresh_from_db()
+    assert Refund.objects.count() == 1
+    assert (paid_online.status, paid_online.refunded_cents) == (
+        PaymentStatus.PARTIALLY_REFUNDED,
+        30000,
+    )
+    paid_online.request.refresh_from_db()
+    assert paid_online.request.status == Status.SUBMITTED
+
+
+def test_money_refunded_in_stripes_dashboard_is_recorded(paid_online, standin):
+    deliver(
+        event(
+            "charge.refunded",
+            {
+                "id": "ch_1",
+                "object": "charge",
+                "amount": 50000,
+                "amount_refunded": 5000,
+                "payment_intent": paid_online.stripe_payment_intent_id,
+            },
+        )
+    )
+
+    refund = Refund.objects.get()
+    assert (refund.amount_cents, refund.reason) == (5000, "Refunded in Stripe's dashboard.")
 
 
 @pytest.mark.parametrize(
