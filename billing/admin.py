@@ -33,6 +33,17 @@ class PhonePaymentForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class NeedsAttention(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention")]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(attention="") if self.value() == "yes" else queryset
+
+
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
         label="Amount to refund (dollars)", min_value=0.01, max_digits=8, decimal_places=2
@@ -56,7 +67,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "recorded_by",
         "attention",
     )
-    list_filter = ("status", "method", "created_at")
+    list_filter = (NeedsAttention, "status", "method", "created_at")
     list_select_related = ("request", "recorded_by")
     search_fields = ("=request__reference", "reference", "stripe_checkout_session_id")
     date_hierarchy = "created_at"

@@ -88,6 +88,14 @@ class Payment(models.Model):
     def amount_display(self) -> str:
         return money(self.amount_cents, self.currency)
 
+    @property
+    def refunded_display(self) -> str:
+        return money(self.refunded_cents, self.currency)
+
+    @property
+    def net_display(self) -> str:
+        return money(self.amount_cents - self.refunded_cents, self.currency)
+
 
 def money(cents: int, currency: str) -> str:
     amount = f"{cents / 100:,.2f}"

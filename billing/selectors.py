@@ -1,6 +1,10 @@
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from billing.models import TAKEN, Payment
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncMonth
+from django.utils import timezone
+
+from billing.models import TAKEN, Payment, PaymentStatus, money
 from intake.models import ReviewRequest
 
 
@@ -13,17 +17,25 @@ def payment_taken(*, review_request: ReviewRequest) -> Payment | None:
     return review_request.payments.filter(status__in=TAKEN).first()
 
 
+def payment_for_receipt(*, review_request: ReviewRequest) -> Payment | None:
+    """The payment a receipt is about: the one that paid the fee, refunded since or not."""
+    return (
+        review_request.payments.filter(
+            status__in=(*TAKEN, PaymentStatus.REFUNDED), succeeded_at__isnull=False
+        )
+        .order_by("-succeeded_at")
+        .first()
+    )
+
+
+def online_payment_latest(*, review_request: ReviewRequest) -> Payment | None:
+    """The family's latest online attempt, to explain what became of it."""
+    return review_request.payments.exclude(method="phone").order_by("-created_at").first()
+
+
 def payment_totals(*, days: int = 14, months: int = 12) -> dict:
     """Money taken, net of refunds, per day (last ``days``) and per month (last ``months``),
     in the hospital's time zone: two grouped queries whatever the number of payments."""
-    from datetime import timedelta
-
-    from django.db.models import Count, F, Sum
-    from django.db.models.functions import TruncDay, TruncMonth
-    from django.utils import timezone
-
-    from billing.models import PaymentStatus, money
-
     kept = Payment.objects.filter(
         status__in=(*TAKEN, PaymentStatus.REFUNDED), succeeded_at__isnull=False, currency="usd"
     ).annotate(net=F("amount_cents") - F("refunded_cents"))

@@ -1,5 +1,6 @@
-"""Every write to payments: taken by phone now; Stripe Checkout, webhooks and refunds build on
-the same rules (one taken payment per request, the request moved on exactly once)."""
+"""Every write to payments: by phone, through Stripe Checkout and its webhooks, reconciliation,
+refunds and payment links. The same rules hold throughout: one taken payment per request, the
+request moved on exactly once, Stripe called outside database transactions."""
 
 import hashlib
 import logging
@@ -104,7 +105,7 @@ def checkout_start(
         payment = (
             Payment.objects.filter(
                 request=request,
-                method=method,
+                method__in=(PaymentMethod.CHECKOUT, PaymentMethod.LINK),
                 status=PaymentStatus.PENDING,
                 created_at__gte=timezone.now() - CHECKOUT_REUSE,
             )
@@ -121,37 +122,52 @@ def checkout_start(
             )
     if payment.checkout_url:
         return payment
-    session = stripe_api.client().v1.checkout.sessions.create(
-        params={
-            "mode": "payment",
-            "client_reference_id": request.reference,
-            # A plain name: what the review is about is nobody's business at the card company.
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": payment.currency,
-                        "unit_amount": payment.amount_cents,
-                        "product_data": {
-                            "name": f"Second-opinion document review {request.reference}"
-                        },
-                    },
-                }
-            ],
-            "metadata": {"request": request.reference, "payment": str(payment.pk)},
-            "payment_intent_data": {
-                "metadata": {"request": request.reference, "payment": str(payment.pk)}
-            },
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-        },
-        options={"idempotency_key": f"portal-checkout-{payment.pk}"},
-    )
+    try:
+        session = stripe_api.client().v1.checkout.sessions.create(
+            params=_checkout_params(request, payment, success_url, cancel_url),
+            options={"idempotency_key": f"portal-checkout-{payment.pk}"},
+        )
+    except stripe.StripeError:
+        # Stripe remembers an idempotency key's error too: this payment is dropped, and the next
+        # click starts afresh with a new one.
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED
+        )
+        logger.warning("Stripe refused or did not answer a Checkout for %s.", request.reference)
+        phone = request.service.department.phone
+        raise PaymentRefused(
+            f"Online payment is not available right now. Please try again later, or call {phone}."
+        ) from None
     Payment.objects.filter(pk=payment.pk).update(
         stripe_checkout_session_id=session.id, checkout_url=session.url
     )
     payment.refresh_from_db()
     return payment
+
+
+def _checkout_params(
+    request: ReviewRequest, payment: Payment, success_url: str, cancel_url: str
+) -> dict:
+    names = {"request": request.reference, "payment": str(payment.pk)}
+    return {
+        "mode": "payment",
+        "client_reference_id": request.reference,
+        # A plain name: what the review is about is nobody's business at the card company.
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": payment.currency,
+                    "unit_amount": payment.amount_cents,
+                    "product_data": {"name": f"Second-opinion document review {request.reference}"},
+                },
+            }
+        ],
+        "metadata": names,
+        "payment_intent_data": {"metadata": names},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
 
 
 # --- Webhooks -----------------------------------------------------------------------------
@@ -185,6 +201,7 @@ def stripe_webhook_receive(*, body: bytes, signature: str, ip_address: str) -> s
         WebhookAttempt.objects.create(outcome=WebhookAttempt.Outcome.IGNORED, **attempt)
         return WebhookAttempt.Outcome.IGNORED
     try:
+        _prepare(event.type, obj)
         with transaction.atomic():
             try:
                 with transaction.atomic():
@@ -290,18 +307,36 @@ def _checkout_failed(session) -> None:
         )
 
 
+def _prepare(event_type: str, obj: dict) -> None:
+    """Network work a handler needs, done before its transaction (never while holding locks):
+    the metadata of the PaymentIntent behind a charge the portal cannot place yet."""
+    if event_type not in {"charge.refunded", "charge.dispute.created"}:
+        return
+    intent = obj.get("payment_intent") or ""
+    if intent and not Payment.objects.filter(stripe_payment_intent_id=intent).exists():
+        found = stripe_api.client().v1.payment_intents.retrieve(intent).to_dict()
+        obj["_intent_metadata"] = found.get("metadata") or {}
+
+
 def _payment_of_charge(charge) -> Payment | None:
     intent = charge.get("payment_intent") or ""
-    payment = Payment.objects.filter(
-        Q(stripe_charge_id=charge["id"])
-        | Q(stripe_payment_intent_id=intent, stripe_payment_intent_id__gt="")
-    ).first()
+    matches = Q(pk__in=[])
+    if charge.get("id"):
+        matches |= Q(stripe_charge_id=charge["id"])
+    if intent:
+        matches |= Q(stripe_payment_intent_id=intent)
+    payment = Payment.objects.filter(matches).first()
     if payment is None and intent:
         # The refund came before the payment's own event: the intent names our payment.
-        found = stripe_api.client().v1.payment_intents.retrieve(intent).to_dict()
-        metadata = found.get("metadata") or {}
+        metadata = charge.get("_intent_metadata") or {}
         payment_id = metadata.get("payment", "")
-        payment = Payment.objects.filter(pk=payment_id).first() if payment_id.isdigit() else None
+        payment = (
+            Payment.objects.filter(
+                pk=payment_id, request__reference=metadata.get("request", "")
+            ).first()
+            if payment_id.isdigit()
+            else None
+        )
     return payment
 
 
@@ -364,12 +399,18 @@ def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
 
 def _dispute_created(dispute) -> None:
     found = _payment_of_charge(
-        {"id": dispute.get("charge") or "", "payment_intent": dispute.get("payment_intent")}
+        {
+            "id": dispute.get("charge") or "",
+            "payment_intent": dispute.get("payment_intent"),
+            "_intent_metadata": dispute.get("_intent_metadata"),
+        }
     )
-    if found is not None:
-        Payment.objects.filter(pk=found.pk).update(
-            attention="The card holder disputed this payment: answer the dispute in Stripe."
-        )
+    if found is None:
+        return
+    _, payment = _lock(found)
+    flag = "The card holder disputed this payment: answer the dispute in Stripe."
+    payment.attention = f"{payment.attention} {flag}".strip()[:300]
+    payment.save(update_fields=["attention"])
 
 
 WEBHOOK_HANDLERS = {
@@ -403,7 +444,13 @@ def payments_reconcile(*, days: int = 3) -> list[str]:
         if session.get("status") == "complete" and session.get("payment_status") == "paid":
             with transaction.atomic():
                 _checkout_paid(session)
-            repaired.append(payment.request.reference)
+            payment.refresh_from_db()
+            if payment.status in TAKEN:
+                repaired.append(payment.request.reference)
+            else:
+                logger.warning(
+                    "Reconciliation set payment %s aside: %s", payment.pk, payment.attention
+                )
         elif session.get("status") == "expired":
             _checkout_failed(session)
     if repaired:
@@ -517,3 +564,25 @@ def payment_link_send(*, review_request: ReviewRequest, actor: User) -> Payment:
         },
     )
     return payment
+
+
+def expire_open_checkouts(*, request_id: int) -> int:
+    """Close the request's open Checkout pages at Stripe once it is paid or cancelled, so an
+    old tab or e-mailed link cannot take the fee a second time. Best effort: a page that
+    still takes money is set aside "to refund" by the webhook."""
+    closed = 0
+    open_payments = Payment.objects.filter(
+        request_id=request_id,
+        status=PaymentStatus.PENDING,
+        stripe_checkout_session_id__isnull=False,
+    )
+    for payment in open_payments:
+        try:
+            stripe_api.client().v1.checkout.sessions.expire(payment.stripe_checkout_session_id)
+        except stripe.StripeError:
+            logger.warning("Checkout Session of payment %s could not be expired.", payment.pk)
+            continue
+        closed += Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED
+        )
+    return closed

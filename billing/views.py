@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.request_info import client_ip
 from billing import services, stripe_api
 from billing.models import PaymentMethod
-from billing.selectors import payment_taken
+from billing.selectors import online_payment_latest, payment_for_receipt, payment_taken
 from intake.selectors import review_request_get_for_family, review_request_get_for_user
 
 
@@ -41,8 +41,12 @@ def paid(request, reference):
     """Where Stripe sends the family back. It never marks anything paid: it says so once the
     verified webhook has, and until then shows that the payment is being confirmed."""
     review_request = review_request_get_for_user(user=request.user, reference=reference)
-    taken = payment_taken(review_request=review_request)
-    return render(request, "billing/paid.html", {"review_request": review_request, "taken": taken})
+    context = {
+        "review_request": review_request,
+        "taken": payment_taken(review_request=review_request),
+        "latest": online_payment_latest(review_request=review_request),
+    }
+    return render(request, "billing/paid.html", context)
 
 
 @csrf_exempt
@@ -63,7 +67,7 @@ def stripe_webhook(request):
 def receipt(request, reference):
     """A receipt the family can print, with a summary to give an HSA or an insurer."""
     review_request = review_request_get_for_user(user=request.user, reference=reference)
-    payment = payment_taken(review_request=review_request)
+    payment = payment_for_receipt(review_request=review_request)
     if payment is None:
         raise Http404
     return render(

@@ -64,8 +64,23 @@ COORDINATOR_MOVES: frozenset[tuple[Status, Status]] = frozenset(
 # Moves that must say why: the family reads the note on its status page.
 NOTE_REQUIRED = frozenset({Status.NEEDS_INFO, Status.CANCELLED})
 
-# Moves the family hears about by e-mail (what changed is on the status page, not in the mail).
-FAMILY_NOTIFIED = frozenset({Status.IN_REVIEW, Status.NEEDS_INFO, Status.CANCELLED})
+# Moves the family hears about by e-mail (what changed is on the status page, not in the mail):
+# the fee received, records confirmed, a question, a cancellation, a refund.
+FAMILY_NOTIFIED_MOVES = frozenset(
+    {
+        (Status.AWAITING_PAYMENT, Status.SUBMITTED),
+        (Status.SUBMITTED, Status.IN_REVIEW),
+        (Status.SUBMITTED, Status.NEEDS_INFO),
+    }
+)
+FAMILY_NOTIFIED_ARRIVALS = frozenset({Status.CANCELLED, Status.REFUNDED})
+
+
+def family_notified(from_status: Status, to_status: Status) -> bool:
+    return (
+        to_status in FAMILY_NOTIFIED_ARRIVALS or (from_status, to_status) in FAMILY_NOTIFIED_MOVES
+    )
+
 
 # The clock runs in these states, pauses in needs_info, and stops at the opinion.
 CLOCK_RUNNING = frozenset({Status.SUBMITTED, Status.IN_REVIEW})

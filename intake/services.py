@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from intake.lifecycle import FAMILY_NOTIFIED, NOTE_REQUIRED, TRANSITIONS, Status, due_dates
+from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates, family_notified
 from intake.models import (
     Child,
     ConsentSignature,
@@ -26,6 +26,7 @@ from intake.models import (
     ReviewService,
 )
 from intake.selectors import consent_text_current, questionnaire_current, submission_checklist
+from intake.signals import request_moved
 from notifications.services import message_queue
 
 # No 0/O, 1/I: a reference is read aloud on the phone. 32 symbols, 8 of them: 40 bits.
@@ -116,8 +117,14 @@ def review_request_transition(
             note=note,
             created_at=now,
         )
-        if to_status in FAMILY_NOTIFIED:
+        if family_notified(from_status, to_status):
             _notify_family(locked)
+        request_moved.send(
+            sender=ReviewRequest,
+            review_request=locked,
+            from_status=from_status,
+            to_status=to_status,
+        )
     return locked
 
 

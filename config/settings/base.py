@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config import env
 
@@ -251,6 +252,9 @@ STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env.string("STRIPE_WEBHOOK_SECRET", "")
 # Another address for Stripe's API (the tests' local stand-in); empty means Stripe itself.
 STRIPE_API_BASE = env.string("STRIPE_API_BASE", "")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    # Without it every payment notice from Stripe is refused and families wait for a day.
+    raise ImproperlyConfigured("Set STRIPE_WEBHOOK_SECRET as well as STRIPE_SECRET_KEY.")
 
 # --- E-mail -------------------------------------------------------------------------------
 

@@ -91,6 +91,16 @@ class StripeStandIn:
             since = int(params.get("created", {}).get("gte", 0))
             data = [s for s in self.sessions.values() if s["created"] >= since]
             return 200, {"object": "list", "url": path, "has_more": False, "data": data}
+        if (
+            method == "POST"
+            and path.startswith("/v1/checkout/sessions/")
+            and path.endswith("/expire")
+        ):
+            session = self.sessions[path.split("/")[-2]]
+            if session["status"] != "open":
+                return 400, {"error": {"type": "invalid_request_error", "message": "Not open."}}
+            session["status"] = "expired"
+            return 200, session
         if method == "GET" and path.startswith("/v1/checkout/sessions/"):
             return 200, self.sessions[path.rsplit("/", 1)[1]]
         if method == "GET" and path.startswith("/v1/payment_intents/"):

@@ -125,3 +125,11 @@ def test_every_setting_read_from_the_environment_is_listed_in_env_example():
 
     assert read - listed == set()
     assert len(read) > 30
+
+
+def test_a_stripe_key_without_the_webhook_secret_is_refused_at_start_up():
+    result = start(
+        {"DJANGO_SETTINGS_MODULE": "config.settings.local", "STRIPE_SECRET_KEY": "sk_test_x"}
+    )
+
+    assert refused_with(result, "Set STRIPE_WEBHOOK_SECRET as well as STRIPE_SECRET_KEY.")

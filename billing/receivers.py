@@ -1,0 +1,22 @@
+"""Billing's reactions to the request lifecycle."""
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from billing.models import TAKEN, Payment
+from billing.services import expire_open_checkouts
+from intake.lifecycle import Status
+from intake.signals import request_moved
+
+
+@receiver(request_moved, dispatch_uid="billing.on_request_moved")
+def on_request_moved(sender, review_request, from_status, to_status, **kwargs):
+    if to_status == Status.CANCELLED:
+        # A paid request that stops owes the family its fee: the coordinator sees it.
+        Payment.objects.filter(request=review_request, status__in=TAKEN).update(
+            attention="The request was cancelled after it was paid: refund the fee."
+        )
+    if to_status in {Status.SUBMITTED, Status.CANCELLED} and from_status != Status.NEEDS_INFO:
+        # Paid (or stopped): open Checkout pages of this request must no longer take money.
+        request_id = review_request.pk
+        transaction.on_commit(lambda: expire_open_checkouts(request_id=request_id))
