@@ -6,11 +6,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing import services, stripe_api
-from billing.models import Payment, Refund, StripeEvent, WebhookAttempt, money
+from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
 from billing.selectors import payment_totals
+from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
 from intake.lifecycle import Status
-from intake.models import ReviewRequest
+from intake.models import ReviewRequest, money
 
 
 class PhonePaymentForm(forms.Form):
@@ -169,32 +170,21 @@ class PaymentAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/billing/payment/phone.html", context)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Refund)
-class RefundAdmin(ReadOnly):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "payment", "amount_cents", "recorded_by")
     list_select_related = ("payment__request", "recorded_by")
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnly):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "type", "event_id", "object_id")
     list_filter = ("type",)
     search_fields = ("=event_id", "=object_id")
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(ReadOnly):
+class WebhookAttemptAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "outcome", "event_type", "event_id", "reason", "ip_address")
     list_filter = ("outcome",)
 

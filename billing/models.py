@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from intake.models import ReviewRequest
+from intake.models import ReviewRequest, money
 
 
 class PaymentMethod(models.TextChoices):
@@ -95,11 +95,6 @@ class Payment(models.Model):
     @property
     def net_display(self) -> str:
         return money(self.amount_cents - self.refunded_cents, self.currency)
-
-
-def money(cents: int, currency: str) -> str:
-    amount = f"{cents / 100:,.2f}"
-    return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
 
 
 class RefundStatus(models.TextChoices):

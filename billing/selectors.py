@@ -4,8 +4,8 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
-from billing.models import TAKEN, Payment, PaymentStatus, money
-from intake.models import ReviewRequest
+from billing.models import TAKEN, Payment, PaymentStatus
+from intake.models import ReviewRequest, money
 
 
 def payments_for_request(*, review_request: ReviewRequest) -> QuerySet[Payment]:

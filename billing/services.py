@@ -24,10 +24,9 @@ from billing.models import (
     RefundStatus,
     StripeEvent,
     WebhookAttempt,
-    money,
 )
 from intake.lifecycle import TRANSITIONS, Status
-from intake.models import ReviewRequest
+from intake.models import ReviewRequest, money
 from intake.services import review_request_transition
 from notifications.services import message_queue
 

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
+from config.readonly_admin import ReadOnlyAdmin
 from intake import services
 from intake.lifecycle import COORDINATOR_MOVES, NOTE_REQUIRED, Status
 from intake.models import (
@@ -414,7 +415,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(admin.ModelAdmin):
+class RequestEventAdmin(ReadOnlyAdmin):
     """The audit trail of every request: append-only, so read-only here."""
 
     list_display = ("created_at", "request", "from_status", "to_status", "actor")
@@ -422,12 +423,3 @@ class RequestEventAdmin(admin.ModelAdmin):
     list_select_related = ("request", "actor")
     search_fields = ("=request__reference",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,6 +10,16 @@ from django.utils import timezone
 
 from intake.lifecycle import CLOCK_RUNNING, FAMILY_TIMELINE, Status
 
+
+def money(cents: int, currency: str, *, drop_zero_cents: bool = False) -> str:
+    """An amount as people read it: "$1,400.00", or "167.50 EUR" in another currency.
+    drop_zero_cents leaves out a zero ".00", as a price list does ("$500")."""
+    amount = f"{cents / 100:,.2f}"
+    if drop_zero_cents:
+        amount = amount.removesuffix(".00")
+    return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
+
+
 US_STATES = {
     "AL": "Alabama",
     "AK": "Alaska",
@@ -192,8 +202,7 @@ class ReviewService(models.Model):
 
     @property
     def fee_display(self) -> str:
-        amount = f"{self.fee_cents / 100:,.2f}".removesuffix(".00")
-        return f"${amount}" if self.currency == "usd" else f"{amount} {self.currency.upper()}"
+        return money(self.fee_cents, self.currency, drop_zero_cents=True)
 
     @property
     def required_document_labels(self) -> list[str]:
@@ -378,8 +387,7 @@ class ReviewRequest(models.Model):
         """The fee this request owes (its snapshot once sent, the service's before)."""
         if self.fee_cents is None:
             return self.service.fee_display
-        amount = f"{self.fee_cents / 100:,.2f}".removesuffix(".00")
-        return f"${amount}" if self.currency == "usd" else f"{amount} {self.currency.upper()}"
+        return money(self.fee_cents, self.currency, drop_zero_cents=True)
 
     @property
     def clock_running(self) -> bool:

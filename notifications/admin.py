@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from config.readonly_admin import ReadOnlyAdmin
 from notifications.models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """The outbox, read-only: staff can see what was sent and what is failing. Bodies are not
     shown: they hold sign-in links (verification, password reset) meant for one person."""
 
@@ -23,12 +24,3 @@ class MessageAdmin(admin.ModelAdmin):
         "sent_at",
         "last_error",
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
 from records.models import AccessLog, Document
 
@@ -38,7 +39,7 @@ ReviewRequestAdmin.inlines = (*ReviewRequestAdmin.inlines, DocumentInline)
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Who read or changed which file, when and from where. Append-only: read-only here."""
 
     list_display = ("at", "user", "role", "request", "action", "outcome", "ip_address")
@@ -46,12 +47,3 @@ class AccessLogAdmin(admin.ModelAdmin):
     list_select_related = ("user", "request")
     search_fields = ("=request__reference", "=document_id", "user__email")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

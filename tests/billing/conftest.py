@@ -7,6 +7,7 @@ import stripe
 from django.test import Client
 from django.urls import reverse
 
+from billing.services import checkout_start
 from intake.lifecycle import Status
 from tests.billing.stripe_standin import StripeStandIn
 from tests.factories import review_request
@@ -48,6 +49,20 @@ def event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
     }
 
 
+def charge_refunded(
+    payment_intent: str, refunded_cents: int, *, charge_id="ch_1", event_id=None
+) -> dict:
+    """Stripe's charge.refunded event: its running total of refunds on a $500 charge."""
+    charge = {
+        "id": charge_id,
+        "object": "charge",
+        "payment_intent": payment_intent,
+        "amount": 50000,
+        "amount_refunded": refunded_cents,
+    }
+    return event("charge.refunded", charge, event_id)
+
+
 def deliver(payload: dict, *, secret=WEBHOOK_SECRET, timestamp=None, body: bytes | None = None):
     """POST an event to the webhook as Stripe does, signed with Stripe's own helper."""
     raw = json.dumps(payload)
@@ -57,4 +72,15 @@ def deliver(payload: dict, *, secret=WEBHOOK_SECRET, timestamp=None, body: bytes
         data=body if body is not None else raw,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=header,
+    )
+
+
+def open_checkout(request, family):
+    """A family's open Checkout for the request, as the pay button starts it."""
+    return checkout_start(
+        review_request=request,
+        method="checkout",
+        success_url="http://t/ok",
+        cancel_url="http://t/back",
+        actor=family,
     )

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from billing.models import Payment, PaymentStatus
 from intake.lifecycle import Status
-from tests.billing.conftest import deliver, event
+from tests.billing.conftest import deliver, event, open_checkout
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -63,24 +63,10 @@ def test_a_double_click_makes_one_session(client, family, awaiting, standin):
 
 
 def test_a_retry_after_a_lost_answer_gets_the_same_session_from_stripe(family, awaiting, standin):
-    from billing.services import checkout_start
-
-    first = checkout_start(
-        review_request=awaiting,
-        method="checkout",
-        success_url="http://x/ok",
-        cancel_url="http://x/back",
-        actor=family,
-    )
+    first = open_checkout(awaiting, family)
     Payment.objects.filter(pk=first.pk).update(checkout_url="", stripe_checkout_session_id=None)
 
-    again = checkout_start(
-        review_request=awaiting,
-        method="checkout",
-        success_url="http://x/ok",
-        cancel_url="http://x/back",
-        actor=family,
-    )
+    again = open_checkout(awaiting, family)
 
     keys = [r["idempotency_key"] for r in standin.created_sessions()]
     assert keys == [keys[0], keys[0]]

@@ -7,23 +7,13 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 
 from billing.models import Payment, PaymentStatus, Refund, StripeEvent, WebhookAttempt
-from billing.services import checkout_start, payment_record_phone, payment_refund
+from billing.services import payment_record_phone, payment_refund
 from intake.lifecycle import Status
 from notifications.models import Message
-from tests.billing.conftest import deliver, event
+from tests.billing.conftest import charge_refunded, deliver, event, open_checkout
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def open_checkout(request, family):
-    return checkout_start(
-        review_request=request,
-        method="checkout",
-        success_url="http://t/ok",
-        cancel_url="http://t/back",
-        actor=family,
-    )
 
 
 def test_a_stripe_outage_tells_the_family_to_try_later_and_the_next_click_starts_afresh(
@@ -76,18 +66,7 @@ def test_a_partial_refund_before_completion_is_kept_and_the_request_is_paid(
     payment = open_checkout(awaiting, family)
     completed = standin.complete(payment.stripe_checkout_session_id)
 
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "amount": 50000,
-                "amount_refunded": 10000,
-                "payment_intent": completed["payment_intent"],
-            },
-        )
-    )
+    deliver(charge_refunded(completed["payment_intent"], 10000))
     deliver(event("checkout.session.completed", completed))
 
     payment.refresh_from_db()

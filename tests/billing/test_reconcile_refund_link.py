@@ -5,7 +5,6 @@ from django.urls import reverse
 from billing.models import Payment, PaymentStatus, Refund
 from billing.services import (
     PaymentRefused,
-    checkout_start,
     payment_link_send,
     payment_record_phone,
     payment_refund,
@@ -13,20 +12,10 @@ from billing.services import (
 )
 from intake.lifecycle import Status
 from notifications.models import Message
-from tests.billing.conftest import deliver, event
+from tests.billing.conftest import charge_refunded, deliver, event, open_checkout
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def open_checkout(request, family):
-    return checkout_start(
-        review_request=request,
-        method="checkout",
-        success_url="http://t/ok",
-        cancel_url="http://t/back",
-        actor=family,
-    )
 
 
 def test_reconciliation_applies_a_payment_whose_webhook_was_lost_and_only_once(
@@ -96,18 +85,7 @@ def test_a_full_online_refund_goes_through_stripe_once_and_ends_the_review(
 def test_stripes_own_refund_event_afterwards_counts_nothing_twice(paid_online, admin_user, standin):
     payment_refund(payment=paid_online, amount_cents=20000, reason="Goodwill.", actor=admin_user)
 
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "amount": 50000,
-                "amount_refunded": 20000,
-                "payment_intent": paid_online.stripe_payment_intent_id,
-            },
-        )
-    )
+    deliver(charge_refunded(paid_online.stripe_payment_intent_id, 20000))
 
     paid_online.refresh_from_db()
     assert (paid_online.status, paid_online.refunded_cents) == (
@@ -202,18 +180,7 @@ def test_stripes_event_during_the_refund_is_not_counted_twice(paid_online, admin
         payment=paid_online, amount_cents=30000, reason="Partly.", recorded_by=admin_user
     )
     # Stripe's event reports the refund before the portal has settled its own row.
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "amount": 50000,
-                "amount_refunded": 30000,
-                "payment_intent": paid_online.stripe_payment_intent_id,
-            },
-        )
-    )
+    deliver(charge_refunded(paid_online.stripe_payment_intent_id, 30000))
     Refund.objects.filter(pk=pending.pk).update(status=RefundStatus.SUCCEEDED)
     from billing.services import _lock, _refresh_refunded
 
@@ -232,18 +199,7 @@ def test_stripes_event_during_the_refund_is_not_counted_twice(paid_online, admin
 
 
 def test_money_refunded_in_stripes_dashboard_is_recorded(paid_online, standin):
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "amount": 50000,
-                "amount_refunded": 5000,
-                "payment_intent": paid_online.stripe_payment_intent_id,
-            },
-        )
-    )
+    deliver(charge_refunded(paid_online.stripe_payment_intent_id, 5000))
 
     refund = Refund.objects.get()
     assert (refund.amount_cents, refund.reason) == (5000, "Refunded in Stripe's dashboard.")

@@ -8,9 +8,9 @@ import pytest
 from django.db import close_old_connections, connection
 
 from billing.models import Payment, PaymentStatus, StripeEvent, WebhookAttempt
-from billing.services import checkout_start, payment_record_phone
+from billing.services import payment_record_phone
 from intake.lifecycle import Status
-from tests.billing.conftest import deliver, event
+from tests.billing.conftest import charge_refunded, deliver, event, open_checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def session(awaiting, family, standin):
     """An open Checkout for the request, and the stand-in's copy of it."""
-    payment = checkout_start(
-        review_request=awaiting,
-        method="checkout",
-        success_url="http://t/ok",
-        cancel_url="http://t/back",
-        actor=family,
-    )
+    payment = open_checkout(awaiting, family)
     return standin.sessions[payment.stripe_checkout_session_id]
 
 
@@ -132,15 +126,7 @@ def test_a_refund_arriving_before_the_completion_never_leaves_the_request_paid(
     awaiting, session, standin
 ):
     completed = standin.complete(session["id"])
-    refund = {
-        "id": "ch_test_1",
-        "object": "charge",
-        "payment_intent": completed["payment_intent"],
-        "amount": 50000,
-        "amount_refunded": 50000,
-    }
-
-    deliver(event("charge.refunded", refund))
+    deliver(charge_refunded(completed["payment_intent"], 50000, charge_id="ch_test_1"))
     deliver(event("checkout.session.completed", completed))
 
     assert state(awaiting) == (Status.AWAITING_PAYMENT, PaymentStatus.REFUNDED)
@@ -151,18 +137,7 @@ def test_a_full_refund_after_payment_ends_the_request(awaiting, session, standin
     completed = standin.complete(session["id"])
     deliver(event("checkout.session.completed", completed))
 
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "payment_intent": completed["payment_intent"],
-                "amount": 50000,
-                "amount_refunded": 50000,
-            },
-        )
-    )
+    deliver(charge_refunded(completed["payment_intent"], 50000))
 
     assert state(awaiting) == (Status.REFUNDED, PaymentStatus.REFUNDED)
 
@@ -171,18 +146,7 @@ def test_a_partial_refund_keeps_the_request_going(awaiting, session, standin):
     completed = standin.complete(session["id"])
     deliver(event("checkout.session.completed", completed))
 
-    deliver(
-        event(
-            "charge.refunded",
-            {
-                "id": "ch_1",
-                "object": "charge",
-                "payment_intent": completed["payment_intent"],
-                "amount": 50000,
-                "amount_refunded": 10000,
-            },
-        )
-    )
+    deliver(charge_refunded(completed["payment_intent"], 10000))
 
     assert state(awaiting) == (Status.SUBMITTED, PaymentStatus.PARTIALLY_REFUNDED)
     assert Payment.objects.get().refunded_cents == 10000
@@ -209,17 +173,7 @@ def test_a_dispute_is_flagged_for_the_coordinator(awaiting, session, standin):
 
 def test_a_handler_that_fails_leaves_no_trace_so_stripes_retry_succeeds(awaiting, session, standin):
     completed = standin.complete(session["id"])
-    refund = event(
-        "charge.refunded",
-        {
-            "id": "ch_1",
-            "object": "charge",
-            "payment_intent": completed["payment_intent"],
-            "amount": 50000,
-            "amount_refunded": 50000,
-        },
-        "evt_retried",
-    )
+    refund = charge_refunded(completed["payment_intent"], 50000, event_id="evt_retried")
     # Stripe's library retries twice: the stand-in fails all three tries.
     standin.fail_next += [f"/v1/payment_intents/{completed['payment_intent']}"] * 3
 
@@ -267,13 +221,7 @@ def test_two_deliveries_of_one_event_at_the_same_instant_have_one_effect(family,
     from tests.factories import review_request
 
     request = review_request(family=family, status=Status.AWAITING_PAYMENT)
-    payment = checkout_start(
-        review_request=request,
-        method="checkout",
-        success_url="http://t/ok",
-        cancel_url="http://t/back",
-        actor=family,
-    )
+    payment = open_checkout(request, family)
     paid = event(
         "checkout.session.completed",
         standin.complete(payment.stripe_checkout_session_id),
