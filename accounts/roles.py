@@ -25,6 +25,21 @@ def _perms(app_label: str, models: tuple[str, ...], actions: tuple[str, ...]) ->
     return {f"{app_label}.{action}_{model}" for model in models for action in actions}
 
 
+# Coordinators keep their own availability and run calls and appointments; calls are never
+# added or deleted by hand (families book them), appointments never deleted (cancelled).
+_SCHEDULING_CONFIG = ("coordinator", "weeklyhours", "availabilityexception")
+
+
+def _scheduling() -> set[str]:
+    return (
+        _perms("scheduling", _SCHEDULING_CONFIG, ("view", "add", "change", "delete"))
+        | _perms("scheduling", ("booking",), ("view", "change"))
+        | _perms("scheduling", ("appointment", "appointmentlocation"), ("view", "add", "change"))
+    )
+
+
+_SCHEDULING = _scheduling()
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.FAMILY: set(),
     # Reviewers work in their own workspace, not in the admin.
@@ -37,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("billing", ("payment",), ("view", "add"))
         | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
         | _perms("reviews", ("reviewassignment",), ("view",))
+        | _SCHEDULING
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view",))
     ),
@@ -49,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
         | {"billing.refund_payment"}
         | _perms("reviews", ("reviewassignment",), ("view",))
+        | _SCHEDULING
+        | _perms("scheduling", ("appointmentlocation",), ("delete",))
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view", "add", "change"))
         | _perms("axes", ("accessattempt", "accessfailurelog", "accesslog"), ("view", "delete"))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("", include("billing.urls")),
     path("accounts/", include("accounts.urls")),
+    path("calls/", include("scheduling.urls")),
     path("reviews/", include("reviews.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

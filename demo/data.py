@@ -121,6 +121,7 @@ ACCOUNTS = [
     ("family", "family@example.org", "Jordan Rivera"),
     ("family", "family2@example.org", "Sam Lee"),
     ("coordinator", "coordinator@example.org", "Casey Morgan"),
+    ("coordinator", "coordinator2@example.org", "Riley Brooks"),
     ("reviewer", "reviewer1@example.org", "Dr. Avery Chen"),
     ("reviewer", "reviewer2@example.org", "Dr. Blake Patel"),
     ("reviewer", "reviewer3@example.org", "Dr. Drew Kim"),
@@ -185,4 +186,26 @@ ANSWERS = {
     "date": lambda question: "2025-09-15",
     "yes_no": lambda question: "yes",
     "text": lambda question: "None.",
+}
+
+# Who takes each department's informational calls. Orthopedics has two coordinators, so
+# bookings there take turns between them.
+COORDINATORS = {
+    "orthopedics": ["coordinator@example.org", "coordinator2@example.org"],
+    "cardiology": ["coordinator@example.org"],
+    "cancer-and-blood-disorders": ["coordinator2@example.org"],
+    "neurology": ["coordinator2@example.org"],
+}
+# Monday to Friday, in the department's time zone.
+WEEKLY_HOURS = [("09:00", "12:00"), ("13:00", "17:00")]
+
+LOCATION = {
+    "name": "Main hospital campus",
+    "address": "1405 Clifton Road NE, Atlanta, GA 30322",
+    "lodging": "Families traveling more than 60 miles may stay at the family house next to "
+    "the hospital; ask your coordinator to reserve a room.",
+    "transport": "The hospital shuttle runs from the airport train station every 30 minutes.",
+    "parking": "Visitor deck 2, entrance on Clifton Road. Bring your ticket to the front desk "
+    "for a discount.",
+    "food": "The cafeteria on the first floor is open 6:30 AM to 8 PM.",
 }

@@ -1,6 +1,7 @@
 """Loading the demo: idempotent, so ``make run`` can call it every time."""
 
 from base64 import b32encode
+from datetime import date, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,7 @@ from intake.models import ConsentText, Department, Question, ReviewService
 from intake.selectors import questionnaire_current
 from records.services import document_upload
 from reviews.services import review_assignment_add
+from scheduling.models import AppointmentLocation, AvailabilityException, Coordinator, WeeklyHours
 
 
 def demo_load() -> list[User]:
@@ -30,7 +32,9 @@ def demo_load() -> list[User]:
     with transaction.atomic():
         _catalogue()
         users = [_account(role, email, name) for role, email, name in data.ACCOUNTS]
-        _requests({user.email: user for user in users})
+        by_email = {user.email: user for user in users}
+        _requests(by_email)
+        _calls(by_email)
     return users
 
 
@@ -100,6 +104,47 @@ def _requests(users: dict[str, User]) -> None:
 
     draft = intake.review_request_start(service=spine, family=family, eligibility=data.ELIGIBILITY)
     intake.guardian_save(review_request=draft, fields=data.GUARDIAN)
+
+
+def _calls(users: dict[str, User]) -> None:
+    """Coordinators with weekday hours, the coming public holidays closed, and a location
+    for in-person visits."""
+    for slug, emails in data.COORDINATORS.items():
+        department = Department.objects.get(slug=slug)
+        for email in emails:
+            coordinator, created = Coordinator.objects.get_or_create(
+                department=department, user=users[email]
+            )
+            if created:
+                WeeklyHours.objects.bulk_create(
+                    WeeklyHours(
+                        coordinator=coordinator,
+                        weekday=weekday,
+                        start_time=time.fromisoformat(start),
+                        end_time=time.fromisoformat(end),
+                    )
+                    for weekday in range(5)
+                    for start, end in data.WEEKLY_HOURS
+                )
+        for day, note in _holidays(timezone.localdate()):
+            AvailabilityException.objects.get_or_create(department=department, date=day, note=note)
+    AppointmentLocation.objects.get_or_create(name=data.LOCATION["name"], defaults=data.LOCATION)
+
+
+def _holidays(today: date) -> list[tuple[date, str]]:
+    """Thanksgiving (the fourth Thursday of November) and the day after, Christmas and New
+    Year's Day, this year's or next year's, whichever come next."""
+    days = []
+    for year in (today.year, today.year + 1):
+        first = date(year, 11, 1)
+        thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        days += [
+            (thanksgiving, "Thanksgiving"),
+            (thanksgiving + timedelta(days=1), "Day after Thanksgiving"),
+            (date(year, 12, 25), "Christmas Day"),
+            (date(year + 1, 1, 1), "New Year's Day"),
+        ]
+    return [(day, note) for day, note in days if today <= day <= today + timedelta(days=90)]
 
 
 def _sent_and_paid(service: ReviewService, family: User, coordinator: User, *, child: dict):

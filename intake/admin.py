@@ -49,6 +49,21 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "summary", "phone", "time_zone", "active")}),
+        (
+            "Informational calls",
+            {
+                "fields": (
+                    "call_length_minutes",
+                    "buffer_minutes",
+                    "minimum_notice_hours",
+                    "booking_horizon_days",
+                    "max_calls_per_day",
+                )
+            },
+        ),
+    )
 
 
 class ReviewServiceForm(forms.ModelForm):

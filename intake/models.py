@@ -112,6 +112,27 @@ class Department(models.Model):
         validators=[MinValueValidator(15), MaxValueValidator(30)],
         help_text="Length of a free informational call, 15 to 30 minutes.",
     )
+    # How families may book calls (scheduling reads these; they are the department's rules).
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(120)],
+        help_text="Free time a coordinator keeps between two calls.",
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text="Calls can be booked or moved only this long ahead; sooner, families call.",
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="How many days ahead families may book.",
+    )
+    max_calls_per_day = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1)],
+        help_text="Most calls one coordinator takes in a day.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -119,6 +140,10 @@ class Department(models.Model):
             models.CheckConstraint(
                 condition=Q(call_length_minutes__gte=15, call_length_minutes__lte=30),
                 name="department_call_length_15_to_30",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_horizon_days__gte=1, max_calls_per_day__gte=1),
+                name="department_booking_rules_positive",
             ),
         ]
 

@@ -27,9 +27,12 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def message_queue(*, to: str, template: str, context: dict) -> Message:
+def message_queue(
+    *, to: str, template: str, context: dict, attachments: list[dict] | None = None
+) -> Message:
     """Write a message from ``templates/email/<template>.subject.txt`` and ``.txt`` and send
-    it once the surrounding transaction commits. Rolled back with it if that fails."""
+    it once the surrounding transaction commits. Rolled back with it if that fails.
+    ``attachments`` are small text files: ``{"filename", "content", "mimetype"}``."""
     context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
     subject = render_to_string(f"email/{template}.subject.txt", context)
     message = Message.objects.create(
@@ -37,6 +40,7 @@ def message_queue(*, to: str, template: str, context: dict) -> Message:
         subject=" ".join(subject.split())[:200],
         body=render_to_string(f"email/{template}.txt", context),
         template=template,
+        attachments=attachments or [],
     )
     transaction.on_commit(lambda: _enqueue(message.pk))
     return message
@@ -63,12 +67,15 @@ def message_send(*, message_id: int) -> bool:
         return False
     message = Message.objects.get(pk=message_id)
     try:
-        EmailMessage(
+        email = EmailMessage(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
-        ).send()
+        )
+        for attachment in message.attachments:
+            email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        email.send()
     except SoftTimeLimitExceeded as exc:
         # The task is out of time: schedule a retry, then let Celery end the task.
         _record_failure(message, exc)

@@ -35,6 +35,11 @@ STAFF = {
     "billing_refund": (OK, OK),
     "billing_stripeevent": (OK, OK),
     "billing_webhookattempt": (OK, OK),
+    "scheduling_coordinator": (OK, OK),
+    "scheduling_availabilityexception": (OK, OK),
+    "scheduling_booking": (OK, OK),
+    "scheduling_appointment": (OK, OK),
+    "scheduling_appointmentlocation": (OK, OK),
 }
 CASES = [
     (page, persona, expected)

@@ -256,6 +256,12 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
     # Without it every payment notice from Stripe is refused and families wait for a day.
     raise ImproperlyConfigured("Set STRIPE_WEBHOOK_SECRET as well as STRIPE_SECRET_KEY.")
 
+# --- Informational calls ------------------------------------------------------------------
+
+# Reschedule, cancel and pre-call links in e-mails stop working after this many days (and
+# once the call has started, whatever their age).
+SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 60, minimum=1)
+
 # --- E-mail -------------------------------------------------------------------------------
 
 _email = env.email("EMAIL_URL", "consolemail://")
@@ -307,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "process-waiting-documents": {
         "task": "records.tasks.process_waiting_documents_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "send-due-reminders": {
+        "task": "scheduling.tasks.send_due_reminders_task",
         "schedule": timedelta(minutes=5),
     },
     "reconcile-payments": {

@@ -37,7 +37,7 @@ def test_loading_twice_adds_nothing_the_second_time(capsys):
         "Department": 4,
         "ReviewService": 2,
         "Question": 11,
-        "User": 7,
+        "User": 8,
         "ReviewRequest": 3,
         "ReviewAssignment": 1,
         "Document": 6,

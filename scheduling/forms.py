@@ -1,0 +1,156 @@
+from datetime import UTC, datetime
+
+from django import forms
+
+from intake.forms import PhoneField
+from intake.models import ReviewService
+from scheduling.models import OUTCOMES, BookingStatus, NextStep
+
+
+def parse_start(value: str) -> datetime | None:
+    """A slot's start as written in pages and links: ISO 8601 with a UTC offset."""
+    try:
+        start = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    if start.tzinfo is None:
+        return None
+    return start.astimezone(UTC)
+
+
+def format_start(start: datetime) -> str:
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class StartField(forms.ChoiceField):
+    """The call time, picked from the open times listed. A time that is no longer listed is
+    still accepted here: the booking service says why it cannot be booked (taken, too soon)."""
+
+    widget = forms.RadioSelect
+
+    def valid_value(self, value):
+        return parse_start(value) is not None
+
+    def to_python(self, value):
+        return parse_start(super().to_python(value))
+
+    def validate(self, value):
+        if value is None:
+            raise forms.ValidationError("Pick a time from the list.", code="required")
+
+
+class BookingForm(forms.Form):
+    start = StartField(
+        label="Time of the call", error_messages={"invalid_choice": "Pick a time from the list."}
+    )
+    parent_name = forms.CharField(
+        label="Your name",
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = PhoneField(
+        label="Phone number we should call",
+        required=True,
+        help_text="A US number such as 404-555-0123, or an international one starting with +.",
+    )
+    email = forms.EmailField(
+        label="E-mail",
+        help_text="We send the confirmation and calendar invite here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    child_first_name = forms.CharField(label="Your child's first name", max_length=60)
+    child_age = forms.IntegerField(
+        label="Your child's age in years",
+        min_value=0,
+        max_value=25,
+        error_messages={
+            "min_value": "Enter your child's age in whole years (0 for a baby).",
+            "max_value": "We see children and young adults up to 25.",
+        },
+    )
+    diagnosis = forms.CharField(
+        label="Diagnosis, if you know it (optional)", max_length=200, required=False
+    )
+    current_hospital = forms.CharField(
+        label="Hospital or doctor caring for your child now (optional)",
+        max_length=200,
+        required=False,
+    )
+    reason = forms.CharField(
+        label="What would you like to talk about? (optional)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent_to_contact = forms.BooleanField(
+        label="You may contact me by phone and e-mail about this call.",
+        error_messages={"required": "We need your permission to call you; tick the box."},
+    )
+
+    def __init__(self, *args, start_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].choices = start_choices
+
+
+class SlotForm(forms.Form):
+    """Moving a call: only the new time."""
+
+    start = StartField()
+
+
+class PrecallForm(forms.Form):
+    """The short form a coordinator may send before the call."""
+
+    QUESTIONS = {
+        "hopes": "What would you most like to learn from the call?",
+        "diagnosis": "What diagnosis has your child been given, and when?",
+        "treatment": "What treatment has your child had or been offered?",
+        "tests": "Which tests or imaging has your child had (for example X-ray, MRI)?",
+    }
+
+    hopes = forms.CharField(
+        label=QUESTIONS["hopes"], max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    diagnosis = forms.CharField(
+        label=QUESTIONS["diagnosis"],
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    treatment = forms.CharField(
+        label=QUESTIONS["treatment"],
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tests = forms.CharField(
+        label=QUESTIONS["tests"],
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OutcomeForm(forms.Form):
+    """What the coordinator records after the call (admin)."""
+
+    outcome = forms.ChoiceField(
+        choices=[(status.value, status.label) for status in BookingStatus if status in OUTCOMES],
+        widget=forms.RadioSelect,
+    )
+    call_notes = forms.CharField(
+        label="Call notes (health history summary)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    programs_recommended = forms.CharField(
+        label="Programs and providers recommended",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_step = forms.ChoiceField(choices=[("", "—"), *NextStep.choices], required=False)
+    recommended_service = forms.ModelChoiceField(
+        queryset=ReviewService.objects.filter(active=True),
+        required=False,
+        help_text="For a document review: which one.",
+    )

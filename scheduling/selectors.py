@@ -1,0 +1,166 @@
+"""Reads of informational calls and appointments, scoped to who asks."""
+
+import functools
+import zoneinfo
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from intake.models import Department
+from scheduling.models import Appointment, Booking
+from scheduling.slots import Slot, slots_open
+
+# Offered in the time-zone menu; a family's detected zone is added when it is not here.
+COMMON_ZONES = (
+    ("America/New_York", "Eastern Time"),
+    ("America/Chicago", "Central Time"),
+    ("America/Denver", "Mountain Time"),
+    ("America/Phoenix", "Arizona"),
+    ("America/Los_Angeles", "Pacific Time"),
+    ("America/Anchorage", "Alaska"),
+    ("Pacific/Honolulu", "Hawaii"),
+    ("America/Puerto_Rico", "Atlantic Time (Puerto Rico)"),
+    ("Europe/London", "London"),
+    ("Europe/Paris", "Central European Time"),
+    ("Asia/Dubai", "Gulf Time"),
+    ("Asia/Kolkata", "India"),
+    ("UTC", "UTC"),
+)
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_is_known(name: str) -> bool:
+    return name in _zone_names()
+
+
+def zone_label(name: str) -> str:
+    return dict(COMMON_ZONES).get(name, name.replace("_", " "))
+
+
+def departments_bookable():
+    """Active departments with at least one active coordinator."""
+    return (
+        Department.objects.filter(active=True, coordinators__active=True)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def department_bookable_get(*, slug: str) -> Department:
+    """An active department; one without coordinators simply has no open times."""
+    return get_object_or_404(Department.objects.filter(active=True), slug=slug)
+
+
+def slots_by_day(
+    *, department: Department, zone: ZoneInfo, now: datetime, **kwargs
+) -> list[tuple[date, list[Slot]]]:
+    """Open slots grouped by the family's calendar day."""
+    slots = slots_open(department=department, now=now, **kwargs)
+    return [
+        (day, list(day_slots))
+        for day, day_slots in groupby(
+            slots, key=lambda slot: slot.starts_at.astimezone(zone).date()
+        )
+    ]
+
+
+def bookings_for_family(*, user: User):
+    if not user.is_family:
+        return Booking.objects.none()
+    return (
+        Booking.objects.filter(family=user)
+        .exclude(status=Booking.Status.MOVED)
+        .select_related("department")
+        .order_by("-starts_at")
+    )
+
+
+def booking_get_for_family(*, user: User, public_id) -> Booking:
+    """The family's own call; anyone else's (or none) is a 404."""
+    return get_object_or_404(bookings_for_family(user=user), public_id=public_id)
+
+
+def appointments_for_family(*, user: User):
+    if not user.is_family:
+        return Appointment.objects.none()
+    return (
+        Appointment.objects.filter(family=user)
+        .select_related("department", "location")
+        .order_by("-starts_at")
+    )
+
+
+def appointment_get_for_family(*, user: User, public_id) -> Appointment:
+    return get_object_or_404(appointments_for_family(user=user), public_id=public_id)
+
+
+def booking_get_by_session(*, public_id: str | None) -> Booking:
+    """The booking this browser just made (its id is kept in the session only)."""
+    if not public_id:
+        raise Http404
+    return get_object_or_404(Booking.objects.select_related("department"), public_id=public_id)
+
+
+def calls_overview(*, now: datetime, zone: ZoneInfo) -> dict:
+    """The coordinators' overview: today's and this week's calls per coordinator, recent
+    no-shows, and bookings per department per week. A fixed number of queries."""
+    today = now.astimezone(zone).date()
+    week_start = today - timedelta(days=today.weekday())
+    day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    monday = datetime.combine(week_start, datetime.min.time(), tzinfo=zone)
+    held = Q(status__in=(Booking.Status.BOOKED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW))
+    this_week = list(
+        Booking.objects.filter(
+            held, starts_at__gte=monday, starts_at__lt=monday + timedelta(days=7)
+        )
+        .select_related("department", "coordinator")
+        .order_by("starts_at")
+    )
+    today_calls = [b for b in this_week if day_start <= b.starts_at < day_start + timedelta(days=1)]
+    today_ids = {b.pk for b in today_calls}
+    per_coordinator: dict[User, list[int]] = {}
+    for booking in this_week:
+        counts = per_coordinator.setdefault(booking.coordinator, [0, 0])
+        counts[0] += booking.pk in today_ids
+        counts[1] += 1
+    no_shows = list(
+        Booking.objects.filter(
+            status=Booking.Status.NO_SHOW, starts_at__gte=now - timedelta(days=30)
+        )
+        .select_related("department", "coordinator")
+        .order_by("-starts_at")
+    )
+    weekly = (
+        Booking.objects.exclude(status=Booking.Status.MOVED)
+        .filter(
+            starts_at__gte=monday - timedelta(weeks=7), starts_at__lt=monday + timedelta(weeks=1)
+        )
+        .annotate(week=TruncWeek("starts_at", tzinfo=zone))
+        .values("week", "department__name")
+        .annotate(calls=Count("pk"))
+        .order_by("-week", "department__name")
+    )
+    return {
+        "today": today,
+        "today_calls": today_calls,
+        "week_calls": this_week,
+        "per_coordinator": sorted(
+            (
+                (user, today_count, week_count)
+                for user, (today_count, week_count) in per_coordinator.items()
+            ),
+            key=lambda row: row[0].email,
+        ),
+        "no_shows": no_shows,
+        "weekly": list(weekly),
+    }

@@ -1,0 +1,164 @@
+"""Which call times a family may book.
+
+A slot is offered when at least one of the department's coordinators is free for the whole
+call: inside their weekly hours (or extra hours) for that date, not on a closed date, clear
+of their other calls by the department's buffer, under their daily cap, and between the
+minimum notice and the booking horizon. Hours are wall-clock times in the department's time
+zone; each day's windows are turned into UTC on their own date, so 9:00 is 9:00 on both
+sides of a daylight-saving change, and slot lengths are always real elapsed minutes.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from intake.models import Department
+from scheduling.models import HOLDS_TIME, AvailabilityException, Booking, Coordinator
+
+Window = tuple[time, time]
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime
+    coordinator_ids: tuple[int, ...]  # users free for this call, in no particular order
+
+
+def booking_window(department: Department, now: datetime) -> tuple[datetime, datetime]:
+    """The earliest and latest start a family may book now."""
+    return (
+        now + timedelta(hours=department.minimum_notice_hours),
+        now + timedelta(days=department.booking_horizon_days),
+    )
+
+
+def slots_open(
+    *,
+    department: Department,
+    now: datetime,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    ignore_booking_id: int | None = None,
+) -> list[Slot]:
+    """Open slots between two dates of the department's calendar (default: all bookable
+    ones). ``ignore_booking_id`` treats that booking as free (the one being moved)."""
+    zone = ZoneInfo(department.time_zone)
+    earliest, latest = booking_window(department, now)
+    first = max(first_day or date.min, earliest.astimezone(zone).date())
+    last = min(last_day or date.max, latest.astimezone(zone).date())
+    if first > last:
+        return []
+    coordinators = list(
+        Coordinator.objects.filter(department=department, active=True).prefetch_related(
+            "weekly_hours"
+        )
+    )
+    exceptions = list(
+        AvailabilityException.objects.filter(department=department, date__range=(first, last))
+    )
+    held = _held_times(coordinators, zone, first, last, ignore_booking_id)
+    length = timedelta(minutes=department.call_length_minutes)
+    buffer = timedelta(minutes=department.buffer_minutes)
+    free: dict[datetime, list[int]] = defaultdict(list)
+    day = first
+    while day <= last:
+        for coordinator in coordinators:
+            calls = held[coordinator.user_id]
+            if sum(1 for start, _ in calls if start.astimezone(zone).date() == day) >= (
+                department.max_calls_per_day
+            ):
+                continue
+            for start in _starts(day, _windows(day, coordinator, exceptions), zone, length, buffer):
+                end = start + length
+                if not earliest <= start <= latest:
+                    continue
+                if any(s - buffer < end and start < e + buffer for s, e in calls):
+                    continue
+                free[start].append(coordinator.user_id)
+        day += timedelta(days=1)
+    return [Slot(start, start + length, tuple(ids)) for start, ids in sorted(free.items())]
+
+
+def slot_at(
+    *,
+    department: Department,
+    starts_at: datetime,
+    now: datetime,
+    ignore_booking_id: int | None = None,
+) -> Slot | None:
+    """The open slot starting exactly at ``starts_at``, or None."""
+    day = starts_at.astimezone(ZoneInfo(department.time_zone)).date()
+    for slot in slots_open(
+        department=department,
+        now=now,
+        first_day=day,
+        last_day=day,
+        ignore_booking_id=ignore_booking_id,
+    ):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def _held_times(coordinators, zone, first, last, ignore_booking_id):
+    """Every call holding each coordinator's time around those dates, in any department."""
+    low = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
+    high = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
+    calls = Booking.objects.filter(
+        coordinator__in=[c.user_id for c in coordinators],
+        status__in=HOLDS_TIME,
+        starts_at__lt=high,
+        ends_at__gt=low,
+    ).exclude(pk=ignore_booking_id)
+    held = defaultdict(list)
+    for user_id, start, end in calls.values_list("coordinator_id", "starts_at", "ends_at"):
+        held[user_id].append((start, end))
+    return held
+
+
+def _windows(day: date, coordinator: Coordinator, exceptions) -> list[Window]:
+    """The coordinator's hours that day: weekly hours, minus closed times, plus extra hours."""
+    todays = [e for e in exceptions if e.date == day and e.coordinator_id in (None, coordinator.pk)]
+    windows = [
+        (hours.start_time, hours.end_time)
+        for hours in coordinator.weekly_hours.all()
+        if hours.weekday == day.weekday()
+    ]
+    for closed in (e for e in todays if e.kind == AvailabilityException.Kind.CLOSED):
+        windows = [part for window in windows for part in _subtract(window, closed.hours())]
+    windows += [e.hours() for e in todays if e.kind == AvailabilityException.Kind.EXTRA]
+    return windows
+
+
+def _subtract(window: Window, cut: Window) -> list[Window]:
+    start, end = window
+    cut_start, cut_end = cut
+    if cut_end <= start or cut_start >= end:
+        return [window]
+    return [part for part in ((start, cut_start), (cut_end, end)) if part[0] < part[1]]
+
+
+def _starts(day, windows, zone, length, buffer) -> set[datetime]:
+    """Call starts that fit in the windows, one every call length plus buffer."""
+    starts = set()
+    for window_start, window_end in windows:
+        start = _utc(day, window_start, zone)
+        end = _utc(day, window_end, zone)
+        while start + length <= end:
+            starts.add(start)
+            start += length + buffer
+    return starts
+
+
+def _utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    # A wall time that does not exist (the skipped hour in spring) is read with the offset
+    # before the change, as zoneinfo does with fold=0; the result is a real instant either way.
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The local date and time in ``zone``, without a zone: Django's date filters convert
+    aware values to the site's zone, which would undo the family's choice."""
+    return instant.astimezone(zone).replace(tzinfo=None)

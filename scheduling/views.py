@@ -1,0 +1,289 @@
+"""Booking a free informational call, without an account, and changing it by the links in
+the confirmation e-mail. Nothing about the child is ever in an address: pages are found by
+department slug, signed link or the session of the browser that booked."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from scheduling import calendar, selectors, services
+from scheduling.forms import BookingForm, PrecallForm, SlotForm, format_start, parse_start
+from scheduling.links import LinkExpired, LinkInvalid, booking_from_token
+from scheduling.slots import wall_clock
+
+BOOKED_SESSION_KEY = "scheduling.booked"
+
+
+def _family_zone(request, department) -> str:
+    """The zone times are shown in: the one the family chose (or its browser reported),
+    else the department's."""
+    name = request.POST.get("tz") or request.GET.get("tz") or ""
+    return name if selectors.zone_is_known(name) else department.time_zone
+
+
+def _zone_context(zone_name: str, department) -> dict:
+    zones = list(selectors.COMMON_ZONES)
+    if zone_name not in dict(zones):
+        zones.insert(0, (zone_name, selectors.zone_label(zone_name)))
+    return {
+        "tz": zone_name,
+        "tz_label": selectors.zone_label(zone_name),
+        "zones": zones,
+        "department_tz_label": selectors.zone_label(department.time_zone),
+    }
+
+
+def call_start(request):
+    """Pick a department (the front page's "select a department")."""
+    departments = selectors.departments_bookable()
+    slug = request.GET.get("department")
+    if slug:
+        if departments.filter(slug=slug).exists():
+            return redirect("scheduling:slots", slug=slug)
+        messages.error(request, "Choose a department from the list.")
+    return render(request, "scheduling/start.html", {"departments": departments})
+
+
+def call_slots(request, slug):
+    """The open times of a department, by day, in the family's time zone."""
+    department = selectors.department_bookable_get(slug=slug)
+    zone_name = _family_zone(request, department)
+    days = selectors.slots_by_day(
+        department=department, zone=ZoneInfo(zone_name), now=timezone.now()
+    )
+    context = {
+        "department": department,
+        "days": days,
+        **_zone_context(zone_name, department),
+    }
+    return render(request, "scheduling/slots.html", context)
+
+
+def _start_choices(department, zone_name: str, around):
+    """Open times on the family's day of ``around`` (or the next day that has any)."""
+    zone = ZoneInfo(zone_name)
+    now = timezone.now()
+    days = selectors.slots_by_day(department=department, zone=zone, now=now)
+    day = around.astimezone(zone).date() if around else None
+    chosen = next((slots for d, slots in days if day is None or d >= day), [])
+    return [(format_start(slot.starts_at), wall_clock(slot.starts_at, zone)) for slot in chosen]
+
+
+def call_book(request, slug):
+    """The family's details for the chosen time. A time taken meanwhile is refused with the
+    other times of that day to pick from; everything typed stays in the form."""
+    department = selectors.department_bookable_get(slug=slug)
+    zone_name = _family_zone(request, department)
+    requested = parse_start(request.POST.get("start") or request.GET.get("start") or "")
+    if request.method == "GET" and requested is None:
+        return redirect(
+            f"{reverse('scheduling:slots', args=[slug])}?{urlencode({'tz': zone_name})}"
+        )
+    initial = {"start": format_start(requested) if requested else None}
+    if request.user.is_authenticated and request.user.is_family:
+        initial |= {"parent_name": request.user.full_name, "email": request.user.email}
+    form = BookingForm(
+        request.POST or None,
+        initial=initial,
+        start_choices=_start_choices(department, zone_name, requested),
+    )
+    if request.method == "POST" and form.is_valid():
+        details = {k: v for k, v in form.cleaned_data.items() if k != "start"}
+        try:
+            booking = services.booking_create(
+                department=department,
+                starts_at=form.cleaned_data["start"],
+                details=details,
+                family_time_zone=zone_name,
+                family=request.user if request.user.is_authenticated else None,
+            )
+        except services.BookingRefused as refusal:
+            form.add_error("start", str(refusal))
+        else:
+            request.session[BOOKED_SESSION_KEY] = str(booking.public_id)
+            return redirect("scheduling:booked")
+    context = {"department": department, "form": form, **_zone_context(zone_name, department)}
+    return render(request, "scheduling/book.html", context)
+
+
+def call_booked(request):
+    """The confirmation, for the browser that booked (or moved) the call."""
+    try:
+        booking = selectors.booking_get_by_session(
+            public_id=request.session.get(BOOKED_SESSION_KEY)
+        )
+    except Http404:
+        return redirect("scheduling:start")
+    return render(request, "scheduling/booked.html", _booking_context(booking))
+
+
+def call_booked_invite(request):
+    """The calendar invite of the call this browser just booked."""
+    try:
+        booking = selectors.booking_get_by_session(
+            public_id=request.session.get(BOOKED_SESSION_KEY)
+        )
+    except Http404:
+        return redirect("scheduling:start")
+    return _ics_response(
+        calendar.booking_invite(
+            booking, attendee_email=booking.email, attendee_name=booking.parent_name
+        ),
+        "call.ics",
+    )
+
+
+def _booking_context(booking) -> dict:
+    return {
+        "booking": booking,
+        "department": booking.department,
+        "family_time": wall_clock(booking.starts_at, booking.family_zone),
+        "family_tz_label": selectors.zone_label(booking.family_time_zone),
+        "department_time": wall_clock(booking.starts_at, booking.department_zone),
+        "department_tz_label": selectors.zone_label(booking.department.time_zone),
+    }
+
+
+def _from_link(request, token: str, purpose: str):
+    """The booking of a signed link, or the page explaining why the link does not work."""
+    try:
+        return booking_from_token(token, purpose), None
+    except LinkExpired:
+        problem, status = "expired", 410
+    except LinkInvalid:
+        problem, status = "invalid", 404
+    response = render(request, "scheduling/link_problem.html", {"problem": problem}, status=status)
+    return None, response
+
+
+def _refused(request, booking, message: str):
+    context = {**_booking_context(booking), "message": message}
+    return render(request, "scheduling/refused.html", context, status=409)
+
+
+def call_reschedule(request, token):
+    booking, problem = _from_link(request, token, "reschedule")
+    if problem:
+        return problem
+    department = booking.department
+    zone_name = request.GET.get("tz") or request.POST.get("tz") or booking.family_time_zone
+    if not selectors.zone_is_known(zone_name):
+        zone_name = booking.family_time_zone
+    form = SlotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.booking_reschedule(booking=booking, starts_at=form.cleaned_data["start"])
+        except services.SlotTaken as refusal:
+            messages.error(request, str(refusal))
+        except services.BookingRefused as refusal:
+            return _refused(request, booking, str(refusal))
+        else:
+            request.session[BOOKED_SESSION_KEY] = str(new.public_id)
+            messages.success(request, "Your call was moved. We e-mailed you an updated invite.")
+            return redirect("scheduling:booked")
+    try:
+        services.check_can_move(booking=booking, now=timezone.now())
+    except services.BookingRefused as refusal:
+        return _refused(request, booking, str(refusal))
+    days = selectors.slots_by_day(
+        department=department,
+        zone=ZoneInfo(zone_name),
+        now=timezone.now(),
+        ignore_booking_id=booking.pk,
+    )
+    context = {
+        **_booking_context(booking),
+        "days": days,
+        "token": token,
+        "form": form,
+        **_zone_context(zone_name, department),
+    }
+    return render(request, "scheduling/reschedule.html", context)
+
+
+def call_cancel(request, token):
+    booking, problem = _from_link(request, token, "cancel")
+    if problem:
+        return problem
+    if request.method == "POST":
+        try:
+            services.booking_cancel(booking=booking)
+        except services.BookingRefused as refusal:
+            return _refused(request, booking, str(refusal))
+        return render(request, "scheduling/cancelled.html", _booking_context(booking))
+    try:
+        services.check_can_change(booking=booking, now=timezone.now())
+    except services.BookingRefused as refusal:
+        return _refused(request, booking, str(refusal))
+    return render(request, "scheduling/cancel.html", _booking_context(booking))
+
+
+def call_precall(request, token):
+    """The short form the team may ask a family to fill in before the call."""
+    booking, problem = _from_link(request, token, "precall")
+    if problem:
+        return problem
+    try:
+        services.check_can_change(booking=booking, now=timezone.now())
+    except services.BookingRefused as refusal:
+        return _refused(request, booking, str(refusal))
+    form = PrecallForm(request.POST or None, initial=booking.precall_answers)
+    if request.method == "POST" and form.is_valid():
+        services.booking_precall_answer(booking=booking, answers=form.cleaned_data)
+        messages.success(request, "Thank you. The team will read this before your call.")
+        return redirect(request.path)
+    return render(request, "scheduling/precall.html", {**_booking_context(booking), "form": form})
+
+
+@login_required
+def my_calls(request):
+    """A signed-in family's calls and appointments."""
+    if not request.user.is_family:
+        raise Http404
+    now = timezone.now()
+    context = {
+        "bookings": selectors.bookings_for_family(user=request.user),
+        "appointments": selectors.appointments_for_family(user=request.user),
+        "now": now,
+        "soon": now + timedelta(days=1),
+    }
+    return render(request, "scheduling/my_calls.html", context)
+
+
+@login_required
+def booking_invite(request, public_id):
+    booking = selectors.booking_get_for_family(user=request.user, public_id=public_id)
+    cancelled = booking.status == booking.Status.CANCELLED
+    return _ics_response(
+        calendar.booking_invite(
+            booking,
+            attendee_email=booking.email,
+            attendee_name=booking.parent_name,
+            cancelled=cancelled,
+        ),
+        "call.ics",
+    )
+
+
+@login_required
+def appointment_invite(request, public_id):
+    appointment = selectors.appointment_get_for_family(user=request.user, public_id=public_id)
+    return _ics_response(
+        calendar.appointment_invite(
+            appointment, cancelled=appointment.status == appointment.Status.CANCELLED
+        ),
+        "appointment.ics",
+    )
+
+
+def _ics_response(content: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=f"{calendar.MIMETYPE}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
