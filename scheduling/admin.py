@@ -35,11 +35,10 @@ class WeeklyHoursInline(admin.TabularInline):
 
 @admin.register(Coordinator)
 class CoordinatorAdmin(admin.ModelAdmin):
-    list_display = ("user", "department", "active", "last_booked_at")
+    list_display = ("user", "department", "active")
     list_filter = ("department", "active")
     list_select_related = ("user", "department")
     inlines = (WeeklyHoursInline,)
-    readonly_fields = ("last_booked_at",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

@@ -22,8 +22,9 @@ class Weekday(models.IntegerChoices):
 
 
 class Coordinator(models.Model):
-    """A staff member who takes a department's informational calls. ``last_booked_at`` is the
-    round-robin: among coordinators free at a time, the one booked longest ago gets the call."""
+    """A staff member who takes a department's informational calls. ``turn`` is the
+    round-robin: among coordinators free at a time, the one with the lowest turn gets the
+    call and moves behind everyone else in the department."""
 
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="coordinators"
@@ -32,7 +33,7 @@ class Coordinator(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coordinator_roles"
     )
     active = models.BooleanField(default=True, help_text="Inactive: offered no new calls.")
-    last_booked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    turn = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

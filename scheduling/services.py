@@ -100,12 +100,7 @@ def _book(
         c for c in locked if c.department_id == department.pk and c.user_id in slot.coordinator_ids
     ]
     preferred = [c for c in free if c.user_id == prefer_user_id]
-    chosen = (
-        preferred
-        or sorted(
-            free, key=lambda c: (c.last_booked_at or datetime.min.replace(tzinfo=now.tzinfo), c.pk)
-        )
-    )[0]
+    chosen = (preferred or sorted(free, key=lambda c: (c.turn, c.pk)))[0]
     try:
         with transaction.atomic():
             booking = Booking.objects.create(
@@ -119,7 +114,8 @@ def _book(
     except IntegrityError as error:
         # Only where the row locks do not reach (SQLite): the unique constraint decides.
         raise SlotTaken("Sorry, that time was just taken. Please pick another time.") from error
-    Coordinator.objects.filter(pk=chosen.pk).update(last_booked_at=now)
+    last_turn = max(c.turn for c in locked if c.department_id == department.pk)
+    Coordinator.objects.filter(pk=chosen.pk).update(turn=last_turn + 1)
     return booking
 
 

@@ -1,4 +1,5 @@
-// The portal's only script: upload progress bars and one-click buttons. Pages work without it.
+// The portal's only script: upload progress bars, one-click buttons and call times in the
+// family's own time zone. Pages work without it.
 (function () {
   "use strict";
 
@@ -104,4 +105,14 @@
       input.value = "";
     });
   });
+  // Call times are shown in the browser's time zone, unless the family picked one already.
+  var zonePicker = document.querySelector("select[data-detect-zone]");
+  var query = new URLSearchParams(window.location.search);
+  if (zonePicker && !query.has("tz") && window.Intl) {
+    var detected = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (detected && detected !== zonePicker.value) {
+      query.set("tz", detected);
+      window.location.replace(window.location.pathname + "?" + query.toString());
+    }
+  }
 })();

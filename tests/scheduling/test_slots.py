@@ -20,7 +20,7 @@ def starts(department, day, now=NOW):
 
 
 def test_a_morning_is_cut_into_calls_with_the_buffer_between_them(department, call_coordinator):
-    # 30-minute calls, 10 minutes apart, 9:00–12:00: 9:00, 9:40, 10:20, 11:00 (11:40 would end late).
+    # 30-minute calls 10 minutes apart, 9:00–12:00: 9:00, 9:40, 10:20, 11:00 (11:40 ends late).
     assert starts(department, datetime(2026, 11, 18).date()) == [
         ny(2026, 11, 18, 9),
         ny(2026, 11, 18, 9, 40),
@@ -53,7 +53,9 @@ def test_weekends_have_no_hours(department, call_coordinator):
 
 def test_a_department_holiday_closes_the_whole_day(department, call_coordinator):
     thanksgiving = datetime(2026, 11, 26).date()
-    AvailabilityException.objects.create(department=department, date=thanksgiving, note="Thanksgiving")
+    AvailabilityException.objects.create(
+        department=department, date=thanksgiving, note="Thanksgiving"
+    )
 
     assert starts(department, thanksgiving) == []
     assert starts(department, datetime(2026, 11, 25).date())
@@ -86,7 +88,9 @@ def test_extra_hours_open_a_saturday(department, call_coordinator):
     assert starts(department, saturday) == [ny(2026, 11, 21, 10)]
 
 
-def test_a_booking_takes_its_time_and_the_buffer_around_it(frozen_now, department, call_coordinator):
+def test_a_booking_takes_its_time_and_the_buffer_around_it(
+    frozen_now, department, call_coordinator
+):
     book(department, ny(2026, 11, 18, 9, 40))
 
     # 9:00 ends at 9:30, only 10 minutes before 9:40: still fine; 10:20 starts 10 after 10:10.
@@ -207,6 +211,4 @@ def test_booking_holds_time_in_the_database(frozen_now, department, call_coordin
 
     assert Booking.objects.get().pk == booking.pk
     with time_machine.travel(NOW + timedelta(days=10)):
-        assert ny(2026, 11, 18, 9) not in starts(
-            department, datetime(2026, 11, 18).date(), now=NOW
-        )
+        assert ny(2026, 11, 18, 9) not in starts(department, datetime(2026, 11, 18).date(), now=NOW)
