@@ -280,7 +280,8 @@ class BookingAdmin(admin.ModelAdmin):
         if step not in BOOKING_STEPS:
             raise Http404
         title, button, service, done = BOOKING_STEPS[step]
-        form = forms.Form(request.POST or None)
+        # A confirmation without fields: bound on any POST (an empty POST is still a yes).
+        form = forms.Form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 service(booking=booking, actor=request.user)
@@ -348,6 +349,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         ("The family", {"fields": ("parent_name", "email", "child_first_name")}),
         ("Coordination checklist", {"fields": CHECKLIST}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "video_link":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -85,3 +85,29 @@ def test_only_coordinators_and_admins_can_post_a_move(request, client, family, p
     target.refresh_from_db()
     assert outcome(response) == expected
     assert target.status == (Status.IN_REVIEW if expected == 302 else Status.SUBMITTED)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, (LOGIN, NOT_FOUND, NOT_FOUND, 302, 302, NOT_FOUND, NOT_FOUND), strict=True)),
+)
+def test_only_coordinators_and_admins_can_cancel_a_call_from_the_admin(
+    request, client, persona, expected
+):
+    import time_machine
+
+    from scheduling.models import Booking
+    from tests.factories import DepartmentFactory
+    from tests.scheduling.conftest import NOW, add_coordinator, book, ny
+
+    department = DepartmentFactory()
+    add_coordinator(department, request.getfixturevalue("coordinator"))
+    with time_machine.travel(NOW, tick=False):
+        call = book(department, ny(2026, 11, 18, 9))
+        sign_in(client, request.getfixturevalue(persona))
+
+        response = client.post(reverse("admin:scheduling_booking_step", args=[call.pk, "cancel"]))
+
+    call.refresh_from_db()
+    assert outcome(response) == expected
+    assert call.status == (Booking.Status.CANCELLED if expected == 302 else Booking.Status.BOOKED)

@@ -3,6 +3,8 @@
 A page that is not yours answers 404, exactly like a page that does not exist.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -80,6 +82,25 @@ MATRIX = {
     "accounts:password_reset_done": EVERYONE,
     "accounts:password_reset_confirm": EVERYONE,
     "accounts:password_reset_complete": EVERYONE,
+    # Informational calls: booked without an account; changed by whoever holds the link.
+    "scheduling:start": EVERYONE,
+    "scheduling:slots": EVERYONE,
+    "scheduling:book": EVERYONE,
+    "scheduling:booked": ("/calls/",) * 7,  # only the browser that booked sees its call
+    "scheduling:booked_invite": ("/calls/",) * 7,
+    "scheduling:reschedule": EVERYONE,
+    "scheduling:cancel": EVERYONE,
+    "scheduling:precall": EVERYONE,
+    "scheduling:my_calls": (LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "scheduling:booking_invite": OWN_DRAFT,  # the family's own call only
+    "scheduling:appointment_invite": OWN_DRAFT,
+    "admin:scheduling_booking_changelist": STAFF,
+    "admin:scheduling_booking_change": STAFF,
+    "admin:scheduling_booking_outcome": STAFF,
+    "admin:scheduling_booking_step": STAFF,
+    "admin:scheduling_booking_overview": STAFF,
+    "admin:scheduling_appointment_add": STAFF,
+    "admin:scheduling_appointment_change": STAFF,
 }
 
 CASES = [
@@ -101,7 +122,73 @@ WIZARD = {
 }
 
 
-def url_for(view, family_request, family_draft=None):
+@pytest.fixture
+def family_call(family, coordinator):
+    """A call the family booked while signed in, and an appointment set up after it."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    from scheduling.models import Appointment
+    from scheduling.services import booking_create
+    from scheduling.slots import slots_open
+    from tests.factories import DepartmentFactory
+    from tests.scheduling.conftest import DETAILS, add_coordinator
+
+    department = DepartmentFactory(minimum_notice_hours=1)
+    add_coordinator(department, coordinator, hours=((time(0), time(23, 59)),), weekdays=range(7))
+    start = slots_open(department=department, now=timezone.now())[0].starts_at
+    booking = booking_create(
+        department=department,
+        starts_at=start,
+        details=DETAILS,
+        family_time_zone="UTC",
+        family=family,
+    )
+    appointment = Appointment.objects.create(
+        booking=booking,
+        department=department,
+        family=family,
+        parent_name="Jordan Rivera",
+        email=family.email,
+        child_first_name="Alex",
+        kind="virtual",
+        video_link="https://video.example.org/room",
+        provider="Dr. Chen",
+        starts_at=start + timedelta(days=3),
+        created_by=coordinator,
+    )
+    return booking, appointment
+
+
+def scheduling_url(view, family_call):
+    from scheduling.forms import format_start
+    from scheduling.links import booking_token
+
+    booking, appointment = family_call
+    if view in {"scheduling:reschedule", "scheduling:cancel", "scheduling:precall"}:
+        return reverse(view, args=[booking_token(booking, view.split(":")[1])])
+    if view == "scheduling:slots":
+        return reverse(view, args=[booking.department.slug])
+    if view == "scheduling:book":
+        start = format_start(booking.starts_at + timedelta(hours=2))
+        return f"{reverse(view, args=[booking.department.slug])}?start={start}"
+    if view == "scheduling:booking_invite":
+        return reverse(view, args=[booking.public_id])
+    if view == "scheduling:appointment_invite":
+        return reverse(view, args=[appointment.public_id])
+    if view == "admin:scheduling_booking_step":
+        return reverse(view, args=[booking.pk, "precall"])
+    if view in {"admin:scheduling_booking_change", "admin:scheduling_booking_outcome"}:
+        return reverse(view, args=[booking.pk])
+    if view == "admin:scheduling_appointment_change":
+        return reverse(view, args=[appointment.pk])
+    return reverse(view)
+
+
+def url_for(view, family_request, family_draft=None, family_call=None):
+    if "scheduling" in view:
+        return scheduling_url(view, family_call)
     if view in WIZARD:
         return reverse(view, args=[family_draft.reference])
     if view in {"intake:request_answer", "billing:pay", "billing:paid", "billing:receipt"}:
@@ -140,10 +227,12 @@ def outcome(response):
 
 
 @pytest.mark.parametrize(("view", "persona", "expected"), CASES)
-def test_page_access(request, client, family_request, family_draft, view, persona, expected):
+def test_page_access(
+    request, client, family_request, family_draft, family_call, view, persona, expected
+):
     sign_in(client, request.getfixturevalue(persona))
 
-    response = client.get(url_for(view, family_request, family_draft))
+    response = client.get(url_for(view, family_request, family_draft, family_call))
     response.close()  # a file response holds its file open until closed
 
     assert outcome(response) == expected
@@ -154,7 +243,7 @@ def test_the_permission_matrix_names_every_page_of_the_portal():
 
     portal_pages = {
         f"{namespace}:{name}"
-        for namespace in ("intake", "records", "billing", "reviews", "accounts")
+        for namespace in ("intake", "records", "billing", "reviews", "accounts", "scheduling")
         for name in get_resolver().namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }
