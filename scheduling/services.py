@@ -81,13 +81,15 @@ def _book(
     department: Department,
     starts_at: datetime,
     fields: dict,
-    now: datetime,
     prefer_user_id: int | None = None,
     moving: Booking | None = None,
 ) -> Booking:
     """Inside a transaction: pick a free coordinator (round-robin, or ``prefer_user_id``
     when free) and create the booking. Raises BookingRefused."""
     locked = _lock_coordinators(department)
+    # The clock is read once the locks are held: a booking that waited for them is checked
+    # against the notice and horizon of the moment it is actually made.
+    now = timezone.now()
     slot = slot_at(
         department=department,
         starts_at=starts_at,
@@ -132,14 +134,13 @@ def booking_create(
     the coordinators' rows are locked while the slot is checked again, and the database
     refuses a second call at the same start. Sends the confirmation (with a calendar invite
     and links to move or cancel) to the family, and an invite to the coordinator."""
-    now = timezone.now()
     fields = {name: details.get(name, "") for name in FAMILY_FIELDS}
     fields |= {
         "family_time_zone": family_time_zone,
         "family": family if family is not None and family.role == Role.FAMILY else None,
         "ical_uid": calendar.booking_uid(),
     }
-    booking = _book(department=department, starts_at=starts_at, fields=fields, now=now)
+    booking = _book(department=department, starts_at=starts_at, fields=fields)
     _announce(booking, "call_booked")
     _tell_coordinator(booking, "call_booked_coordinator")
     return booking
@@ -167,7 +168,6 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
         department=department,
         starts_at=starts_at,
         fields=fields,
-        now=now,
         prefer_user_id=old.coordinator_id,
         moving=old,
     )

@@ -1,0 +1,141 @@
+"""A parent with no account books a free informational call, in headless Chromium set to
+Chicago time. The clock is the real one: the coordinator takes calls every day, all day."""
+
+import re
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from icalendar import Calendar
+from playwright.sync_api import expect
+
+from notifications.models import Message
+from scheduling.models import AvailabilityException, Booking
+from scheduling.slots import booking_window, slots_open, wall_clock
+from tests.factories import DepartmentFactory
+from tests.scheduling.conftest import add_coordinator
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser_context_args(timezone_id="America/Chicago", locale="en-US"),
+]
+
+CHICAGO = ZoneInfo("America/Chicago")
+PARENT_EMAIL = "jordan.rivera@example.org"
+# The first open time must still be open when the form is sent a few seconds later.
+MARGIN = timedelta(minutes=5)
+
+
+@pytest.fixture
+def neurology(coordinator):
+    department = DepartmentFactory(
+        name="Neurology",
+        slug="neurology",
+        phone="404-555-0120",
+        time_zone="America/New_York",
+        call_length_minutes=30,
+        buffer_minutes=10,
+        minimum_notice_hours=1,
+        booking_horizon_days=14,
+    )
+    staff = add_coordinator(
+        department, coordinator, hours=((time(0), time(23, 59)),), weekdays=range(7)
+    )
+    now = timezone.now()
+    earliest, _ = booking_window(department, now)
+    first = slots_open(department=department, now=now)[0]
+    if first.starts_at - earliest < MARGIN:
+        # Too close to the minimum notice: the coordinator takes that one off, so the first
+        # time offered is comfortably bookable whatever the real clock says.
+        zone = ZoneInfo(department.time_zone)
+        AvailabilityException.objects.create(
+            department=department,
+            coordinator=staff,
+            date=first.starts_at.astimezone(zone).date(),
+            start_time=first.starts_at.astimezone(zone).time(),
+            end_time=first.ends_at.astimezone(zone).time(),
+        )
+    return department
+
+
+def field(page, label):
+    """The form field whose label starts with ``label`` (labels also carry a "*")."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}"))
+
+
+def spoken(moment):
+    """As the confirmation writes it: "Tuesday, May 5, 2026 at 9:20 PM"."""
+    hour = moment.hour % 12 or 12
+    noon = "AM" if moment.hour < 12 else "PM"
+    return f"{moment:%A, %B} {moment.day}, {moment.year} at {hour}:{moment:%M} {noon}"
+
+
+def test_a_parent_without_an_account_books_a_call_and_gets_the_invite(
+    live_server, page, neurology, csp_violations
+):
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Book a free informational call").click()
+    expect(page.get_by_role("heading", name="Book a free informational call")).to_be_visible()
+    page.get_by_label("Select a department").select_option(label="Neurology (30-minute call)")
+    page.get_by_role("button", name="See available times").click()
+
+    # The page switches to the browser's time zone by itself.
+    expect(page.get_by_role("heading", name="Neurology: pick a time")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/calls/neurology/\?tz=America%2FChicago$"))
+    expect(page.get_by_label("Times shown in")).to_have_value("America/Chicago")
+    expect(page.get_by_label("Times shown in").locator("option:checked")).to_have_text(
+        "Central Time (America/Chicago)"
+    )
+
+    first_time = page.locator("a[href*='/calls/neurology/book/']").first
+    picked = first_time.inner_text().strip()  # e.g. "9:20 PM"
+    first_time.click()
+    expect(page.get_by_role("heading", name="Neurology: your details")).to_be_visible()
+    expect(page.get_by_text("Times are in Central Time (America/Chicago).")).to_be_visible()
+    chosen = page.locator("input[name=start]:checked")
+    expect(chosen).to_have_count(1)
+    expect(page.locator(f"label[for='{chosen.get_attribute('id')}']")).to_contain_text(picked)
+
+    # A phone number that cannot be one: refused, and nothing typed is lost.
+    field(page, "Your name").fill("Jordan Rivera")
+    field(page, "Phone number we should call").fill("12")
+    field(page, "E-mail").fill(PARENT_EMAIL)
+    field(page, "Your child's first name").fill("Alex")
+    field(page, "Your child's age in years").fill("9")
+    field(page, "You may contact me by phone and e-mail").check()
+    page.get_by_role("button", name="Book the call").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Nothing was booked yet")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Enter a valid phone number"))).to_be_visible()
+    expect(field(page, "Your name")).to_have_value("Jordan Rivera")
+    expect(field(page, "E-mail")).to_have_value(PARENT_EMAIL)
+    expect(field(page, "You may contact me by phone and e-mail")).to_be_checked()
+    expect(page.locator("input[name=start]:checked")).to_have_count(1)
+    assert not Booking.objects.exists()
+
+    field(page, "Phone number we should call").fill("404-555-0123")
+    page.get_by_role("button", name="Book the call").click()
+
+    expect(page.get_by_role("heading", name="Your call is booked")).to_be_visible()
+    booking = Booking.objects.get()
+    assert booking.status == Booking.Status.BOOKED
+    assert booking.family is None
+    assert booking.email == PARENT_EMAIL
+    assert booking.family_time_zone == "America/Chicago"
+    when = wall_clock(booking.starts_at, CHICAGO)
+    assert spoken(when).endswith(picked)
+    expect(page.get_by_text(f"{spoken(when)} (Central Time)")).to_be_visible()
+    expect(page.get_by_text(PARENT_EMAIL)).to_be_visible()
+
+    # The confirmation e-mail carries a calendar invite for exactly that time.
+    message = Message.objects.get(to=PARENT_EMAIL, template="call_booked")
+    assert len(message.attachments) == 1
+    invite = message.attachments[0]
+    assert invite["mimetype"] == "text/calendar"
+    events = Calendar.from_ical(invite["content"]).walk("VEVENT")
+    assert len(events) == 1
+    assert events[0]["DTSTART"].dt == booking.starts_at
+    assert events[0]["DTEND"].dt == booking.ends_at
+    assert csp_violations == []
