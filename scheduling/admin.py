@@ -110,7 +110,12 @@ BOOKING_STEPS = {
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     list_display = ("local_start", "department", "coordinator", "status", "parent_name", "pre_call")
-    list_filter = (WhenFilter, "status", "department", "coordinator")
+    list_filter = (
+        WhenFilter,
+        "status",
+        "department",
+        ("coordinator", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("department", "coordinator")
     search_fields = ("=email", "parent_name")
     date_hierarchy = "starts_at"
@@ -353,6 +358,8 @@ class AppointmentAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "video_link":
             kwargs["assume_scheme"] = "https"
+        if db_field.name == "starts_at":
+            kwargs["help_text"] = f"In the hospital's time zone, {settings.TIME_ZONE}."
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -368,7 +375,8 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        booking = Booking.objects.filter(pk=request.GET.get("booking") or None).first()
+        booking_id = request.GET.get("booking", "")
+        booking = Booking.objects.filter(pk=booking_id).first() if booking_id.isdigit() else None
         if booking is not None:
             initial |= {
                 "booking": booking.pk,

@@ -10,12 +10,14 @@ from scheduling.models import OUTCOMES, BookingStatus, NextStep
 def parse_start(value: str) -> datetime | None:
     """A slot's start as written in pages and links: ISO 8601 with a UTC offset."""
     try:
-        start = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        start = datetime.fromisoformat(value).astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         return None
-    if start.tzinfo is None:
+    # Naive times are refused (astimezone would read them in the server's zone), and so are
+    # years no calendar needs, which would overflow in later arithmetic.
+    if datetime.fromisoformat(value).tzinfo is None or not 2000 <= start.year <= 2999:
         return None
-    return start.astimezone(UTC)
+    return start
 
 
 def format_start(start: datetime) -> str:

@@ -3,6 +3,7 @@ import zoneinfo
 from datetime import time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -119,6 +120,17 @@ class AvailabilityException(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.coordinator_id
+            and self.department_id
+            and (self.coordinator.department_id != self.department_id)
+        ):
+            raise ValidationError(
+                {"coordinator": "Choose a coordinator of this department (or none for all)."}
+            )
 
     @property
     def whole_day(self) -> bool:
@@ -368,6 +380,15 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} visit {self.starts_at:%Y-%m-%d} ({self.department})"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.booking_id
+            and self.department_id
+            and (self.booking.department_id != self.department_id)
+        ):
+            raise ValidationError({"booking": "This call was with another department."})
 
     @property
     def location_notes(self) -> list[tuple[str, str]]:

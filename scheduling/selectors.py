@@ -104,6 +104,17 @@ def appointment_get_for_family(*, user: User, public_id) -> Appointment:
     return get_object_or_404(appointments_for_family(user=user), public_id=public_id)
 
 
+def booking_newest(*, booking: Booking) -> Booking:
+    """The call as it is now: a moved call's latest time (links in older e-mails use this)."""
+    while booking.status == Booking.Status.MOVED:
+        following = Booking.objects.select_related("department").filter(rescheduled_from=booking)
+        newer = following.first()
+        if newer is None:
+            break
+        booking = newer
+    return booking
+
+
 def booking_get_by_session(*, public_id: str | None) -> Booking:
     """The booking this browser just made (its id is kept in the session only)."""
     if not public_id:

@@ -35,6 +35,8 @@ FAMILY_FIELDS = (
     "reason",
     "consent_to_contact",
 )
+# Kept when a call moves: the form sent before it and the family's answers.
+PRECALL_FIELDS = ("precall_sent_at", "precall_answers", "precall_answered_at")
 REMINDER_LEADS = {
     Reminder.Kind.DAY_BEFORE: timedelta(hours=24),
     Reminder.Kind.HOUR_BEFORE: timedelta(hours=1),
@@ -116,8 +118,10 @@ def _book(
     except IntegrityError as error:
         # Only where the row locks do not reach (SQLite): the unique constraint decides.
         raise SlotTaken("Sorry, that time was just taken. Please pick another time.") from error
-    last_turn = max(c.turn for c in locked if c.department_id == department.pk)
-    Coordinator.objects.filter(pk=chosen.pk).update(turn=last_turn + 1)
+    if moving is None or moving.coordinator_id != chosen.user_id:
+        # A new call (or one handed to someone else) moves its coordinator to the back.
+        last_turn = max(c.turn for c in locked if c.department_id == department.pk)
+        Coordinator.objects.filter(pk=chosen.pk).update(turn=last_turn + 1)
     return booking
 
 
@@ -152,18 +156,27 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     sequence) and the old one marked moved. Refused inside the minimum notice: the family is
     asked to call the department, as the coordinator may already be preparing."""
     now = timezone.now()
-    old = Booking.objects.select_for_update().select_related("department").get(pk=booking.pk)
+    old = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=booking.pk)
+    )
     department = old.department
     check_can_move(booking=old, now=now)
-    fields = {name: getattr(old, name) for name in FAMILY_FIELDS}
+    # The new time (or the old coordinator's cancellation) must outrank the last invite of
+    # this calendar event: a higher SEQUENCE.
+    old.ical_sequence += 1
+    Booking.objects.filter(pk=old.pk).update(
+        status=Booking.Status.MOVED, ical_sequence=old.ical_sequence
+    )
+    fields = {name: getattr(old, name) for name in (*FAMILY_FIELDS, *PRECALL_FIELDS)}
     fields |= {
         "family_time_zone": old.family_time_zone,
         "family": old.family,
         "rescheduled_from": old,
         "ical_uid": old.ical_uid,
-        "ical_sequence": old.ical_sequence + 1,
+        "ical_sequence": old.ical_sequence,
     }
-    Booking.objects.filter(pk=old.pk).update(status=Booking.Status.MOVED)
     new = _book(
         department=department,
         starts_at=starts_at,
@@ -183,7 +196,11 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     """Cancel a booked call (the family by its link, or a coordinator); frees the time and
     sends both sides a calendar cancellation. Allowed until the call starts."""
     now = timezone.now()
-    booking = Booking.objects.select_for_update().select_related("department").get(pk=booking.pk)
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=booking.pk)
+    )
     check_can_change(booking=booking, now=now)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
@@ -305,7 +322,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
 def reminder_send(*, booking_id: int, kind: str) -> bool:
     """Send one reminder unless it was sent already or the call is no longer booked."""
     booking = (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(of=("self",))
         .select_related("department")
         .filter(pk=booking_id, status=Booking.Status.BOOKED)
         .first()
@@ -338,7 +355,11 @@ def reminder_send(*, booking_id: int, kind: str) -> bool:
 @transaction.atomic
 def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
     """E-mail the family a link to the short pre-call form."""
-    booking = Booking.objects.select_for_update().select_related("department").get(pk=booking.pk)
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=booking.pk)
+    )
     check_can_change(booking=booking, now=timezone.now())
     booking.precall_sent_at = timezone.now()
     booking.save(update_fields=["precall_sent_at"])
@@ -357,7 +378,11 @@ def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
 @transaction.atomic
 def booking_precall_answer(*, booking: Booking, answers: dict) -> Booking:
     """Keep the family's answers to the pre-call form (they may send it again until the call)."""
-    booking = Booking.objects.select_for_update().select_related("department").get(pk=booking.pk)
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=booking.pk)
+    )
     check_can_change(booking=booking, now=timezone.now())
     booking.precall_answers = answers
     booking.precall_answered_at = timezone.now()
@@ -390,7 +415,9 @@ def booking_record_outcome(
     booking.call_notes = call_notes
     booking.programs_recommended = programs_recommended
     booking.next_step = next_step
-    booking.recommended_service = recommended_service
+    booking.recommended_service = (
+        recommended_service if next_step == NextStep.DOCUMENT_REVIEW else None
+    )
     booking.outcome_recorded_at = timezone.now()
     booking.outcome_recorded_by = actor
     booking.save(
@@ -411,12 +438,18 @@ def booking_record_outcome(
 def booking_invite_to_review(*, booking: Booking, actor: User) -> Booking:
     """E-mail the family an invitation to start the document review recommended on the call."""
     booking = (
-        Booking.objects.select_for_update()
+        # Only the booking's row is locked (PostgreSQL cannot lock the nullable side of the
+        # outer join to the recommended service).
+        Booking.objects.select_for_update(of=("self",))
         .select_related("recommended_service", "department")
         .get(pk=booking.pk)
     )
     service = booking.recommended_service
-    if booking.status != Booking.Status.COMPLETED or service is None:
+    if (
+        booking.status != Booking.Status.COMPLETED
+        or booking.next_step != NextStep.DOCUMENT_REVIEW
+        or service is None
+    ):
         raise BookingRefused("Record the call as completed with a recommended review first.")
     if booking.review_invited_at is not None:
         raise BookingRefused("The family was already invited.")
@@ -444,9 +477,15 @@ def appointment_create(*, actor: User, **fields) -> Appointment:
     sees it on its account page when it has one (the booking's, or one with that address)."""
     appointment = Appointment(created_by=actor, **fields)
     if appointment.family is None:
+        # Only the account of this e-mail address: a mistyped booking never shows the visit
+        # to another family.
+        booking = appointment.booking
+        same_family = (
+            booking and booking.family and booking.email.lower() == appointment.email.lower()
+        )
         appointment.family = (
-            appointment.booking.family
-            if appointment.booking and appointment.booking.family
+            booking.family
+            if same_family
             else User.objects.filter(email__iexact=appointment.email, role=Role.FAMILY).first()
         )
     appointment.full_clean()

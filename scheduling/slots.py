@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from intake.models import Department
 from scheduling.models import HOLDS_TIME, AvailabilityException, Booking, Coordinator
 
@@ -55,8 +57,17 @@ def slots_open(
             "weekly_hours"
         )
     )
+    # This department's exceptions, and the days off its coordinators took in any other
+    # department: a person who is off is off for every department they cover.
     exceptions = list(
-        AvailabilityException.objects.filter(department=department, date__range=(first, last))
+        AvailabilityException.objects.filter(
+            Q(department=department)
+            | Q(
+                kind=AvailabilityException.Kind.CLOSED,
+                coordinator__user__in=[c.user_id for c in coordinators],
+            ),
+            date__range=(first, last),
+        ).select_related("coordinator")
     )
     held = _held_times(coordinators, zone, first, last, ignore_booking_id)
     length = timedelta(minutes=department.call_length_minutes)
@@ -120,15 +131,28 @@ def _held_times(coordinators, zone, first, last, ignore_booking_id):
 
 def _windows(day: date, coordinator: Coordinator, exceptions) -> list[Window]:
     """The coordinator's hours that day: weekly hours, minus closed times, plus extra hours."""
-    todays = [e for e in exceptions if e.date == day and e.coordinator_id in (None, coordinator.pk)]
+    todays = [e for e in exceptions if e.date == day]
+    closed = [
+        e
+        for e in todays
+        if e.kind == AvailabilityException.Kind.CLOSED
+        and (
+            (e.coordinator is None and e.department_id == coordinator.department_id)
+            or (e.coordinator is not None and e.coordinator.user_id == coordinator.user_id)
+        )
+    ]
     windows = [
         (hours.start_time, hours.end_time)
         for hours in coordinator.weekly_hours.all()
         if hours.weekday == day.weekday()
     ]
-    for closed in (e for e in todays if e.kind == AvailabilityException.Kind.CLOSED):
-        windows = [part for window in windows for part in _subtract(window, closed.hours())]
-    windows += [e.hours() for e in todays if e.kind == AvailabilityException.Kind.EXTRA]
+    for exception in closed:
+        windows = [part for window in windows for part in _subtract(window, exception.hours())]
+    windows += [
+        e.hours()
+        for e in todays
+        if e.kind == AvailabilityException.Kind.EXTRA and e.coordinator_id == coordinator.pk
+    ]
     return windows
 
 

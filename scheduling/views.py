@@ -230,6 +230,7 @@ def call_precall(request, token):
     booking, problem = _from_link(request, token, "precall")
     if problem:
         return problem
+    booking = selectors.booking_newest(booking=booking)  # the form follows a moved call
     try:
         services.check_can_change(booking=booking, now=timezone.now())
     except services.BookingRefused as refusal:

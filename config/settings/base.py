@@ -259,8 +259,9 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
 # --- Informational calls ------------------------------------------------------------------
 
 # Reschedule, cancel and pre-call links in e-mails stop working after this many days (and
-# once the call has started, whatever their age).
-SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 60, minimum=1)
+# once the call has started, whatever their age). Longer than the longest booking horizon
+# (90 days), so a link always outlives the wait for its call.
+SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 100, minimum=91)
 
 # --- E-mail -------------------------------------------------------------------------------
 

@@ -279,3 +279,18 @@ def test_services_refuse_an_unknown_start_with_the_family_message(
 ):
     with pytest.raises(services.SlotTaken, match="just taken"):
         book(department, ny(2026, 11, 18, 12))
+
+
+def test_moving_a_call_does_not_cost_its_coordinator_a_turn(
+    frozen_now, department, call_coordinator, coordinator
+):
+    riley = staff_user(Role.COORDINATOR, email="riley@example.org")
+    add_coordinator(department, riley)
+    first = book(department, ny(2026, 11, 18, 9))  # Casey's turn
+    book(department, ny(2026, 11, 18, 9, 40))  # Riley's turn
+    moved = services.booking_reschedule(booking=first, starts_at=ny(2026, 11, 19, 9))
+
+    third = book(department, ny(2026, 11, 18, 10, 20))
+
+    assert moved.coordinator == coordinator
+    assert third.coordinator == coordinator  # still Casey's turn: the move was not a new call

@@ -1,6 +1,6 @@
 """Moving and cancelling a call by the links in the e-mail, and what the links refuse."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import icalendar
 import pytest
@@ -181,3 +181,45 @@ def test_a_link_names_no_patient_data(booking):
     decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
 
     assert decoded == f'"{booking.public_id}"'
+
+
+def test_a_move_keeps_the_pre_call_form_and_its_link_follows_the_call(client, booking):
+    from scheduling.services import booking_precall_answer
+
+    booking_precall_answer(booking=booking, answers={"hopes": "A plan"})
+    precall = url(booking, "precall")
+
+    client.post(url(booking, "reschedule"), {"start": format_start(THURSDAY_10_20)})
+
+    new = Booking.objects.get(status=Booking.Status.BOOKED)
+    assert new.precall_answers == {"hopes": "A plan"}
+    client.post(precall, {"hopes": "A better plan"})
+    new.refresh_from_db()
+    assert new.precall_answers["hopes"] == "A better plan"
+
+
+def test_the_old_coordinators_cancellation_outranks_the_first_invite(booking, coordinator):
+    from accounts.models import Role
+    from scheduling.services import booking_reschedule
+    from tests.factories import staff_user
+    from tests.scheduling.conftest import add_coordinator
+
+    riley = staff_user(Role.COORDINATOR, email="riley@example.org")
+    add_coordinator(booking.department, riley, hours=((time(13), time(14)),))
+
+    new = booking_reschedule(booking=booking, starts_at=ny(2026, 11, 19, 13))
+
+    assert new.coordinator == riley
+    _, cancelled = last_invite(coordinator.email)
+    assert str(cancelled["method"]) == "CANCEL"
+    assert cancelled.walk("VEVENT")[0]["sequence"] == 1
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00Z", "9999-12-31T23:59-12:00", "garbage"])
+def test_an_impossible_time_in_the_address_is_refused_without_an_error(client, booking, start):
+    page = client.get(reverse("scheduling:book", args=[booking.department.slug]), {"start": start})
+    moved = client.post(url(booking, "reschedule"), {"start": start})
+
+    assert page.status_code == 302  # back to the list of times
+    assert moved.status_code == 200
+    assert "Pick a time from the list" in moved.content.decode()

@@ -210,3 +210,55 @@ def test_the_overview_costs_the_same_queries_whatever_the_number_of_calls(
 
     assert page.status_code == 200
     assert "Bookings per department per week" in page.content.decode()
+
+
+def test_a_recommendation_changed_away_from_a_review_cannot_be_sent(
+    staff, booking, published_service
+):
+    from scheduling.services import BookingRefused, booking_invite_to_review, booking_record_outcome
+
+    with time_machine.travel(booking.starts_at + timedelta(minutes=35), tick=False):
+        for next_step in ("document_review", "in_person"):
+            booking = booking_record_outcome(
+                booking=booking,
+                outcome="completed",
+                call_notes="",
+                programs_recommended="",
+                next_step=next_step,
+                recommended_service=published_service,
+                actor=booking.coordinator,
+            )
+
+    assert booking.recommended_service is None
+    with pytest.raises(BookingRefused):
+        booking_invite_to_review(booking=booking, actor=booking.coordinator)
+
+
+def test_an_appointment_is_not_shown_to_the_account_of_a_call_with_another_address(
+    booking, family, coordinator
+):
+    from scheduling.services import appointment_create
+
+    Booking.objects.filter(pk=booking.pk).update(family=family)
+    booking.refresh_from_db()
+
+    appointment = appointment_create(
+        actor=coordinator,
+        booking=booking,
+        department=booking.department,
+        parent_name="Someone Else",
+        email="someone.else@example.net",
+        child_first_name="Kim",
+        kind="virtual",
+        video_link="https://video.example.org/room",
+        provider="Dr. Chen",
+        starts_at=booking.starts_at + timedelta(days=7),
+    )
+
+    assert appointment.family is None
+
+
+def test_a_malformed_booking_in_the_appointment_address_is_ignored(staff):
+    response = staff.get(reverse("admin:scheduling_appointment_add"), {"booking": "abc"})
+
+    assert response.status_code == 200

@@ -212,3 +212,33 @@ def test_booking_holds_time_in_the_database(frozen_now, department, call_coordin
     assert Booking.objects.get().pk == booking.pk
     with time_machine.travel(NOW + timedelta(days=10)):
         assert ny(2026, 11, 18, 9) not in starts(department, datetime(2026, 11, 18).date(), now=NOW)
+
+
+def test_a_coordinators_day_off_counts_in_every_department_they_cover(
+    frozen_now, department, call_coordinator, coordinator
+):
+    from tests.factories import DepartmentFactory
+
+    cardiology = DepartmentFactory(name="Cardiology", slug="cardiology", call_length_minutes=30)
+    add_coordinator(cardiology, coordinator)
+    day = datetime(2026, 11, 18).date()
+    AvailabilityException.objects.create(
+        department=department, coordinator=call_coordinator, date=day
+    )
+
+    assert starts(department, day) == []
+    assert starts(cardiology, day) == []
+
+
+def test_a_days_off_coordinator_must_belong_to_the_department(department, call_coordinator):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import DepartmentFactory
+
+    other = DepartmentFactory()
+    exception = AvailabilityException(
+        department=other, coordinator=call_coordinator, date=datetime(2026, 11, 18).date()
+    )
+
+    with pytest.raises(ValidationError, match="coordinator of this department"):
+        exception.full_clean()
