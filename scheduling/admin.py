@@ -16,8 +16,9 @@ from django.utils.html import format_html_join
 
 from accounts.models import Role, User
 from scheduling import selectors, services
-from scheduling.forms import OutcomeForm
+from scheduling.forms import OutcomeForm, PrecallForm
 from scheduling.models import (
+    OUTCOMES,
     Appointment,
     AppointmentLocation,
     AvailabilityException,
@@ -25,7 +26,6 @@ from scheduling.models import (
     Coordinator,
     WeeklyHours,
 )
-from scheduling.slots import wall_clock
 
 
 class WeeklyHoursInline(admin.TabularInline):
@@ -172,8 +172,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Starts", ordering="starts_at")
     def local_start(self, booking):
-        local = wall_clock(booking.starts_at, ZoneInfo(booking.department.time_zone))
-        return f"{local:%a %b %d, %Y %I:%M %p} ({booking.department.time_zone})"
+        return f"{booking.department_time:%a %b %d, %Y %I:%M %p} ({booking.department.time_zone})"
 
     @admin.display(description="Pre-call form", boolean=True)
     def pre_call(self, booking):
@@ -185,8 +184,6 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Pre-call answers")
     def precall(self, booking):
-        from scheduling.forms import PrecallForm
-
         if not booking.precall_answers:
             return "—"
         return format_html_join(
@@ -237,47 +234,48 @@ class BookingAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return booking
 
-    def _back(self, booking):
-        return HttpResponseRedirect(reverse("admin:scheduling_booking_change", args=[booking.pk]))
-
-    def _page(self, request, booking, template, **context):
+    def _action(self, request, booking, form, act, *, title, submit, done):
+        """One step on a call: the form, then the service (``act`` gets the cleaned data);
+        a refusal is shown on the form, success goes back to the call's page."""
+        if request.method == "POST" and form.is_valid():
+            try:
+                act(**form.cleaned_data)
+            except services.BookingRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:scheduling_booking_change", args=[booking.pk])
+                )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": booking,
-            **context,
+            "form": form,
+            "title": title,
+            "submit": submit,
         }
-        return TemplateResponse(request, template, context)
+        return TemplateResponse(request, "admin/scheduling/booking/action.html", context)
 
     def outcome_view(self, request, object_id):
         booking = self._booking_to_change(request, object_id)
         initial = {
-            "outcome": booking.status
-            if booking.status in ("completed", "no_show")
-            else "completed",
+            "outcome": booking.status if booking.status in OUTCOMES else Booking.Status.COMPLETED,
             "call_notes": booking.call_notes,
             "programs_recommended": booking.programs_recommended,
             "next_step": booking.next_step,
             "recommended_service": booking.recommended_service,
         }
-        form = OutcomeForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.booking_record_outcome(
-                    booking=booking, actor=request.user, **form.cleaned_data
-                )
-            except services.BookingRefused as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                self.message_user(request, "The call was recorded.", messages.SUCCESS)
-                return self._back(booking)
-        return self._page(
+        return self._action(
             request,
             booking,
-            "admin/scheduling/booking/action.html",
-            form=form,
+            OutcomeForm(request.POST or None, initial=initial),
+            lambda **fields: services.booking_record_outcome(
+                booking=booking, actor=request.user, **fields
+            ),
             title="Record the call",
             submit="Save",
+            done="The call was recorded.",
         )
 
     def step_view(self, request, object_id, step):
@@ -285,23 +283,15 @@ class BookingAdmin(admin.ModelAdmin):
         if step not in BOOKING_STEPS:
             raise Http404
         title, button, service, done = BOOKING_STEPS[step]
-        # A confirmation without fields: bound on any POST (an empty POST is still a yes).
-        form = forms.Form(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                service(booking=booking, actor=request.user)
-            except services.BookingRefused as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return self._back(booking)
-        return self._page(
+        return self._action(
             request,
             booking,
-            "admin/scheduling/booking/action.html",
-            form=form,
+            # A confirmation without fields: bound on any POST (an empty POST is still a yes).
+            forms.Form(request.POST if request.method == "POST" else None),
+            lambda: service(booking=booking, actor=request.user),
             title=title,
             submit=button,
+            done=done,
         )
 
     def overview_view(self, request):

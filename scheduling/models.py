@@ -1,6 +1,7 @@
 import uuid
 import zoneinfo
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +11,12 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from intake.models import Department, ReviewService
+
+
+def wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The local date and time in ``zone``, without a zone: Django's date filters convert
+    aware values to the site's zone, which would undo the family's choice."""
+    return instant.astimezone(zone).replace(tzinfo=None)
 
 
 class Weekday(models.IntegerChoices):
@@ -131,10 +138,6 @@ class AvailabilityException(models.Model):
             raise ValidationError(
                 {"coordinator": "Choose a coordinator of this department (or none for all)."}
             )
-
-    @property
-    def whole_day(self) -> bool:
-        return self.start_time is None
 
     def hours(self) -> tuple[time, time]:
         return (self.start_time or time.min, self.end_time or time.max)
@@ -259,8 +262,13 @@ class Booking(models.Model):
         return zoneinfo.ZoneInfo(self.family_time_zone)
 
     @property
-    def length_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+    def family_time(self) -> datetime:
+        """When the call starts on the family's clock (no zone: for templates)."""
+        return wall_clock(self.starts_at, self.family_zone)
+
+    @property
+    def department_time(self) -> datetime:
+        return wall_clock(self.starts_at, self.department_zone)
 
 
 class ReminderKind(models.TextChoices):

@@ -21,8 +21,9 @@ from scheduling.models import (
     Coordinator,
     NextStep,
     Reminder,
+    wall_clock,
 )
-from scheduling.slots import booking_window, slot_at, wall_clock
+from scheduling.slots import booking_window, slot_at
 
 FAMILY_FIELDS = (
     "parent_name",
@@ -156,11 +157,7 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     sequence) and the old one marked moved. Refused inside the minimum notice: the family is
     asked to call the department, as the coordinator may already be preparing."""
     now = timezone.now()
-    old = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .get(pk=booking.pk)
-    )
+    old = _locked(booking)
     department = old.department
     check_can_move(booking=old, now=now)
     # The new time (or the old coordinator's cancellation) must outrank the last invite of
@@ -196,11 +193,7 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     """Cancel a booked call (the family by its link, or a coordinator); frees the time and
     sends both sides a calendar cancellation. Allowed until the call starts."""
     now = timezone.now()
-    booking = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .get(pk=booking.pk)
-    )
+    booking = _locked(booking)
     check_can_change(booking=booking, now=now)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
@@ -209,6 +202,16 @@ def booking_cancel(*, booking: Booking, actor: User | None = None) -> Booking:
     _announce(booking, "call_cancelled", cancelled=True)
     _tell_coordinator(booking, "call_cancelled_coordinator", cancelled=True)
     return booking
+
+
+def _locked(booking: Booking, *related: str) -> Booking:
+    """The booking read again with its row locked (only its row: PostgreSQL cannot lock the
+    nullable side of an outer join, such as the recommended service)."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("department", *related)
+        .get(pk=booking.pk)
+    )
 
 
 def check_can_move(*, booking: Booking, now: datetime) -> None:
@@ -240,9 +243,9 @@ def check_can_change(*, booking: Booking, now: datetime) -> None:
 def _times(booking: Booking) -> dict:
     """The call's time for e-mails, in the family's zone and the department's."""
     return {
-        "family_time": wall_clock(booking.starts_at, booking.family_zone),
+        "family_time": booking.family_time,
         "family_zone": booking.family_time_zone,
-        "department_time": wall_clock(booking.starts_at, booking.department_zone),
+        "department_time": booking.department_time,
         "department_zone": booking.department.time_zone,
         "workspace_url": settings.SITE_URL
         + reverse("admin:scheduling_booking_change", args=[booking.pk]),
@@ -355,11 +358,7 @@ def reminder_send(*, booking_id: int, kind: str) -> bool:
 @transaction.atomic
 def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
     """E-mail the family a link to the short pre-call form."""
-    booking = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .get(pk=booking.pk)
-    )
+    booking = _locked(booking)
     check_can_change(booking=booking, now=timezone.now())
     booking.precall_sent_at = timezone.now()
     booking.save(update_fields=["precall_sent_at"])
@@ -378,11 +377,7 @@ def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
 @transaction.atomic
 def booking_precall_answer(*, booking: Booking, answers: dict) -> Booking:
     """Keep the family's answers to the pre-call form (they may send it again until the call)."""
-    booking = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .get(pk=booking.pk)
-    )
+    booking = _locked(booking)
     check_can_change(booking=booking, now=timezone.now())
     booking.precall_answers = answers
     booking.precall_answered_at = timezone.now()
@@ -402,7 +397,7 @@ def booking_record_outcome(
     actor: User,
 ) -> Booking:
     """Record how the call went, once its time has come (and correct it later if needed)."""
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = _locked(booking)
     if outcome not in OUTCOMES:
         raise BookingRefused("Choose completed or no-show.")
     if booking.status not in (Booking.Status.BOOKED, *OUTCOMES):
@@ -437,13 +432,7 @@ def booking_record_outcome(
 @transaction.atomic
 def booking_invite_to_review(*, booking: Booking, actor: User) -> Booking:
     """E-mail the family an invitation to start the document review recommended on the call."""
-    booking = (
-        # Only the booking's row is locked (PostgreSQL cannot lock the nullable side of the
-        # outer join to the recommended service).
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("recommended_service", "department")
-        .get(pk=booking.pk)
-    )
+    booking = _locked(booking, "recommended_service")
     service = booking.recommended_service
     if (
         booking.status != Booking.Status.COMPLETED

@@ -180,9 +180,3 @@ def _utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
     # A wall time that does not exist (the skipped hour in spring) is read with the offset
     # before the change, as zoneinfo does with fold=0; the result is a real instant either way.
     return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
-
-
-def wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
-    """The local date and time in ``zone``, without a zone: Django's date filters convert
-    aware values to the site's zone, which would undo the family's choice."""
-    return instant.astimezone(zone).replace(tzinfo=None)

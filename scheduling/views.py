@@ -2,6 +2,7 @@
 the confirmation e-mail. Nothing about the child is ever in an address: pages are found by
 department slug, signed link or the session of the browser that booked."""
 
+import functools
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,16 +17,16 @@ from django.utils.http import urlencode
 from scheduling import calendar, selectors, services
 from scheduling.forms import BookingForm, PrecallForm, SlotForm, format_start, parse_start
 from scheduling.links import LinkExpired, LinkInvalid, booking_from_token
-from scheduling.slots import wall_clock
+from scheduling.models import wall_clock
 
 BOOKED_SESSION_KEY = "scheduling.booked"
 
 
-def _family_zone(request, department) -> str:
+def _family_zone(request, default: str) -> str:
     """The zone times are shown in: the one the family chose (or its browser reported),
-    else the department's."""
+    else ``default`` (the department's, or the one kept with the booking)."""
     name = request.POST.get("tz") or request.GET.get("tz") or ""
-    return name if selectors.zone_is_known(name) else department.time_zone
+    return name if selectors.zone_is_known(name) else default
 
 
 def _zone_context(zone_name: str, department) -> dict:
@@ -54,7 +55,7 @@ def call_start(request):
 def call_slots(request, slug):
     """The open times of a department, by day, in the family's time zone."""
     department = selectors.department_bookable_get(slug=slug)
-    zone_name = _family_zone(request, department)
+    zone_name = _family_zone(request, department.time_zone)
     days = selectors.slots_by_day(
         department=department, zone=ZoneInfo(zone_name), now=timezone.now()
     )
@@ -80,7 +81,7 @@ def call_book(request, slug):
     """The family's details for the chosen time. A time taken meanwhile is refused with the
     other times of that day to pick from; everything typed stays in the form."""
     department = selectors.department_bookable_get(slug=slug)
-    zone_name = _family_zone(request, department)
+    zone_name = _family_zone(request, department.time_zone)
     requested = parse_start(request.POST.get("start") or request.GET.get("start") or "")
     if request.method == "GET" and requested is None:
         return redirect(
@@ -113,25 +114,32 @@ def call_book(request, slug):
     return render(request, "scheduling/book.html", context)
 
 
-def call_booked(request):
-    """The confirmation, for the browser that booked (or moved) the call."""
-    try:
-        booking = selectors.booking_get_by_session(
-            public_id=request.session.get(BOOKED_SESSION_KEY)
-        )
-    except Http404:
-        return redirect("scheduling:start")
+def _booked_here(view):
+    """For pages of the call this browser just booked (or moved): its id is kept in the
+    session only. Any other browser is sent to the start."""
+
+    @functools.wraps(view)
+    def wrapped(request):
+        try:
+            booking = selectors.booking_get_by_session(
+                public_id=request.session.get(BOOKED_SESSION_KEY)
+            )
+        except Http404:
+            return redirect("scheduling:start")
+        return view(request, booking)
+
+    return wrapped
+
+
+@_booked_here
+def call_booked(request, booking):
+    """The confirmation."""
     return render(request, "scheduling/booked.html", _booking_context(booking))
 
 
-def call_booked_invite(request):
-    """The calendar invite of the call this browser just booked."""
-    try:
-        booking = selectors.booking_get_by_session(
-            public_id=request.session.get(BOOKED_SESSION_KEY)
-        )
-    except Http404:
-        return redirect("scheduling:start")
+@_booked_here
+def call_booked_invite(request, booking):
+    """The calendar invite of the call."""
     return _ics_response(
         calendar.booking_invite(
             booking, attendee_email=booking.email, attendee_name=booking.parent_name
@@ -144,9 +152,9 @@ def _booking_context(booking) -> dict:
     return {
         "booking": booking,
         "department": booking.department,
-        "family_time": wall_clock(booking.starts_at, booking.family_zone),
+        "family_time": booking.family_time,
         "family_tz_label": selectors.zone_label(booking.family_time_zone),
-        "department_time": wall_clock(booking.starts_at, booking.department_zone),
+        "department_time": booking.department_time,
         "department_tz_label": selectors.zone_label(booking.department.time_zone),
     }
 
@@ -173,9 +181,7 @@ def call_reschedule(request, token):
     if problem:
         return problem
     department = booking.department
-    zone_name = request.GET.get("tz") or request.POST.get("tz") or booking.family_time_zone
-    if not selectors.zone_is_known(zone_name):
-        zone_name = booking.family_time_zone
+    zone_name = _family_zone(request, booking.family_time_zone)
     form = SlotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,8 +11,8 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from notifications.models import Message
-from scheduling.models import AvailabilityException, Booking
-from scheduling.slots import booking_window, slots_open, wall_clock
+from scheduling.models import AvailabilityException, Booking, wall_clock
+from scheduling.slots import booking_window, slots_open
 from tests.factories import DepartmentFactory
 from tests.scheduling.conftest import add_coordinator
 

@@ -66,7 +66,7 @@ def test_no_reminder_once_the_call_has_started(booking):
         assert reminders_send_due() == 0
 
 
-def test_cancelled_and_moved_calls_get_no_reminders(client, booking, department):
+def test_cancelled_and_moved_calls_get_no_reminders(booking, department):
     services.booking_cancel(booking=booking)
     other = book(department, ny(2026, 11, 18, 10, 20), email="second@example.org")
     services.booking_reschedule(booking=other, starts_at=ny(2026, 11, 20, 9))
