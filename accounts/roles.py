@@ -40,6 +40,12 @@ def _scheduling() -> set[str]:
 
 _SCHEDULING = _scheduling()
 
+# Panels are set and opinions delivered through "change" (the admin's panel and delivery
+# pages); reviewer profiles (pools, availability) are kept by coordinators too.
+_REVIEWS = _perms(
+    "reviews", ("reviewassignment", "finalopinion", "reviewerprofile"), ("view", "change")
+) | _perms("reviews", ("delivery", "followupquestion", "deadlinealert"), ("view",))
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.FAMILY: set(),
     # Reviewers work in their own workspace, not in the admin.
@@ -51,7 +57,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("records", ("document", "accesslog"), ("view",))
         | _perms("billing", ("payment",), ("view", "add"))
         | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
-        | _perms("reviews", ("reviewassignment",), ("view",))
+        | _REVIEWS
         | _SCHEDULING
         | _perms("notifications", ("message",), ("view",))
         | _perms("accounts", ("user",), ("view",))
@@ -64,7 +70,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _perms("billing", ("payment",), ("view", "add"))
         | _perms("billing", ("refund", "stripeevent", "webhookattempt"), ("view",))
         | {"billing.refund_payment"}
-        | _perms("reviews", ("reviewassignment",), ("view",))
+        | _REVIEWS
+        | _perms("reviews", ("reviewerprofile",), ("add", "delete"))
         | _SCHEDULING
         | _perms("scheduling", ("appointmentlocation",), ("delete",))
         | _perms("notifications", ("message",), ("view",))

@@ -2,10 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
+from accounts.models import Role, User
+from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake import services
 from intake.lifecycle import COORDINATOR_MOVES, NOTE_REQUIRED, Status
@@ -24,6 +25,7 @@ from intake.models import (
     ReviewRequest,
     ReviewService,
 )
+from intake.selectors import questionnaire_answered
 
 
 class ListField(forms.CharField):
@@ -63,7 +65,13 @@ class DepartmentAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Document reviews", {"fields": ("alerts_email", "program_lead")}),
     )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "program_lead":
+            kwargs["queryset"] = User.objects.filter(role=Role.REVIEWER, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ReviewServiceForm(forms.ModelForm):
@@ -301,10 +309,7 @@ class AnswersInline(ReadOnlyDetailsInline):
     @admin.display(description="Answers")
     def answered(self, answers):
         """Each answer next to the question text of the version that was answered."""
-        rows = [
-            (question.text, answers.answers.get(question.key, "—"))
-            for question in answers.questionnaire.questions.order_by("position", "pk")
-        ]
+        rows = [(text, answer or "—") for text, answer in questionnaire_answered(answers=answers)]
         return format_html_join("\n", "<p><strong>{}</strong><br>{}</p>", rows)
 
 
@@ -401,15 +406,15 @@ class ReviewRequestAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:intake_reviewrequest_change", args=[review_request.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": review_request,
-            "form": form,
-            "targets": targets,
-            "title": f"Move {review_request.reference}",
-        }
-        return TemplateResponse(request, "admin/intake/reviewrequest/move.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/intake/reviewrequest/move.html",
+            title=f"Move {review_request.reference}",
+            original=review_request,
+            form=form,
+            targets=targets,
+        )
 
     @admin.action(
         description="Confirm records received and start the review", permissions=["change"]

@@ -65,12 +65,14 @@ COORDINATOR_MOVES: frozenset[tuple[Status, Status]] = frozenset(
 NOTE_REQUIRED = frozenset({Status.NEEDS_INFO, Status.CANCELLED})
 
 # Moves the family hears about by e-mail (what changed is on the status page, not in the mail):
-# the fee received, records confirmed, a question, a cancellation, a refund.
+# the fee received, records confirmed, a question, the opinion delivered, a cancellation, a
+# refund.
 FAMILY_NOTIFIED_MOVES = frozenset(
     {
         (Status.AWAITING_PAYMENT, Status.SUBMITTED),
         (Status.SUBMITTED, Status.IN_REVIEW),
         (Status.SUBMITTED, Status.NEEDS_INFO),
+        (Status.OPINION_READY, Status.DELIVERED),
     }
 )
 FAMILY_NOTIFIED_ARRIVALS = frozenset({Status.CANCELLED, Status.REFUNDED})

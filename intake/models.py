@@ -92,6 +92,8 @@ class DocumentKind(models.TextChoices):
     RECORD = "record", "Medical records"
     IMAGING = "imaging", "Imaging (X-ray, MRI, CT)"
     OTHER = "other", "Other"
+    # Written by the portal, never uploaded: the signed opinion letter.
+    OPINION = "opinion", "Opinion letter"
 
 
 REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
@@ -132,6 +134,21 @@ class Department(models.Model):
         default=8,
         validators=[MinValueValidator(1)],
         help_text="Most calls one coordinator takes in a day.",
+    )
+    # Who hears about a review running late (reviews' deadline sweep reads these).
+    alerts_email = models.EmailField(
+        "alerts e-mail",
+        blank=True,
+        help_text="The coordinators' shared inbox for deadline alerts and declined "
+        "assignments. Empty: every active coordinator is alerted.",
+    )
+    program_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Receives the escalation a day before a review's limit.",
     )
     active = models.BooleanField(default=True)
 
@@ -402,6 +419,9 @@ class ReviewRequest(models.Model):
         indexes = [
             models.Index(fields=["family", "created_at"], name="request_family_idx"),
             models.Index(fields=["status", "due_target_at"], name="request_status_due_idx"),
+            models.Index(fields=["status", "due_limit_at"], name="request_status_limit_idx"),
+            # The dashboard's on-time figures read the last 90 days of deliveries.
+            models.Index(fields=["delivered_at"], name="request_delivered_idx"),
         ]
 
     def __str__(self):

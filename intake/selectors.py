@@ -2,20 +2,24 @@
 ``review_requests_for_user``: someone else's request is indistinguishable from a missing one."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from intake.eligibility import EligibilityAnswers, check_eligibility
+from intake.lifecycle import Status
 from intake.models import (
     ConsentSignature,
     ConsentText,
     Department,
     DocumentKind,
     Questionnaire,
+    QuestionnaireAnswers,
     RequestEvent,
     ReviewRequest,
     ReviewService,
@@ -83,6 +87,12 @@ def last_question(*, review_request: ReviewRequest) -> RequestEvent | None:
     return (
         review_request.events.filter(to_status="needs_info").order_by("-created_at", "-pk").first()
     )
+
+
+def questionnaire_answered(*, answers: QuestionnaireAnswers) -> list[tuple[str, str]]:
+    """Each question of the version answered, with its answer ("" if none), in order."""
+    questions = answers.questionnaire.questions.order_by("position", "pk")
+    return [(question.text, answers.answers.get(question.key, "")) for question in questions]
 
 
 def request_timeline(*, review_request: ReviewRequest) -> QuerySet[RequestEvent]:
@@ -195,4 +205,133 @@ def request_summary(*, review_request: ReviewRequest) -> dict:
         "answers": [
             (question.text, answers.answers.get(question.key, "")) for question in questions
         ],
+    }
+
+
+# --- The coordinators' dashboard ------------------------------------------------------------
+
+# The queues a coordinator works through, in the order of the lifecycle.
+OPEN_QUEUES = (
+    Status.AWAITING_PAYMENT,
+    Status.SUBMITTED,
+    Status.NEEDS_INFO,
+    Status.IN_REVIEW,
+    Status.OPINION_READY,
+)
+
+
+def request_queue_counts() -> dict[str, int]:
+    """How many requests wait in each open status (zero included), in one grouped query.
+    Only open statuses are read, so the status index skips every finished request."""
+    rows = (
+        ReviewRequest.objects.filter(status__in=OPEN_QUEUES)
+        .values("status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = {status.value: 0 for status in OPEN_QUEUES}
+    counts.update((row["status"], row["count"]) for row in rows)
+    return counts
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """A request in review and its time left: calendar days to the target on the site's
+    clock (0 on the day it is due, negative once past)."""
+
+    request: ReviewRequest
+    days_left: int
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        days = self.days_left
+        if self.overdue:
+            return f"{-days} day{'s' * (days != -1)} overdue" if days < 0 else "overdue"
+        return "due today" if days == 0 else f"{days} day{'s' * (days != 1)} left"
+
+
+def requests_in_review_by_due(*, now: datetime, limit: int = 25) -> list[ReviewDue]:
+    """The ``limit`` requests in review nearest their target, overdue ones first: one query
+    on the (status, due_target_at) index, however many requests there are."""
+    requests = (
+        ReviewRequest.objects.filter(status=Status.IN_REVIEW)
+        .select_related("service")
+        .order_by(F("due_target_at").asc(nulls_last=True), "pk")[:limit]
+    )
+    today = timezone.localdate(now)
+    return [
+        ReviewDue(
+            request,
+            (timezone.localdate(request.due_target_at) - today).days,
+            request.due_target_at < now,
+        )
+        for request in requests
+    ]
+
+
+@dataclass(frozen=True)
+class OnTime:
+    """A service's opinions delivered in a window, and how many of them were on time."""
+
+    service: str
+    delivered: int
+    within_target: int
+    within_limit: int
+    median_days: float | None
+
+    @property
+    def target_share(self) -> int:
+        return round(100 * self.within_target / self.delivered)
+
+    @property
+    def limit_share(self) -> int:
+        return round(100 * self.within_limit / self.delivered)
+
+
+def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) -> dict:
+    """For each window (days back from ``now``), per service: opinions delivered, how many
+    by their target and by their limit (the due dates as moved by any pause), and the median
+    days from submission to delivery (time waiting on the family included). Two queries:
+    the counts as conditional aggregates, the durations of the longest window for the
+    medians (bounded by that window's deliveries)."""
+    starts = {days: now - timedelta(days=days) for days in windows}
+    delivered = ReviewRequest.objects.filter(
+        delivered_at__gte=min(starts.values()), submitted_at__isnull=False
+    )
+    aggregates = {}
+    for days, start in starts.items():
+        window = Q(delivered_at__gte=start)
+        aggregates[f"delivered_{days}"] = Count("pk", filter=window)
+        aggregates[f"target_{days}"] = Count(
+            "pk", filter=window & Q(delivered_at__lte=F("due_target_at"))
+        )
+        aggregates[f"limit_{days}"] = Count(
+            "pk", filter=window & Q(delivered_at__lte=F("due_limit_at"))
+        )
+    rows = list(delivered.values("service_id", "service__name").annotate(**aggregates).order_by())
+    taken = ExpressionWrapper(F("delivered_at") - F("submitted_at"), output_field=DurationField())
+    durations: dict[tuple[int, int], list[timedelta]] = {}
+    for service_id, delivered_at, duration in delivered.values_list(
+        "service_id", "delivered_at", taken
+    ):
+        for days, start in starts.items():
+            if delivered_at >= start:
+                durations.setdefault((days, service_id), []).append(duration)
+    return {
+        days: sorted(
+            (
+                OnTime(
+                    row["service__name"],
+                    row[f"delivered_{days}"],
+                    row[f"target_{days}"],
+                    row[f"limit_{days}"],
+                    median(durations[days, row["service_id"]]).total_seconds() / 86400,
+                )
+                for row in rows
+                if row[f"delivered_{days}"]
+            ),
+            key=lambda figures: figures.service,
+        )
+        for days in windows
     }

@@ -118,7 +118,7 @@ def review_request_transition(
             created_at=now,
         )
         if family_notified(from_status, to_status):
-            _notify_family(locked)
+            review_request_notify_family(review_request=locked)
         request_moved.send(
             sender=ReviewRequest,
             review_request=locked,
@@ -128,13 +128,17 @@ def review_request_transition(
     return locked
 
 
-def _notify_family(request: ReviewRequest) -> None:
-    """Tell the family something changed; the e-mail says where to look, never what."""
-    path = reverse("intake:request_detail", args=[request.reference])
+def review_request_notify_family(*, review_request: ReviewRequest) -> None:
+    """Tell the family something changed on its request; the e-mail says where to look,
+    never what (also used by other apps, e.g. when a follow-up question is answered)."""
+    path = reverse("intake:request_detail", args=[review_request.reference])
     message_queue(
-        to=request.family.email,
+        to=review_request.family.email,
         template="request_update",
-        context={"reference": request.reference, "status_url": f"{settings.SITE_URL}{path}"},
+        context={
+            "reference": review_request.reference,
+            "status_url": f"{settings.SITE_URL}{path}",
+        },
     )
 
 
@@ -335,7 +339,7 @@ def guardian_save(*, review_request: ReviewRequest, fields: dict) -> Guardian:
         request = _lock_draft(review_request)
         if ConsentSignature.objects.filter(request=request).exists():
             signed = Guardian.objects.get(request=request)
-            if not _same_name(fields.get("legal_name", ""), signed.legal_name) or not fields.get(
+            if not names_match(fields.get("legal_name", ""), signed.legal_name) or not fields.get(
                 "has_legal_authority"
             ):
                 message = (
@@ -362,7 +366,9 @@ def referring_pediatrician_save(
     return _details_save(ReferringPediatrician, review_request, fields)
 
 
-def _same_name(typed: str, legal_name: str) -> bool:
+def names_match(typed: str, legal_name: str) -> bool:
+    """A typed signature matches a name, whatever the spacing, case or Unicode form."""
+
     def normal(name):
         return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
@@ -388,7 +394,7 @@ def consent_sign(
                 "First give your full legal name and confirm your legal authority on the "
                 "“You” step."
             )
-        if not _same_name(typed_name, guardian.legal_name):
+        if not names_match(typed_name, guardian.legal_name):
             message = f"Type your full legal name exactly as given: {guardian.legal_name}."
             raise ValidationError({"typed_name": message})
         consent_text = consent_text_current()

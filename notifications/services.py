@@ -1,5 +1,6 @@
 """Queueing and sending outgoing e-mail through the outbox."""
 
+import base64
 import logging
 import time
 from datetime import timedelta
@@ -32,7 +33,8 @@ def message_queue(
 ) -> Message:
     """Write a message from ``templates/email/<template>.subject.txt`` and ``.txt`` and send
     it once the surrounding transaction commits. Rolled back with it if that fails.
-    ``attachments`` are small text files: ``{"filename", "content", "mimetype"}``."""
+    ``attachments`` are small files: ``{"filename", "content", "mimetype"}`` for text,
+    ``content_base64`` instead of ``content`` for bytes (a PDF letter)."""
     context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
     subject = render_to_string(f"email/{template}.subject.txt", context)
     message = Message.objects.create(
@@ -74,7 +76,12 @@ def message_send(*, message_id: int) -> bool:
             to=[message.to],
         )
         for attachment in message.attachments:
-            email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+            content = (
+                base64.b64decode(attachment["content_base64"])
+                if "content_base64" in attachment
+                else attachment["content"]
+            )
+            email.attach(attachment["filename"], content, attachment["mimetype"])
         email.send()
     except SoftTimeLimitExceeded as exc:
         # The task is out of time: schedule a retry, then let Celery end the task.

@@ -2,9 +2,13 @@ from django import forms
 
 from intake.models import DocumentKind
 
+UPLOADABLE_KINDS = [kind for kind in DocumentKind if kind != DocumentKind.OPINION]
+
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="What is it?", choices=DocumentKind.choices)
+    kind = forms.ChoiceField(
+        label="What is it?", choices=[(kind.value, kind.label) for kind in UPLOADABLE_KINDS]
+    )
     file = forms.FileField(
         label="File",
         error_messages={"required": "Choose a file to send.", "empty": "This file is empty."},

@@ -99,6 +99,7 @@ class AccessLog(models.Model):
         PREVIEW = "preview", "Preview viewed"
         UPLOAD = "upload", "Uploaded"
         REMOVE = "remove", "Removed"
+        SEND = "send", "Sent by e-mail"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"

@@ -6,7 +6,7 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 
 from accounts.models import User
-from intake.models import ReferringPediatrician, ReviewRequest
+from intake.models import DocumentKind, ReferringPediatrician, ReviewRequest
 from intake.selectors import review_request_get_for_family, review_requests_for_user
 from records.models import Document, Preview
 
@@ -15,19 +15,28 @@ def documents_for_request(*, review_request: ReviewRequest) -> QuerySet[Document
     """The request's files, oldest first, each with its first preview (``thumbnails``)."""
     first = Preview.objects.filter(series=1, position=1)
     return (
-        review_request.documents.select_related("uploaded_by")
+        review_request.documents.exclude(kind=DocumentKind.OPINION)
+        .select_related("uploaded_by")
         .prefetch_related(Prefetch("previews", queryset=first, to_attr="thumbnails"))
         .order_by("uploaded_at")
     )
 
 
 def document_get_for_user(*, user: User, document_id) -> Document:
+    """A document of a request ``user`` may see. The family sees the opinion letter only
+    once it has been delivered to them (the coordinator reads it first)."""
+    documents = Document.objects.filter(request__in=review_requests_for_user(user=user))
+    if user.is_family:
+        documents = documents.exclude(kind=DocumentKind.OPINION, request__delivered_at=None)
     try:
-        return Document.objects.select_related("request").get(
-            pk=document_id, request__in=review_requests_for_user(user=user)
-        )
+        return documents.select_related("request").get(pk=document_id)
     except (Document.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def document_previews(*, document: Document) -> QuerySet[Preview]:
+    """Every preview of a document, series by series, in order (the DICOM stepper)."""
+    return document.previews.order_by("series", "position")
 
 
 def document_get_for_family(*, user: User, reference: str, document_id) -> Document:

@@ -65,6 +65,8 @@ def access_log_write(
 
 
 def _check_upload(kind: str, upload) -> tuple[str, FileType]:
+    if kind not in ACCEPTED_BY_KIND:
+        raise Rejected("Choose what the file is: referral, medical records, imaging or other.")
     name = clean_file_name(upload.name)
     limit = size_limit(kind)
     if upload.size > limit:
@@ -132,6 +134,34 @@ def document_upload(
         default_storage.delete(key)
         raise
     return document
+
+
+def generated_bytes_store(*, content: bytes) -> str:
+    """Store bytes the portal wrote (the opinion letter) under a random key, before the
+    transaction that records them; ``generated_bytes_discard`` undoes it if that fails."""
+    return default_storage.save(f"documents/{uuid.uuid4().hex}", ContentFile(content))
+
+
+def generated_bytes_discard(*, key: str) -> None:
+    default_storage.delete(key)
+
+
+def document_create_generated(
+    *, review_request: ReviewRequest, kind: str, name: str, key: str, content: bytes, actor: User
+) -> Document:
+    """The row of bytes stored with ``generated_bytes_store``: with their checksum, ready to
+    serve through the same logged door as any upload."""
+    return Document.objects.create(
+        request=review_request,
+        kind=kind,
+        original_name=name,
+        storage_key=key,
+        file_type=identify(ContentFile(content, name=name)).file_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=actor,
+        state=ProcessingState.READY,
+    )
 
 
 def document_remove(*, document: Document, actor: User, ip_address: str) -> None:

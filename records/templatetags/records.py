@@ -41,3 +41,26 @@ def upload_panel(
 def files_sent(review_request):
     """The request's files with their thumbnails, as a list to read and download."""
     return {"documents": documents_for_request(review_request=review_request)}
+
+
+STUDY_LABELS = {
+    "Modality": "Modality",
+    "BodyPartExamined": "Body part",
+    "StudyDate": "Study date",
+    "StudyDescription": "Study",
+    "Manufacturer": "Manufacturer",
+}
+
+
+@register.simple_tag
+def study_details(metadata: dict) -> list[tuple[str, str]]:
+    """A study's details as (label, value) for people: "Study date" 2004-01-19, not
+    StudyDate 20040119. Empty values are left out."""
+    rows = []
+    for name, value in (metadata.get("study") or {}).items():
+        if not value:
+            continue
+        if name == "StudyDate" and len(value) == 8 and value.isdigit():
+            value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+        rows.append((STUDY_LABELS.get(name, name), value))
+    return rows

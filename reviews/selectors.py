@@ -1,0 +1,379 @@
+"""Every read of panels and opinions. A reviewer reaches a request only through
+``intake.selectors.review_requests_for_user`` (their active assignments)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import dateformat, timezone
+
+from accounts.models import Role, User
+from intake.lifecycle import Status
+from intake.models import (
+    Child,
+    ConsentSignature,
+    Department,
+    DocumentKind,
+    Guardian,
+    QuestionnaireAnswers,
+    ReviewRequest,
+)
+from intake.selectors import questionnaire_answered, review_request_get_for_user
+from records.models import Preview
+from reviews.letter import LetterContent, PanelMember
+from reviews.models import (
+    Agreement,
+    AlertKind,
+    Conclusion,
+    DeadlineAlert,
+    FinalOpinion,
+    FollowUpQuestion,
+    Opinion,
+    ReviewAssignment,
+)
+
+
+def case_get_for_reviewer(*, user: User, reference: str) -> ReviewRequest:
+    """A request on ``user``'s panel now (a removed or declined reviewer gets a 404, as for
+    any request that is not theirs). Coordinators use the admin, families the status page."""
+    if not user.is_reviewer:
+        raise Http404
+    return review_request_get_for_user(user=user, reference=reference)
+
+
+def request_id_for_log(*, reference: str) -> int | None:
+    """Which request a refused visit aimed at, for the access log only."""
+    return ReviewRequest.objects.filter(reference=reference).values_list("pk", flat=True).first()
+
+
+def assignment_for(*, review_request: ReviewRequest, user: User) -> ReviewAssignment | None:
+    return ReviewAssignment.objects.filter(
+        request=review_request, reviewer=user, removed_at__isnull=True
+    ).first()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A reviewer on the panel now, with their newest submitted opinion and open draft."""
+
+    assignment: ReviewAssignment
+    opinion: Opinion | None
+    draft: Opinion | None
+
+    @property
+    def reviewer(self) -> User:
+        return self.assignment.reviewer
+
+    @property
+    def reviewer_id(self) -> int:
+        return self.assignment.reviewer_id
+
+    @property
+    def is_lead(self) -> bool:
+        return self.assignment.is_lead
+
+    @property
+    def submitted(self) -> bool:
+        return self.opinion is not None
+
+
+def panel_members(*, review_request: ReviewRequest) -> list[Member]:
+    """The active panel, lead first, in two queries."""
+    assignments = (
+        ReviewAssignment.objects.filter(request=review_request, removed_at__isnull=True)
+        .select_related("reviewer__reviewer_profile")
+        .prefetch_related(Prefetch("opinions", queryset=Opinion.objects.order_by("-version")))
+        .order_by("-is_lead", "assigned_at", "pk")
+    )
+    members = []
+    for assignment in assignments:
+        opinions = list(assignment.opinions.all())
+        submitted = [opinion for opinion in opinions if opinion.submitted_at is not None]
+        drafts = [opinion for opinion in opinions if opinion.submitted_at is None]
+        members.append(
+            Member(assignment, submitted[0] if submitted else None, drafts[0] if drafts else None)
+        )
+    return members
+
+
+def panel_complete(*, review_request: ReviewRequest, members: list[Member]) -> bool:
+    """Every seat of the panel is filled and every member has submitted: the lead may write
+    the final opinion (a declined seat must be filled first)."""
+    return len(members) == review_request.service.reviewers_required and all(
+        member.submitted for member in members
+    )
+
+
+def panel_eligible(
+    *, review_request: ReviewRequest, include_unavailable: bool = False
+) -> QuerySet[User]:
+    """Who may sit on the request's panel: active reviewers in the service's pool, except
+    anyone who declined this request or was taken off it. Each carries ``open_reviews``
+    (active assignments on requests still in review) and ``overdue_reviews``."""
+    left = ReviewAssignment.objects.filter(request=review_request, removed_at__isnull=False).values(
+        "reviewer"
+    )
+    users = User.objects.filter(
+        role=Role.REVIEWER,
+        is_active=True,
+        reviewer_profile__services=review_request.service,
+    ).exclude(pk__in=left)
+    if not include_unavailable:
+        users = users.filter(reviewer_profile__available=True)
+    return with_load(users).select_related("reviewer_profile")
+
+
+def open_assignments():
+    """The rule of "an open review": an active assignment on a request in review. The panel
+    suggestion and the dashboard's workload both count with it."""
+    return ReviewAssignment.objects.filter(
+        removed_at__isnull=True, request__status=Status.IN_REVIEW
+    )
+
+
+def with_load(users: QuerySet[User], now: datetime | None = None) -> QuerySet[User]:
+    """``users`` with ``open_reviews`` and ``overdue_reviews`` (open, past the target)."""
+    now = now or timezone.now()
+
+    def counted(assignments):
+        return Coalesce(
+            Subquery(
+                assignments.filter(reviewer=OuterRef("pk"))
+                .values("reviewer")
+                .annotate(total=Count("pk"))
+                .values("total")
+            ),
+            0,
+        )
+
+    return users.annotate(
+        open_reviews=counted(open_assignments()),
+        overdue_reviews=counted(open_assignments().filter(request__due_target_at__lt=now)),
+    )
+
+
+def panel_suggest(*, review_request: ReviewRequest) -> list[User]:
+    """The service's number of eligible, available reviewers with the fewest open reviews
+    (ties: who joined the pool first). The coordinator may change any of them."""
+    required = review_request.service.reviewers_required
+    return list(
+        panel_eligible(review_request=review_request).order_by("open_reviews", "pk")[:required]
+    )
+
+
+def coordinator_recipients(*, department: Department) -> list[str]:
+    """Where alerts about a department's reviews go: its shared inbox, else every active
+    coordinator."""
+    if department.alerts_email:
+        return [department.alerts_email]
+    return list(
+        User.objects.filter(role=Role.COORDINATOR, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def credentials_of(user: User) -> str:
+    """How the reviewer signs (empty without a profile)."""
+    profile = getattr(user, "reviewer_profile", None)  # None when the profile is missing
+    return profile.credentials if profile else ""
+
+
+def _agrees_with(opinion: Opinion, conclusion: str) -> bool:
+    agrees = (
+        opinion.agrees_with_diagnosis == Agreement.YES and opinion.agrees_with_plan == Agreement.YES
+    )
+    return agrees == (conclusion == Conclusion.AGREE)
+
+
+def member_dissents(*, final_opinion: FinalOpinion) -> list[Member]:
+    """Panel members whose opinion does not match the letter's conclusion."""
+    if not final_opinion.conclusion:
+        return []
+    return [
+        member
+        for member in panel_members(review_request=final_opinion.request)
+        if member.opinion and not _agrees_with(member.opinion, final_opinion.conclusion)
+    ]
+
+
+def letter_content(*, final_opinion: FinalOpinion) -> LetterContent:
+    """What the opinion letter says, from the final opinion and the panel's opinions."""
+    request = final_opinion.request
+    child = Child.objects.filter(request=request).first() or Child(request=request)
+    guardian = Guardian.objects.filter(request=request).first() or Guardian(request=request)
+    signed_at = timezone.localtime(final_opinion.signed_at)
+    panel = tuple(
+        PanelMember(
+            name=member.reviewer.full_name,
+            credentials=credentials_of(member.reviewer),
+            agrees_with_diagnosis=member.opinion.get_agrees_with_diagnosis_display(),
+            agrees_with_plan=member.opinion.get_agrees_with_plan_display(),
+        )
+        for member in panel_members(review_request=request)
+        if member.opinion
+    )
+    return LetterContent(
+        reference=request.reference,
+        service_name=request.service.name,
+        child_name=f"{child.first_name} {child.last_name}".strip(),
+        child_date_of_birth=dateformat.format(child.date_of_birth, "F j, Y")
+        if child.date_of_birth
+        else "",
+        guardian_name=guardian.legal_name,
+        conclusion=final_opinion.get_conclusion_display(),
+        recommendations=final_opinion.recommendations,
+        answers=final_opinion.answers,
+        dissent=final_opinion.dissent,
+        family_summary=final_opinion.family_summary,
+        panel=panel,
+        signed_name=final_opinion.signed_name,
+        signed_credentials=final_opinion.signed_credentials,
+        signed_at=dateformat.format(signed_at, "F j, Y, g:i A T"),
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A line of "My reviews": the request, the reviewer's part in it, and the time left."""
+
+    request: ReviewRequest
+    is_lead: bool
+    submitted: bool
+    days_left: int | None
+    urgency: str  # "overdue", "due-soon" or "on-track"
+
+    @property
+    def overdue_days(self) -> int:
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else 0
+
+
+DUE_SOON_DAYS = 2
+
+
+def reviewer_cases(*, user: User, now: datetime) -> list[Case]:
+    """The requests on ``user``'s panels now, in one query: those still under review first,
+    the nearest target first; then the finished ones (signed, delivered), the latest first,
+    so a long history never pushes the work at hand down the page."""
+    assignments = (
+        ReviewAssignment.objects.filter(reviewer=user, removed_at__isnull=True)
+        .select_related("request__service")
+        .annotate(
+            submitted=Count("opinions", filter=Q(opinions__submitted_at__isnull=False)),
+        )
+        .order_by("request__due_target_at", "request__created_at")
+    )
+    cases = [_case(assignment, now) for assignment in assignments]
+    running = [case for case in cases if case.days_left is not None]
+    finished = [case for case in cases if case.days_left is None]
+    return running + finished[::-1]
+
+
+def _case(assignment: ReviewAssignment, now: datetime) -> Case:
+    request = assignment.request
+    due = request.due_target_at
+    if due is None or request.status not in {Status.IN_REVIEW, Status.SUBMITTED}:
+        days_left, urgency = None, "on-track"
+    else:
+        days_left = (due - now).days if due >= now else -((now - due).days + 1)
+        urgency = (
+            "overdue"
+            if due < now
+            else "due-soon"
+            if due - now <= timedelta(days=DUE_SOON_DAYS)
+            else "on-track"
+        )
+    return Case(request, assignment.is_lead, bool(assignment.submitted), days_left, urgency)
+
+
+def case_file(*, review_request: ReviewRequest) -> dict:
+    """What the panel reads, beyond the request itself: the child (age, not more than
+    needed), the guardian's relationship, the questionnaire as answered (with the question
+    texts of that version), the consent, and every document with all its previews."""
+    child = Child.objects.filter(request=review_request).first()
+    answers = (
+        QuestionnaireAnswers.objects.filter(request=review_request)
+        .select_related("questionnaire")
+        .first()
+    )
+    answered = questionnaire_answered(answers=answers) if answers else []
+    previews = Preview.objects.order_by("series", "position")
+    documents = (
+        review_request.documents.exclude(kind=DocumentKind.OPINION)
+        .prefetch_related(Prefetch("previews", queryset=previews, to_attr="all_previews"))
+        .order_by("kind", "uploaded_at")
+    )
+    return {
+        "child": child,
+        "child_age": child.age_on(timezone.localdate()) if child else None,
+        "answered": answered,
+        "consent": ConsentSignature.objects.filter(request=review_request)
+        .select_related("consent_text")
+        .first(),
+        "documents": documents,
+    }
+
+
+def follow_ups_of(*, review_request: ReviewRequest) -> QuerySet[FollowUpQuestion]:
+    return review_request.follow_ups.order_by("asked_at", "pk")
+
+
+# --- The coordinators' dashboard ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A reviewer's open assignments (on their panel, the request in review) and how many
+    of those are past the request's target: the same rule as the load the panel suggestion
+    weighs (``with_load``)."""
+
+    reviewer: User
+    open_assignments: int
+    overdue_assignments: int
+
+
+def reviewer_workload(*, now: datetime) -> list[Workload]:
+    """Every active reviewer, the busiest first, with their open and overdue assignments.
+    Two queries: the reviewers, and the counts grouped from the requests in review (the
+    status index), never from every assignment ever made."""
+    reviewers = User.objects.filter(role=Role.REVIEWER, is_active=True)
+    counts = {
+        row["reviewer"]: row
+        for row in open_assignments()
+        .values("reviewer")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(request__due_target_at__lt=now)))
+        .order_by()
+    }
+    rows = [
+        Workload(
+            reviewer,
+            counts.get(reviewer.pk, {}).get("open", 0),
+            counts.get(reviewer.pk, {}).get("overdue", 0),
+        )
+        for reviewer in reviewers
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (-row.overdue_assignments, -row.open_assignments, row.reviewer.email),
+    )
+
+
+# A breach stays on the coordinators' dashboard until the opinion reaches the family (or
+# the request ends without one).
+BREACH_CLOSED = frozenset({Status.DELIVERED, Status.REFUNDED, Status.CANCELLED})
+
+
+def deadline_breaches_open() -> QuerySet[DeadlineAlert]:
+    """Breach alerts of requests not delivered yet, the oldest breach first. The statuses
+    are named rather than excluded, so the database starts from the few open requests (the
+    status index) instead of every request ever delivered."""
+    return (
+        DeadlineAlert.objects.filter(
+            kind=AlertKind.BREACH,
+            request__status__in=[status for status in Status if status not in BREACH_CLOSED],
+        )
+        .select_related("request__service")
+        .order_by("threshold_at", "pk")
+    )
