@@ -1,5 +1,6 @@
-// The portal's only script: upload progress bars, one-click buttons and call times in the
-// family's own time zone. Pages work without it.
+// The portal's only script: upload progress bars, one-click buttons, call times in the
+// family's own time zone, the reviewers' image stepper and opinion drafts saved as they
+// type. Pages work without it.
 (function () {
   "use strict";
 
@@ -115,4 +116,104 @@
       window.location.replace(window.location.pathname + "?" + query.toString());
     }
   }
+  // Image stepper: one preview at a time, with buttons and the arrow keys. Each image is
+  // fetched through the logged door when it is shown.
+  document.querySelectorAll("[data-stepper]").forEach(function (stepper) {
+    var items = stepper.querySelectorAll("[data-stepper-item]");
+    var image = stepper.querySelector("[data-stepper-image]");
+    var counter = stepper.querySelector("[data-stepper-counter]");
+    var label = stepper.querySelector("[data-stepper-label]");
+    var list = stepper.querySelector(".stepper-list");
+    var current = 0;
+    if (list) { list.hidden = true; }
+    stepper.tabIndex = 0;
+    function show(index) {
+      current = Math.max(0, Math.min(items.length - 1, index));
+      image.src = items[current].href;
+      image.alt = items[current].dataset.label;
+      counter.textContent = (current + 1) + " / " + items.length;
+      label.textContent = items[current].dataset.label;
+    }
+    stepper.querySelector("[data-stepper-previous]").addEventListener("click", function () { show(current - 1); });
+    stepper.querySelector("[data-stepper-next]").addEventListener("click", function () { show(current + 1); });
+    stepper.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowRight" || event.key === "ArrowDown") { show(current + 1); event.preventDefault(); }
+      if (event.key === "ArrowLeft" || event.key === "ArrowUp") { show(current - 1); event.preventDefault(); }
+    });
+  });
+
+  // Opinion drafts: saved on the server a moment after the reviewer stops typing, and kept
+  // in this tab (sessionStorage, gone when it closes) until the server has them, so a dropped
+  // connection loses nothing.
+  document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+    var url = form.dataset.autosave;
+    var key = form.dataset.autosaveKey;
+    var status = form.querySelector("[data-autosave-status]");
+    var timer = null;
+    function values() {
+      var data = {};
+      new FormData(form).forEach(function (value, name) {
+        if (name === "csrfmiddlewaretoken") { return; }
+        (data[name] = data[name] || []).push(value);
+      });
+      return data;
+    }
+    function restore(data) {
+      form.querySelectorAll("input, textarea, select").forEach(function (field) {
+        if (!field.name || field.name === "csrfmiddlewaretoken" || field.type === "hidden") { return; }
+        var saved = data[field.name] || [];
+        if (field.type === "radio" || field.type === "checkbox") {
+          field.checked = saved.indexOf(field.value) !== -1;
+        } else if (saved.length) {
+          field.value = saved[0];
+        }
+      });
+    }
+    function save() {
+      var body = new FormData(form);
+      var sending = window.sessionStorage.getItem(key);
+      var request = new XMLHttpRequest();
+      request.open("POST", url);
+      request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      request.addEventListener("loadend", function () {
+        var answer = {};
+        try { answer = JSON.parse(request.responseText); } catch (e) { answer = {}; }
+        if (request.status === 200 && answer.saved) {
+          // Anything typed while this save was on its way is not on the server yet: it stays
+          // in the tab (and the status stays "Saving…") until its own save succeeds.
+          if (window.sessionStorage.getItem(key) !== sending) { return; }
+          window.sessionStorage.removeItem(key);
+          status.textContent = "Draft saved at " + answer.saved_at + ".";
+        } else if (request.status === 0) {
+          status.textContent = "Not saved yet: no connection. What you type is kept in this tab and saved when the connection is back.";
+        } else {
+          status.textContent = answer.error || "Not saved: please use “Save draft”.";
+        }
+      });
+      request.send(body);
+    }
+    var stored = window.sessionStorage.getItem(key);
+    if (stored) {
+      try {
+        restore(JSON.parse(stored));
+        status.textContent = "Restored what you typed before the connection dropped; saving it now.";
+        save();
+      } catch (e) { window.sessionStorage.removeItem(key); }
+    }
+    function changed() {
+      window.sessionStorage.setItem(key, JSON.stringify(values()));
+      status.textContent = "Saving…";
+      window.clearTimeout(timer);
+      timer = window.setTimeout(save, 1500);
+    }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      window.sessionStorage.removeItem(key);
+    });
+    window.addEventListener("online", function () {
+      if (window.sessionStorage.getItem(key)) { save(); }
+    });
+  });
 })();
