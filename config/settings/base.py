@@ -29,6 +29,8 @@ TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 HOSPITAL_NAME = env.string("HOSPITAL_NAME", "Children's Hospital")
 HOSPITAL_PHONE = env.string("HOSPITAL_PHONE", "404-555-0100")
+HOSPITAL_ADDRESS = env.string("HOSPITAL_ADDRESS", "1 Hospital Way, Atlanta, GA 30322")
+HOSPITAL_WEBSITE = env.string("HOSPITAL_WEBSITE", "www.childrens-hospital.example")
 
 INSTALLED_APPS = [
     "accounts.apps.PortalAdminConfig",
@@ -132,6 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "intake:catalogue"
+# The admin's index page shows the coordinators' dashboard this function composes.
+ADMIN_DASHBOARD = "config.dashboard.dashboard_context"
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
 EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
 # Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).
@@ -263,6 +267,11 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
 # (90 days), so a link always outlives the wait for its call.
 SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 100, minimum=91)
 
+# --- Document reviews -----------------------------------------------------------------------
+
+# Questions a family may ask the lead reviewer after the opinion is delivered (0: none).
+REVIEWS_FOLLOW_UP_LIMIT = env.integer("REVIEWS_FOLLOW_UP_LIMIT", 3, minimum=0)
+
 # --- E-mail -------------------------------------------------------------------------------
 
 _email = env.email("EMAIL_URL", "consolemail://")
@@ -318,6 +327,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send-due-reminders": {
         "task": "scheduling.tasks.send_due_reminders_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "send-due-deadline-alerts": {
+        "task": "reviews.tasks.send_due_deadline_alerts_task",
         "schedule": timedelta(minutes=5),
     },
     "reconcile-payments": {

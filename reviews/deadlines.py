@@ -1,0 +1,224 @@
+"""The deadline sweep: alerts as a review nears and passes its target and its limit.
+
+State-based (DESIGN §3): every threshold is derived from the due dates stored on the request,
+so time spent in ``needs_info`` (which moves the due dates) moves the thresholds with it, and
+nothing is ever scheduled ahead. A periodic task runs the sweep every few minutes; each alert
+is a unique ``DeadlineAlert`` row written in the same transaction as its e-mails.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from intake.lifecycle import Status
+from intake.models import Department, ReviewRequest
+from notifications.services import message_queue
+from reviews.models import AlertKind, DeadlineAlert, Opinion, ReviewAssignment
+from reviews.selectors import coordinator_recipients
+
+logger = logging.getLogger(__name__)
+
+ALERT_BATCH = 100
+# Well inside the task's soft time limit (60 s); the next sweep carries on where this one ends.
+SWEEP_SECONDS = 40
+
+# Requests someone at the hospital is working on. Not swept: draft and awaiting_payment (no
+# clock yet), needs_info (the clock is paused), delivered, cancelled and refunded (done).
+OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.OPINION_READY})
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An alert is due ``lead`` before the due date in ``due_field``, while the request is in
+    one of ``statuses``."""
+
+    due_field: str
+    lead: timedelta
+    statuses: frozenset[Status]
+
+    def at(self, request: ReviewRequest) -> datetime:
+        return getattr(request, self.due_field) - self.lead
+
+
+# In the order the thresholds fall. A lead is counted in hours (2 days = 48 hours).
+THRESHOLDS = {
+    AlertKind.REVIEWER_REMINDER: Threshold(
+        "due_target_at", timedelta(days=2), frozenset({Status.IN_REVIEW})
+    ),
+    AlertKind.TARGET: Threshold("due_target_at", timedelta(0), OPEN),
+    AlertKind.ESCALATION: Threshold("due_limit_at", timedelta(days=1), OPEN),
+    AlertKind.BREACH: Threshold("due_limit_at", timedelta(0), OPEN),
+}
+
+
+def deadline_alerts_send_due(
+    *, now: datetime | None = None, budget_seconds: float = SWEEP_SECONDS
+) -> int:
+    """Send every deadline alert whose threshold has passed by ``now`` and that was never
+    sent. Returns how many alerts were recorded.
+
+    Guarantees: each alert (request, kind) is recorded at most once, ever, whoever runs the
+    sweep and however often (a unique row); an alert is recorded together with its e-mails in
+    one transaction, so a crash leaves either both or neither and the next sweep picks up what
+    is missing; an alert that fails is logged and retried by the next sweep without holding
+    up the others. Stops after ``budget_seconds``; the next sweep carries on."""
+    now = now or timezone.now()
+    stop_at = time.monotonic() + budget_seconds
+    recorded = 0
+    for kind in THRESHOLDS:
+        after = 0
+        # Keyset batches: an alert skipped in this sweep (failed, no longer due) is not
+        # selected again until the next sweep.
+        while batch := _due_batch(kind, now, after=after):
+            for request_id in batch:
+                recorded += _send_isolated(request_id=request_id, kind=kind, now=now)
+                if time.monotonic() >= stop_at:
+                    return recorded
+            after = batch[-1]
+    return recorded
+
+
+def _due_batch(kind: AlertKind, now: datetime, *, after: int) -> list[int]:
+    """The ids, after ``after`` in pk order, of requests whose ``kind`` threshold has passed
+    and that have no such alert yet. The (status, due date) indexes answer the range; the
+    anti-join leaves out the alerts already sent, so the rows read are only the open requests
+    past this threshold."""
+    threshold = THRESHOLDS[kind]
+    due = ReviewRequest.objects.filter(
+        ~Exists(DeadlineAlert.objects.filter(request=OuterRef("pk"), kind=kind)),
+        status__in=threshold.statuses,
+        **{f"{threshold.due_field}__lte": now + threshold.lead},
+    )
+    if kind == AlertKind.REVIEWER_REMINDER:
+        # No panel yet: the reminder waits for one (the coordinators hear at the target).
+        due = due.filter(Exists(_active_assignments().filter(request=OuterRef("pk"))))
+    return list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ALERT_BATCH])
+
+
+def _send_isolated(*, request_id: int, kind: AlertKind, now: datetime) -> bool:
+    try:
+        return deadline_alert_send(request_id=request_id, kind=kind, now=now)
+    except SoftTimeLimitExceeded:
+        raise  # out of time: Celery ends the task; the next sweep carries on
+    except Exception:
+        # Its transaction was rolled back (no row, no e-mail): the next sweep tries again.
+        logger.exception("Deadline alert %s for request %s not sent.", kind, request_id)
+        return False
+
+
+def deadline_alert_send(*, request_id: int, kind: str, now: datetime | None = None) -> bool:
+    """Record one alert and queue its e-mails, if it is due and was never sent. Returns
+    whether it was recorded.
+
+    Guarantees: the request row is locked, so the alert matches the status and due dates it
+    has (a request delivered or moved to needs_info a moment ago is not alerted); the row and
+    the e-mails commit together or not at all; a concurrent sweep that recorded the same alert
+    first wins and this call does nothing. An alert nobody can receive yet (no panel, no
+    coordinator) is not recorded: it waits for the next sweep. A reviewer reminder when every
+    active reviewer has submitted is recorded without an e-mail."""
+    now = now or timezone.now()
+    kind = AlertKind(kind)
+    threshold = THRESHOLDS[kind]
+    with transaction.atomic():
+        request = (
+            ReviewRequest.objects.select_for_update(of=("self",))
+            .select_related("service__department__program_lead")
+            .filter(pk=request_id, status__in=threshold.statuses)
+            .first()
+        )
+        if request is None or threshold.at(request) > now:
+            return False
+        recipients = _recipients(request, kind)
+        if recipients is None:
+            return False
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
+                DeadlineAlert.objects.create(
+                    request=request, kind=kind, threshold_at=threshold.at(request)
+                )
+        except IntegrityError:
+            return False
+        context = _context(request, kind)
+        for to in recipients:
+            message_queue(to=to, template=f"deadline_{kind.value}", context=context)
+    return True
+
+
+def _recipients(request: ReviewRequest, kind: AlertKind) -> list[str] | None:
+    """Who receives ``kind`` for ``request``: addresses without repeats, or None when there is
+    nobody yet and the alert must wait."""
+    department = request.service.department
+    if kind == AlertKind.REVIEWER_REMINDER:
+        return _reviewers_to_remind(request)
+    addresses = coordinator_recipients(department=department)
+    if kind in {AlertKind.ESCALATION, AlertKind.BREACH}:
+        addresses = _program_lead(department) + addresses
+    if not addresses:
+        logger.warning(
+            "Deadline alert %s for request %s waits: department %s has no alerts e-mail "
+            "and no active coordinator.",
+            kind,
+            request.pk,
+            department.pk,
+        )
+        return None
+    return list(dict.fromkeys(address.lower() for address in addresses))
+
+
+def _active_assignments():
+    return ReviewAssignment.objects.filter(removed_at__isnull=True)
+
+
+def _reviewers_to_remind(request: ReviewRequest) -> list[str] | None:
+    """Active reviewers on the panel who have not submitted an opinion; None: no panel yet."""
+    panel = list(
+        _active_assignments()
+        .filter(request=request)
+        .annotate(
+            submitted=Exists(
+                Opinion.objects.filter(assignment=OuterRef("pk"), submitted_at__isnull=False)
+            )
+        )
+        .select_related("reviewer")
+        .order_by("pk")
+    )
+    if not panel:
+        return None
+    return [a.reviewer.email for a in panel if not a.submitted and a.reviewer.is_active]
+
+
+def _program_lead(department: Department) -> list[str]:
+    """The department's program lead; with none (or an inactive one), the coordinators."""
+    lead = department.program_lead
+    if lead is not None and lead.is_active:
+        return [lead.email]
+    return coordinator_recipients(department=department)
+
+
+def _context(request: ReviewRequest, kind: AlertKind) -> dict:
+    """What an alert says: the reference, the service, the due dates and a link. Never
+    anything about the child or the family."""
+    zone = ZoneInfo(request.service.department.time_zone)
+    if kind == AlertKind.REVIEWER_REMINDER:
+        link = reverse("reviews:my_reviews")
+    else:
+        link = reverse("admin:intake_reviewrequest_change", args=[request.pk])
+    return {
+        "reference": request.reference,
+        "service_name": request.service.name,
+        # Wall-clock times in the department's zone: Django's date filter would convert an
+        # aware value to the site's zone.
+        "due_target": request.due_target_at.astimezone(zone).replace(tzinfo=None),
+        "due_limit": request.due_limit_at.astimezone(zone).replace(tzinfo=None),
+        "time_zone": zone.key,
+        "link": settings.SITE_URL + link,
+    }
