@@ -5,6 +5,7 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 
 class PortalAdminSite(AdminSite):
@@ -36,6 +37,13 @@ class PortalAdminSite(AdminSite):
             return inner(request, *args, **kwargs)
 
         return update_wrapper(guarded, inner)
+
+    def index(self, request, extra_context=None):
+        """The app list, with the coordinators' dashboard above it. The dashboard comes from
+        the apps above this one, named by the ``ADMIN_DASHBOARD`` setting; only people who
+        may use the admin get here (``admin_view`` checks first)."""
+        dashboard = import_string(settings.ADMIN_DASHBOARD)(request)
+        return super().index(request, {"dashboard": dashboard, **(extra_context or {})})
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

@@ -2,12 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing import services, stripe_api
 from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
-from billing.selectors import payment_totals
+from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
 from intake.lifecycle import Status
@@ -81,11 +80,6 @@ class PaymentAdmin(admin.ModelAdmin):
         return [field.name for field in Payment._meta.fields]
 
     change_form_template = "admin/billing/payment/change_form.html"
-    change_list_template = "admin/billing/payment/change_list.html"
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "totals": payment_totals()}
-        return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -124,15 +118,15 @@ class PaymentAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:billing_payment_change", args=[payment.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "form": form,
-            "original": payment,
-            "left": money(left, payment.currency),
-            "title": f"Refund {payment}",
-        }
-        return TemplateResponse(request, "admin/billing/payment/refund.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/billing/payment/refund.html",
+            title=f"Refund {payment}",
+            form=form,
+            original=payment,
+            left=money(left, payment.currency),
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
         """The add page records a payment taken by phone."""
@@ -161,13 +155,13 @@ class PaymentAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:intake_reviewrequest_change", args=[payment.request_id])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "form": form,
-            "title": "Record a payment taken by phone",
-        }
-        return TemplateResponse(request, "admin/billing/payment/phone.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/billing/payment/phone.html",
+            title="Record a payment taken by phone",
+            form=form,
+        )
 
 
 @admin.register(Refund)

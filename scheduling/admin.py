@@ -9,12 +9,12 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.models import Role, User
+from config.admin_pages import admin_page
 from scheduling import selectors, services
 from scheduling.forms import OutcomeForm, PrecallForm
 from scheduling.models import (
@@ -247,15 +247,15 @@ class BookingAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:scheduling_booking_change", args=[booking.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": booking,
-            "form": form,
-            "title": title,
-            "submit": submit,
-        }
-        return TemplateResponse(request, "admin/scheduling/booking/action.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/scheduling/booking/action.html",
+            title=title,
+            original=booking,
+            form=form,
+            submit=submit,
+        )
 
     def outcome_view(self, request, object_id):
         booking = self._booking_to_change(request, object_id)
@@ -299,14 +299,14 @@ class BookingAdmin(admin.ModelAdmin):
             raise PermissionDenied
         zone = ZoneInfo(settings.TIME_ZONE)
         overview = selectors.calls_overview(now=timezone.now(), zone=zone)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Calls overview",
-            "zone": settings.TIME_ZONE,
+        return admin_page(
+            self,
+            request,
+            "admin/scheduling/booking/overview.html",
+            title="Calls overview",
+            zone=settings.TIME_ZONE,
             **overview,
-        }
-        return TemplateResponse(request, "admin/scheduling/booking/overview.html", context)
+        )
 
 
 @admin.register(AppointmentLocation)

@@ -1,0 +1,77 @@
+"""The coordinators' dashboard, on the admin's index page above the app list.
+
+Each app reads its own part through its selectors; this module only composes them (the
+admin site, in ``accounts``, may not import the apps above it, so it finds this function
+through the ``ADMIN_DASHBOARD`` setting). The page costs a fixed number of queries whatever
+the number of requests: every list on it is grouped in SQL or cut to a fixed length.
+"""
+
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.selectors import payment_totals
+from intake.lifecycle import Status
+from intake.models import ReviewRequest
+from intake.selectors import on_time_by_service, request_queue_counts, requests_in_review_by_due
+from reviews.selectors import deadline_breaches_open, reviewer_workload
+from scheduling.selectors import calls_overview
+
+IN_REVIEW_SHOWN = 25
+BREACHES_SHOWN = 50
+
+# What each queue asks of the coordinator.
+QUEUE_HINTS = {
+    Status.AWAITING_PAYMENT: "fee not paid yet",
+    Status.SUBMITTED: "confirm the records",
+    Status.NEEDS_INFO: "waiting on the family",
+    Status.IN_REVIEW: "with the reviewers",
+    Status.OPINION_READY: "to deliver",
+}
+
+
+def requests_list_url(**params) -> str:
+    """The requests changelist filtered by its own list filters (``status__exact``)."""
+    return f"{reverse('admin:intake_reviewrequest_changelist')}?{urlencode(params)}"
+
+
+def _due_order() -> dict:
+    """The changelist's sort by target date, if it lists that column (``o`` counts from 0)."""
+    list_display = admin.site.get_model_admin(ReviewRequest).list_display
+    if "due_target_at" not in list_display:
+        return {}
+    return {"o": list_display.index("due_target_at")}
+
+
+def dashboard_context(request) -> dict:
+    now = timezone.now()
+    counts = request_queue_counts()
+    queues = [
+        {
+            "label": status.label,
+            "hint": QUEUE_HINTS[status],
+            "count": counts[status.value],
+            "url": requests_list_url(status__exact=status.value),
+        }
+        for status in QUEUE_HINTS
+    ]
+    breaches = deadline_breaches_open()
+    calls = calls_overview(now=now, zone=ZoneInfo(settings.TIME_ZONE))
+    return {
+        "now": now,
+        "queues": queues,
+        "in_review": requests_in_review_by_due(now=now, limit=IN_REVIEW_SHOWN),
+        "in_review_count": counts[Status.IN_REVIEW.value],
+        "in_review_url": requests_list_url(status__exact=Status.IN_REVIEW.value, **_due_order()),
+        "breaches": list(breaches[:BREACHES_SHOWN]),
+        "breach_count": breaches.count(),
+        "workload": reviewer_workload(now=now),
+        "on_time": on_time_by_service(now=now, windows=(30, 90)),
+        "today": calls["today"],
+        "today_calls": calls["today_calls"],
+        "payment_totals": payment_totals(),
+    }
