@@ -101,24 +101,31 @@ def other_family(db):
     return UserFactory(email="someone.else@example.org", full_name="Sam Lee")
 
 
+# Staff have fixed names: a random one could contain a child's name a test looks for.
+
+
 @pytest.fixture
 def coordinator(db):
-    return staff_user(Role.COORDINATOR, email="coordinator@example.org")
+    return staff_user(Role.COORDINATOR, email="coordinator@example.org", full_name="Taylor Brennan")
 
 
 @pytest.fixture
 def admin_user(db):
-    return staff_user(Role.ADMIN, email="admin@example.org")
+    return staff_user(Role.ADMIN, email="admin@example.org", full_name="Robin Admin")
 
 
 @pytest.fixture
 def assigned_reviewer(db):
-    return staff_user(Role.REVIEWER, email="reviewer.assigned@example.org")
+    return staff_user(
+        Role.REVIEWER, email="reviewer.assigned@example.org", full_name="Dr. Quinn Harper"
+    )
 
 
 @pytest.fixture
 def unassigned_reviewer(db):
-    return staff_user(Role.REVIEWER, email="reviewer.other@example.org")
+    return staff_user(
+        Role.REVIEWER, email="reviewer.other@example.org", full_name="Dr. Rowan Ellis"
+    )
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ GET_NOT_ALLOWED = (405,) * 7  # POST-only (or webhook) pages
 STAFF = (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND, NOT_FOUND)
 OWN_DRAFT = (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
 SEES_THE_REQUEST = (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND)
+# The reviewer workspace: only a reviewer on the request's panel now.
+PANEL_ONLY = (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
 SECOND_FACTOR = (LOGIN, NOT_FOUND, NOT_FOUND, "done", "done", "done", "done")
 SIGNED_OUT_ONLY = (OK, "done", "done", "done", "done", "done", "done")
 
@@ -32,6 +34,16 @@ MATRIX = {
     "intake:my_requests": (LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
     "intake:request_detail": SEES_THE_REQUEST,
     "reviews:my_reviews": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+    "reviews:case": PANEL_ONLY,
+    "reviews:opinion": PANEL_ONLY,
+    "reviews:decline": PANEL_ONLY,
+    "reviews:final": PANEL_ONLY,  # the assigned reviewer leads the family's panel
+    "reviews:autosave": GET_NOT_ALLOWED,
+    "reviews:amend": GET_NOT_ALLOWED,
+    "reviews:follow_up_answer": GET_NOT_ALLOWED,
+    "reviews:follow_up_ask": GET_NOT_ALLOWED,
+    "admin:reviews_panel": STAFF,
+    "admin:reviews_deliver": STAFF,
     "admin:index": STAFF,
     "admin:intake_reviewrequest_changelist": STAFF,
     "admin:intake_reviewrequest_change": STAFF,
@@ -207,9 +219,70 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=["MQ", "not-a-real-token"])
     if view == "intake:request_detail":
         return reverse(view, args=[family_request.reference])
-    if view in {"admin:intake_reviewrequest_change", "admin:intake_reviewrequest_move"}:
+    if view in {
+        "admin:intake_reviewrequest_change",
+        "admin:intake_reviewrequest_move",
+        "admin:reviews_panel",
+    }:
+        return reverse(view, args=[family_request.pk])
+    if view.startswith("reviews:") and view != "reviews:my_reviews":
+        return reviews_url(view, family_request)
+    if view == "admin:reviews_deliver":
+        signed_opinion(family_request)
         return reverse(view, args=[family_request.pk])
     return reverse(view)
+
+
+def reviews_url(view, family_request):
+    if view == "reviews:follow_up_answer":
+        return reverse(view, args=[family_request.reference, 1])
+    return reverse(view, args=[family_request.reference])
+
+
+def signed_opinion(family_request):
+    """The assigned reviewer (the family's panel of one) submits and signs: ready to deliver."""
+    from intake.models import ReviewService
+    from reviews import services
+    from tests.reviews.panel_setup import FINAL, OPINION
+
+    ReviewService.objects.filter(pk=family_request.service_id).update(reviewers_required=1)
+    family_request.service.reviewers_required = 1
+    lead = family_request.assignments.get().reviewer
+    services.opinion_submit(review_request=family_request, fields=OPINION, actor=lead)
+    services.final_opinion_sign(
+        review_request=family_request, fields=FINAL, signed_name=lead.full_name, actor=lead
+    )
+
+
+# POST-only pages of the review workspace and the family's question, posted by everyone.
+POSTED = {
+    "reviews:autosave": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND),
+    "reviews:amend": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, "opinion", NOT_FOUND),
+    "reviews:follow_up_ask": (LOGIN, "back", NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+}
+
+
+@pytest.mark.parametrize(
+    ("view", "persona", "expected"),
+    [
+        (view, persona, expected)
+        for view, outcomes in POSTED.items()
+        for persona, expected in zip(PERSONAS, outcomes, strict=True)
+    ],
+)
+def test_posted_review_pages(request, client, family_request, view, persona, expected):
+    sign_in(client, request.getfixturevalue(persona))
+    url = reverse(view, args=[family_request.reference])
+
+    response = client.post(url, {"findings": "Seen.", "question": "Is surgery needed?"})
+
+    if response.status_code == 302 and expected == "opinion":
+        assert response["Location"] == reverse("reviews:opinion", args=[family_request.reference])
+    elif response.status_code == 302 and expected == "back":
+        location = reverse("intake:request_detail", args=[family_request.reference])
+        assert response["Location"] == location
+    else:
+        assert outcome(response) == expected
 
 
 def outcome(response):

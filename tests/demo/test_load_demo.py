@@ -110,7 +110,9 @@ def test_the_demo_family_and_reviewer_each_see_their_requests(client):
 
     statuses = sorted(request.status for request in family_page.context["requests"])
     assert statuses == ["draft", "in_review", "submitted"]
-    assert [r.service.slug for r in reviewer_page.context["requests"]] == ["hip-document-review"]
+    assert [r.service.slug for r in (case.request for case in reviewer_page.context["cases"])] == [
+        "hip-document-review"
+    ]
 
 
 def test_what_an_admin_changed_survives_the_next_make_run():
@@ -122,3 +124,20 @@ def test_what_an_admin_changed_survives_the_next_make_run():
 
     assert ReviewService.objects.get(slug="hip-document-review").fee_cents == 18000
     assert Department.objects.get(slug="neurology").phone == "404-555-9999"
+
+
+def test_the_demo_spine_review_can_get_its_panel_of_three_from_the_pools(db, settings):
+    from demo.services import demo_load
+    from intake.lifecycle import Status
+    from intake.services import review_request_transition
+    from reviews.selectors import panel_suggest
+
+    settings.DEMO_DATA_ALLOWED = True
+    demo_load()
+    spine = ReviewRequest.objects.get(service__slug="spine-document-review", status="submitted")
+
+    spine = review_request_transition(review_request=spine, to_status=Status.IN_REVIEW, actor=None)
+
+    suggested = {user.email for user in panel_suggest(review_request=spine)}
+    assert suggested == {"reviewer1@example.org", "reviewer2@example.org", "reviewer3@example.org"}
+    assert spine.service.department.program_lead.email == "reviewer1@example.org"

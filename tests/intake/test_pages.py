@@ -107,9 +107,9 @@ def test_a_reviewer_sees_assigned_requests_nearest_deadline_first(
         review_assignment_add(review_request=request, reviewer=assigned_reviewer)
     sign_in(client, assigned_reviewer)
 
-    listed = client.get(reverse("reviews:my_reviews")).context["requests"]
+    cases = client.get(reverse("reviews:my_reviews")).context["cases"]
 
-    assert [r.reference for r in listed] == [older.reference, newer.reference]
+    assert [case.request.reference for case in cases] == [older.reference, newer.reference]
 
 
 def test_a_reviewer_taken_off_a_panel_loses_the_request_on_the_next_page(
