@@ -128,6 +128,18 @@ ACCOUNTS = [
     ("admin", "admin@example.org", "Alex Admin"),
 ]
 
+# Reviewer pools: who reads which review, and how they sign.
+REVIEWERS = {
+    "reviewer1@example.org": (
+        "MD, Director of the Spine Program",
+        ["spine-document-review", "hip-document-review"],
+    ),
+    "reviewer2@example.org": ("MD, Spine Program", ["spine-document-review"]),
+    "reviewer3@example.org": ("MD, PhD, Spine Program", ["spine-document-review"]),
+}
+# Receives the escalation a day before a review's limit.
+PROGRAM_LEADS = {"orthopedics": "reviewer1@example.org"}
+
 ELIGIBILITY = {
     "state": "GA",
     "zip_code": "31401",

@@ -20,7 +20,8 @@ from intake.lifecycle import Status
 from intake.models import ConsentText, Department, Question, ReviewService
 from intake.selectors import questionnaire_current
 from records.services import document_upload
-from reviews.services import review_assignment_add
+from reviews.models import ReviewerProfile
+from reviews.services import panel_set
 from scheduling.models import AppointmentLocation, AvailabilityException, Coordinator, WeeklyHours
 
 
@@ -33,6 +34,7 @@ def demo_load() -> list[User]:
         _catalogue()
         users = [_account(role, email, name) for role, email, name in data.ACCOUNTS]
         by_email = {user.email: user for user in users}
+        _reviewers(by_email)
         _requests(by_email)
         _calls(by_email)
     return users
@@ -98,12 +100,23 @@ def _requests(users: dict[str, User]) -> None:
     intake.review_request_transition(
         review_request=in_review, to_status=Status.IN_REVIEW, actor=coordinator
     )
-    review_assignment_add(
-        review_request=in_review, reviewer=users["reviewer1@example.org"], is_lead=True
-    )
+    lead = users["reviewer1@example.org"]
+    panel_set(review_request=in_review, reviewers=[lead], lead=lead, actor=coordinator)
 
     draft = intake.review_request_start(service=spine, family=family, eligibility=data.ELIGIBILITY)
     intake.guardian_save(review_request=draft, fields=data.GUARDIAN)
+
+
+def _reviewers(users: dict[str, User]) -> None:
+    """Each demo reviewer in the pools of the reviews they read; Orthopedics' program lead."""
+    for email, (credentials, slugs) in data.REVIEWERS.items():
+        profile, created = ReviewerProfile.objects.get_or_create(
+            user=users[email], defaults={"credentials": credentials}
+        )
+        if created:
+            profile.services.set(ReviewService.objects.filter(slug__in=slugs))
+    for slug, email in data.PROGRAM_LEADS.items():
+        Department.objects.filter(slug=slug, program_lead=None).update(program_lead=users[email])
 
 
 def _calls(users: dict[str, User]) -> None:
