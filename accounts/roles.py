@@ -18,6 +18,9 @@ _FAMILY_ENTRIES = (
     "referringpediatrician",
     "consentsignature",
     "questionnaireanswers",
+    "invitation",
+    "sharedaccess",
+    "invitationreminder",
 )
 
 

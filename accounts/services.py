@@ -159,3 +159,18 @@ def totp_verify(*, user: User, token: str) -> TOTPDevice | None:
 def second_factor_reset(*, user: User) -> None:
     """Remove the user's authenticators (a lost phone): they enrol again at next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
+
+
+def family_invited_sign_up(*, email: str, password: str, full_name: str) -> User:
+    """A family account for someone who opened an invitation e-mailed to ``email``: the link
+    reached that inbox, so the address counts as confirmed and they may sign in at once.
+    Raises ``IntegrityError`` if the address already has an account (they sign in instead)."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=normalize_email(email),
+            password=password,
+            full_name=full_name,
+            email_verified_at=timezone.now(),
+        )
+        user_set_role(user=user, role=Role.FAMILY)
+    return user

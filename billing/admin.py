@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 
+from accounts.models import Role
 from billing import services, stripe_api
 from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
 from config.admin_pages import admin_page
@@ -15,10 +17,11 @@ from intake.models import ReviewRequest, money
 
 class PhonePaymentForm(forms.Form):
     request = forms.ModelChoiceField(
-        queryset=ReviewRequest.objects.filter(status=Status.AWAITING_PAYMENT).select_related(
-            "family"
-        ),
-        label="Request awaiting payment",
+        queryset=ReviewRequest.objects.filter(
+            Q(status=Status.AWAITING_PAYMENT)
+            | Q(status=Status.DRAFT, created_by__role__in=[Role.COORDINATOR, Role.ADMIN])
+        ).select_related("family"),
+        label="Request awaiting payment (or started by a coordinator, paid in advance)",
     )
     amount = forms.DecimalField(
         label="Amount taken (dollars)",
@@ -134,8 +137,9 @@ class PaymentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         initial = {}
         chosen = ReviewRequest.objects.filter(pk=request.GET.get("request") or 0).first()
-        if chosen is not None and chosen.fee_cents:
-            initial = {"request": chosen.pk, "amount": chosen.fee_cents / 100}
+        if chosen is not None:
+            fee = chosen.fee_cents or chosen.service.fee_cents
+            initial = {"request": chosen.pk, "amount": fee / 100}
         form = PhonePaymentForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
@@ -149,9 +153,12 @@ class PaymentAdmin(admin.ModelAdmin):
             except services.PaymentRefused as refused:
                 form.add_error(None, str(refused))
             else:
-                self.message_user(
-                    request, f"{payment} recorded; the review clock is running.", messages.SUCCESS
+                started = (
+                    "the review clock is running"
+                    if payment.request.status != Status.DRAFT
+                    else "the review starts when the family sends the request"
                 )
+                self.message_user(request, f"{payment} recorded; {started}.", messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:intake_reviewrequest_change", args=[payment.request_id])
                 )

@@ -26,8 +26,8 @@ from billing.models import (
     WebhookAttempt,
 )
 from intake.lifecycle import TRANSITIONS, Status
-from intake.models import ReviewRequest, money
-from intake.services import review_request_transition
+from intake.models import RequestEvent, ReviewRequest, money
+from intake.services import review_request_event_add, review_request_transition
 from notifications.services import message_queue
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,17 @@ logger = logging.getLogger(__name__)
 
 class PaymentRefused(Exception):
     """The payment cannot be recorded; the message says why, for the coordinator."""
+
+
+def _lock_payable(review_request: ReviewRequest) -> ReviewRequest:
+    """The request, locked, if a coordinator may take its fee by phone: awaiting payment, or
+    a draft a coordinator started with the family on the phone (paid in advance)."""
+    request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+    if request.status == Status.DRAFT and request.started_by_coordinator:
+        if Payment.objects.filter(request=request, status__in=TAKEN).exists():
+            raise PaymentRefused(f"{request.reference} is already paid.")
+        return request
+    return _lock_awaiting_payment(request)
 
 
 def _lock_awaiting_payment(review_request: ReviewRequest) -> ReviewRequest:
@@ -53,9 +64,19 @@ def payment_record_phone(
 ) -> Payment:
     """Record the fee a coordinator took by phone, and move the request on (its review clock
     starts). Refused unless the request awaits payment and has none taken; a race with
-    another payment is stopped by the one-taken-payment rule of the database."""
+    another payment is stopped by the one-taken-payment rule of the database.
+
+    On a draft (a request the coordinator started on the phone) the fee is taken in advance:
+    the fee is fixed now, the request stays a draft for the family to finish, and sending it
+    moves it straight on to submitted (``prepaid_request_sent``)."""
     with transaction.atomic():
-        request = _lock_awaiting_payment(review_request)
+        request = _lock_payable(review_request)
+        if request.status == Status.DRAFT:
+            request.fee_cents, request.currency = (
+                request.service.fee_cents,
+                request.service.currency,
+            )
+            request.save(update_fields=["fee_cents", "currency"])
         try:
             with transaction.atomic():
                 payment = Payment.objects.create(
@@ -77,13 +98,35 @@ def payment_record_phone(
                 f"{money(request.fee_cents, request.currency)}."
             )
             payment.save(update_fields=["attention"])
-        review_request_transition(
-            review_request=request,
-            to_status=Status.SUBMITTED,
-            actor=actor,
-            note=f"Fee of {payment.amount_display} paid by phone.",
-        )
+        if request.status == Status.DRAFT:
+            review_request_event_add(
+                review_request=request,
+                kind=RequestEvent.Kind.PAYMENT,
+                note=f"Your fee of {payment.amount_display} was paid by phone. Your review "
+                "starts as soon as you send your request.",
+                actor=actor,
+            )
+        else:
+            review_request_transition(
+                review_request=request,
+                to_status=Status.SUBMITTED,
+                actor=actor,
+                note=f"Fee of {payment.amount_display} paid by phone.",
+            )
     return payment
+
+
+def prepaid_request_sent(*, review_request: ReviewRequest) -> None:
+    """A request whose fee was taken in advance has just been sent: it owes nothing, so it
+    moves on to submitted in the same transaction (the review clock starts)."""
+    payment = Payment.objects.filter(request=review_request, status__in=TAKEN).first()
+    if payment is not None:
+        review_request_transition(
+            review_request=review_request,
+            to_status=Status.SUBMITTED,
+            actor=None,
+            note=f"Fee of {payment.amount_display} paid by phone in advance.",
+        )
 
 
 # --- Stripe Checkout ----------------------------------------------------------------------

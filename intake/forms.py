@@ -5,10 +5,12 @@ missing is listed by the progress indicator and the final checklist, not refused
 import re
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from intake.models import US_STATES, Question, Relationship, Sex
+from accounts.models import User, normalize_email
+from intake.models import US_STATES, Question, Relationship, ReviewService, Sex
 
 ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
 STATE_CHOICES = [
@@ -216,4 +218,130 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
         help_text="Add any files above first; they are sent with your answer.",
+    )
+
+
+class CoordinatorStartForm(EligibilityForm):
+    """What a coordinator types while the family is on the phone: the public page's
+    eligibility questions, then who the family is and what they want to know. Only the
+    family's e-mail (for the invitation) and the names are needed; the family completes
+    the rest."""
+
+    service = forms.ModelChoiceField(queryset=ReviewService.objects.none(), label="Review")
+    legal_name = forms.CharField(label="Parent or guardian's full legal name", max_length=150)
+    email = forms.EmailField(
+        label="Their e-mail address", help_text="The invitation to finish the request goes here."
+    )
+    phone = PhoneField(label="Their phone")
+    relationship = forms.ChoiceField(
+        label="Relationship to the child",
+        choices=[("", "Choose"), *Relationship.choices],
+        required=False,
+    )
+    first_name = forms.CharField(label="Child's first name", max_length=100)
+    last_name = forms.CharField(label="Child's last name", max_length=100)
+    date_of_birth = forms.DateField(
+        label="Child's date of birth (if known)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
+    )
+    prior_diagnosis = forms.CharField(
+        label="The diagnosis the child was given",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    current_treatment = forms.CharField(
+        label="Current treatment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    questions = forms.CharField(
+        label="The family's questions for the reviewers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    GUARDIAN_FIELDS = ("legal_name", "email", "phone", "relationship")
+    CHILD_FIELDS = (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "prior_diagnosis",
+        "current_treatment",
+        "questions",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = ReviewService.objects.filter(active=True).order_by("name")
+        self.order_fields(["service", "state", "zip_code", "patient_age", "hospitalized"])
+        self.fields["state"].label = "State where the family lives"
+        self.fields["patient_age"].label = "Child's age in years"
+        self.fields["hospitalized"].label = "Is the child in the hospital right now?"
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return born
+
+
+class InviteForm(forms.Form):
+    """The e-mail address a link goes to (a second guardian, or the pediatrician)."""
+
+    email = forms.EmailField(label="E-mail address")
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
+class InvitationSignUpForm(forms.Form):
+    """An account for the invited address (shown, not typed: the link was sent there)."""
+
+    full_name = forms.CharField(
+        label="Your full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        if password := cleaned.get("password"):
+            candidate = User(email=self.email, full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class SecondGuardianForm(forms.Form):
+    """What a second guardian states when accepting: who they are to the child, and whether
+    they have the legal authority to consent for them (only then may they sign)."""
+
+    legal_name = forms.CharField(
+        label="Your full legal name",
+        max_length=150,
+        help_text="As on your ID. You would type it again to sign the financial consent.",
+    )
+    relationship = forms.ChoiceField(
+        label="Your relationship to the child", choices=[("", "Choose"), *Relationship.choices]
+    )
+    has_legal_authority = forms.BooleanField(
+        label="I am the child's parent or legal guardian and have legal authority to consent "
+        "to this review on the child's behalf.",
+        required=False,
+        help_text="Leave it unticked if you do not: you can still see the request and add files.",
     )

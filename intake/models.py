@@ -1,3 +1,4 @@
+import uuid
 import zoneinfo
 from datetime import date
 
@@ -378,7 +379,21 @@ class ReviewRequest(models.Model):
     reference = models.CharField(max_length=12, unique=True, editable=False)
     service = models.ForeignKey(ReviewService, on_delete=models.PROTECT, related_name="requests")
     family = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_requests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_requests",
+        help_text="The primary guardian's account. Empty while a request a coordinator "
+        "started waits for the family to accept the invitation.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The family itself, or the coordinator who started it on the phone.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
@@ -415,6 +430,11 @@ class ReviewRequest(models.Model):
                 condition=Q(awaiting_payment_at__isnull=True) | Q(fee_cents__isnull=False),
                 name="request_sent_has_fee",
             ),
+            # Only a draft may wait for its family: nobody else could send it.
+            models.CheckConstraint(
+                condition=Q(family__isnull=False) | Q(status="draft") | Q(status="cancelled"),
+                name="request_sent_has_family",
+            ),
         ]
         indexes = [
             models.Index(fields=["family", "created_at"], name="request_family_idx"),
@@ -433,6 +453,10 @@ class ReviewRequest(models.Model):
         if self.fee_cents is None:
             return self.service.fee_display
         return money(self.fee_cents, self.currency, drop_zero_cents=True)
+
+    @property
+    def started_by_coordinator(self) -> bool:
+        return self.created_by_id is not None and self.created_by_id != self.family_id
 
     @property
     def clock_running(self) -> bool:
@@ -608,10 +632,16 @@ class ConsentSignature(models.Model):
 
 
 class RequestEvent(models.Model):
-    """An append-only line of a request's history: the family's timeline and the audit trail."""
+    """An append-only line of a request's history: the family's timeline and the audit trail.
+    A status change carries its statuses; any other event (an invitation, a change of who
+    may see the case, a fee taken in advance) carries its line for the timeline as its note,
+    written by the service without anything about the child."""
 
     class Kind(models.TextChoices):
         STATUS = "status", "Status change"
+        INVITATION = "invitation", "Invitation"
+        ACCESS = "access", "Access change"
+        PAYMENT = "payment", "Payment"
 
     request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATUS)
@@ -637,4 +667,143 @@ class RequestEvent(models.Model):
     @property
     def family_text(self) -> str:
         """The line the family's timeline shows for this event."""
+        if self.kind != self.Kind.STATUS:
+            return self.note
+        if self.to_status == Status.DRAFT and self.request.started_by_coordinator:
+            return "Your coordinator started this request with you on the phone."
         return FAMILY_TIMELINE.get(self.to_status, "")
+
+    @property
+    def family_note(self) -> str:
+        """What the timeline shows under the line: a status change's note (the team's
+        question, a reason); other events have said everything in their line."""
+        return self.note if self.kind == self.Kind.STATUS else ""
+
+
+class Invitation(models.Model):
+    """A link e-mailed to someone to join one request: the family a coordinator started it
+    for, a second guardian, or the referring pediatrician (who may only upload files).
+
+    The link carries the random ``key``, signed; the row decides whether it still works.
+    The family's and a second guardian's links are used once (``accepted_at``); the
+    pediatrician's works until it expires or is revoked. Sending a new link of a kind revokes
+    the open one, so at most one is open per request and kind (a database rule)."""
+
+    class Kind(models.TextChoices):
+        FAMILY = "family", "Family"
+        GUARDIAN = "guardian", "Second guardian"
+        PEDIATRICIAN = "pediatrician", "Referring pediatrician (upload only)"
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="invitations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    email = models.EmailField("e-mail")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["family", "guardian", "pediatrician"]),
+                name="invitation_kind_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "kind"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | ~Q(kind="pediatrician"),
+                name="invitation_upload_link_never_accepted",
+            ),
+        ]
+        indexes = [
+            # The reminder sweep: family invitations by when they were sent or accepted.
+            models.Index(fields=["kind", "created_at"], name="invitation_kind_sent_idx"),
+            models.Index(fields=["kind", "accepted_at"], name="invitation_kind_accepted_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} invitation to {self.request}"
+
+    def state_at(self, now) -> str:
+        """ "accepted", "revoked", "expired" or "open"."""
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "open"
+
+
+class SharedAccess(models.Model):
+    """A second guardian's access to a request, given by accepting an invitation. Their
+    legal authority is what they stated then; only with it may they sign the consent.
+    Removing access stamps ``removed_at``: the row stays for the audit trail."""
+
+    request = models.ForeignKey(
+        ReviewRequest, on_delete=models.CASCADE, related_name="shared_accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shared_accesses"
+    )
+    invitation = models.OneToOneField(Invitation, on_delete=models.PROTECT, related_name="access")
+    legal_name = models.CharField("full legal name", max_length=150)
+    relationship = models.CharField(
+        "relationship to the child", max_length=20, choices=Relationship.choices
+    )
+    has_legal_authority = models.BooleanField(default=False)
+    granted_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "user"],
+                condition=Q(removed_at__isnull=True),
+                name="shared_access_one_active_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "removed_at"], name="shared_access_user_idx")]
+
+    def __str__(self):
+        return f"Second guardian on {self.request}"
+
+
+class InvitationReminder(models.Model):
+    """A reminder sent to a family that has not opened its invitation, or not finished its
+    request, after ``INVITATION_REMINDER_DAYS``. Unique per invitation and kind, written in
+    the same transaction as its e-mail: each reminder goes once, however often the sweep
+    runs."""
+
+    class Kind(models.TextChoices):
+        NOT_OPENED = "not_opened", "Invitation not opened"
+        NOT_FINISHED = "not_finished", "Request not finished"
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation", "kind"], name="invitation_reminder_once_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for {self.invitation.request}"

@@ -1,6 +1,7 @@
 """Every read of the catalogue and of review requests. Requests are reached only through
 ``review_requests_for_user``: someone else's request is indistinguishable from a missing one."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -10,7 +11,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetc
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.lifecycle import Status
 from intake.models import (
@@ -18,11 +19,13 @@ from intake.models import (
     ConsentText,
     Department,
     DocumentKind,
+    Invitation,
     Questionnaire,
     QuestionnaireAnswers,
     RequestEvent,
     ReviewRequest,
     ReviewService,
+    SharedAccess,
 )
 
 
@@ -62,8 +65,13 @@ def review_requests_for_user(*, user: User) -> QuerySet[ReviewRequest]:
         # One active assignment per reviewer and request (a database rule): no duplicates.
         return requests.filter(assignments__reviewer=user, assignments__removed_at__isnull=True)
     if user.is_family:
-        return requests.filter(family=user)
+        # Their own requests, and those a guardian shared with them (never removed access).
+        return requests.filter(Q(family=user) | Q(pk__in=_shared_with(user)))
     return requests.none()
+
+
+def _shared_with(user: User) -> QuerySet:
+    return SharedAccess.objects.filter(user=user, removed_at__isnull=True).values("request")
 
 
 def review_request_get_for_user(*, user: User, reference: str) -> ReviewRequest:
@@ -74,12 +82,59 @@ def review_request_get_for_user(*, user: User, reference: str) -> ReviewRequest:
 
 
 def review_request_get_for_family(*, user: User, reference: str) -> ReviewRequest:
-    """The request if ``user`` is the family that owns it (only they fill in the wizard and
-    add files); 404 for everyone else, staff included."""
+    """The request if ``user`` is one of its guardians: the family that owns it, or a second
+    guardian it was shared with (only they fill in the wizard and add files); 404 for
+    everyone else, staff included."""
+    review_request = review_request_get_for_user(user=user, reference=reference)
+    if not is_guardian(review_request=review_request, user=user):
+        raise Http404
+    return review_request
+
+
+def review_request_get_for_primary(*, user: User, reference: str) -> ReviewRequest:
+    """The request if ``user`` is its primary guardian (who decides who else may see it);
+    404 for everyone else, a second guardian included."""
     review_request = review_request_get_for_user(user=user, reference=reference)
     if review_request.family_id != user.pk:
         raise Http404
     return review_request
+
+
+def shared_access_for(*, review_request: ReviewRequest, user: User) -> SharedAccess | None:
+    """``user``'s active second-guardian access to the request, if any."""
+    if not user.is_authenticated:
+        return None
+    return SharedAccess.objects.filter(
+        request=review_request, user=user, removed_at__isnull=True
+    ).first()
+
+
+def is_guardian(*, review_request: ReviewRequest, user: User) -> bool:
+    """Whether ``user`` is the request's primary guardian or an active second guardian."""
+    if not (user.is_authenticated and user.is_active and user.is_family):
+        return False
+    if review_request.family_id == user.pk:
+        return True
+    return shared_access_for(review_request=review_request, user=user) is not None
+
+
+def shared_accesses(*, review_request: ReviewRequest) -> QuerySet[SharedAccess]:
+    """The second guardians of a request, current ones first, with who removed the others."""
+    return review_request.shared_accesses.select_related("user", "removed_by").order_by(
+        F("removed_at").desc(nulls_first=True), "granted_at"
+    )
+
+
+def invitations_of(*, review_request: ReviewRequest) -> QuerySet[Invitation]:
+    """Every invitation and upload link of a request, the latest first."""
+    return review_request.invitations.select_related("created_by").order_by("-created_at")
+
+
+def invitation_open_of(*, review_request: ReviewRequest, kind: str) -> Invitation | None:
+    """The request's open (not used, not revoked) invitation of ``kind``, expired or not."""
+    return review_request.invitations.filter(
+        kind=kind, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first()
 
 
 def last_question(*, review_request: ReviewRequest) -> RequestEvent | None:
@@ -96,7 +151,7 @@ def questionnaire_answered(*, answers: QuestionnaireAnswers) -> list[tuple[str, 
 
 
 def request_timeline(*, review_request: ReviewRequest) -> QuerySet[RequestEvent]:
-    return review_request.events.order_by("created_at", "pk")
+    return review_request.events.select_related("request").order_by("created_at", "pk")
 
 
 @dataclass(frozen=True)
@@ -335,3 +390,71 @@ def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) ->
         )
         for days in windows
     }
+
+
+# --- The phone-led funnel ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneLed:
+    """A request a coordinator started, and how far the family has come with it."""
+
+    request: ReviewRequest
+    invitation: Invitation | None
+    stage: str  # one of FUNNEL_STAGES
+    reminders: int
+
+    @property
+    def stage_label(self) -> str:
+        return dict(FUNNEL_STAGES)[self.stage]
+
+
+FUNNEL_STAGES = (
+    ("not_invited", "Not invited yet"),
+    ("invite_expired", "Invitation expired or withdrawn"),
+    ("invited", "Invited, not opened"),
+    ("opened", "Invitation opened, not accepted"),
+    ("documents_pending", "Joined; request not sent yet"),
+    ("complete", "Sent"),
+)
+
+
+def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
+    """The requests coordinators started, newest first, each at its stage of the funnel, so
+    no family is forgotten: three queries whatever the number."""
+    requests = list(
+        ReviewRequest.objects.filter(created_by__role__in=[Role.COORDINATOR, Role.ADMIN])
+        .select_related("service", "created_by", "guardian")
+        .order_by("-created_at")[:limit]
+    )
+    invitations = {}
+    for invitation in (
+        Invitation.objects.filter(
+            request__in=[request.pk for request in requests], kind=Invitation.Kind.FAMILY
+        )
+        .annotate(reminder_count=Count("reminders"))
+        .order_by("created_at")
+    ):
+        invitations[invitation.request_id] = invitation  # the latest one wins
+    return [_funnel_line(request, invitations.get(request.pk), now) for request in requests]
+
+
+def _funnel_line(request: ReviewRequest, invitation: Invitation | None, now) -> PhoneLed:
+    reminders = invitation.reminder_count if invitation else 0
+    if request.status != Status.DRAFT:
+        stage = "complete"
+    elif request.family_id is not None:
+        stage = "documents_pending"
+    elif invitation is None:
+        stage = "not_invited"
+    elif invitation.state_at(now) in {"expired", "revoked"}:
+        stage = "invite_expired"
+    else:
+        stage = "opened" if invitation.opened_at else "invited"
+    return PhoneLed(request, invitation, stage, reminders)
+
+
+def phone_led_counts(lines: list[PhoneLed]) -> list[tuple[str, str, int]]:
+    """How many requests are at each stage (the funnel's header)."""
+    counts = Counter(line.stage for line in lines)
+    return [(stage, label, counts[stage]) for stage, label in FUNNEL_STAGES]

@@ -20,4 +20,16 @@ urlpatterns = [
     ),
     path("requests/<str:reference>/consent/", views.wizard_consent, name="wizard_consent"),
     path("requests/<str:reference>/review/", views.wizard_review, name="wizard_review"),
+    path("requests/<str:reference>/share/<str:kind>/", views.request_invite, name="request_invite"),
+    path(
+        "requests/<str:reference>/links/<int:invitation_id>/revoke/",
+        views.request_link_revoke,
+        name="request_link_revoke",
+    ),
+    path(
+        "requests/<str:reference>/guardians/<int:access_id>/remove/",
+        views.request_access_remove,
+        name="request_access_remove",
+    ),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -1,13 +1,21 @@
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.models import User, normalize_email
 from accounts.request_info import client_ip, user_agent
+from accounts.services import family_invited_sign_up, user_verify_email
 from intake import services, wizard
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.forms import (
@@ -16,21 +24,30 @@ from intake.forms import (
     ConsentForm,
     EligibilityForm,
     GuardianForm,
+    InvitationSignUpForm,
+    InviteForm,
     QuestionnaireForm,
+    SecondGuardianForm,
 )
 from intake.lifecycle import Status
-from intake.models import Child, Guardian, ReviewService
+from intake.links import LinkInvalid, invitation_from_token
+from intake.models import Child, Guardian, Invitation, ReferringPediatrician, ReviewService
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
+    invitations_of,
+    is_guardian,
     last_question,
     questionnaire_current,
     request_summary,
     request_timeline,
     review_request_get_for_family,
+    review_request_get_for_primary,
     review_request_get_for_user,
     review_requests_for_user,
+    shared_accesses,
 )
+from intake.services import INVITABLE
 
 
 def catalogue(request):
@@ -110,18 +127,203 @@ def request_detail(request, reference):
     """The status page: where the request is, what comes next, what was sent; the family can
     add files while the team works on it, and answer when asked for more information."""
     review_request = review_request_get_for_user(user=request.user, reference=reference)
-    is_family = review_request.family_id == request.user.pk
+    guardian = is_guardian(review_request=review_request, user=request.user)
     context = {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
-        "can_add_files": is_family
+        "is_guardian": guardian,
+        "can_add_files": guardian
         and review_request.status in {Status.SUBMITTED, Status.NEEDS_INFO},
         "question": last_question(review_request=review_request)
         if review_request.clock_paused
         else None,
-        "answer_form": AnswerForm() if is_family and review_request.clock_paused else None,
+        "answer_form": AnswerForm() if guardian and review_request.clock_paused else None,
+        **_sharing(request, review_request),
     }
     return render(request, "intake/request_detail.html", context)
+
+
+def _sharing(request, review_request) -> dict:
+    """The "People on this request" panel: the primary guardian manages it; a second
+    guardian sees who is on it."""
+    if not is_guardian(review_request=review_request, user=request.user):
+        return {}
+    primary = review_request.family_id == request.user.pk
+    pediatrician = ReferringPediatrician.objects.filter(request=review_request).first()
+    return {
+        "is_primary": primary,
+        "second_guardians": shared_accesses(review_request=review_request).filter(
+            removed_at__isnull=True
+        ),
+        "open_links": [
+            invitation
+            for invitation in invitations_of(review_request=review_request)
+            if invitation.kind != Invitation.Kind.FAMILY
+            and invitation.state_at(timezone.now()) == "open"
+        ]
+        if primary
+        else [],
+        "guardian_form": InviteForm(prefix="guardian") if primary else None,
+        "pediatrician_form": InviteForm(
+            prefix="pediatrician", initial={"email": pediatrician.email if pediatrician else ""}
+        )
+        if primary and review_request.status in INVITABLE[Invitation.Kind.PEDIATRICIAN]
+        else None,
+    }
+
+
+@require_POST
+@login_required
+def request_invite(request, reference, kind):
+    """The primary guardian e-mails a second guardian an invitation, or the pediatrician an
+    upload link (from the status page or the referral step)."""
+    review_request = review_request_get_for_primary(user=request.user, reference=reference)
+    if kind not in (Invitation.Kind.GUARDIAN, Invitation.Kind.PEDIATRICIAN):
+        raise Http404
+    form = InviteForm(request.POST, prefix=kind)
+    if not form.is_valid():
+        messages.error(request, "Enter the e-mail address the link should go to.")
+        return _back(request, review_request)
+    try:
+        services.invitation_send(
+            review_request=review_request,
+            kind=kind,
+            email=form.cleaned_data["email"],
+            actor=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The link was e-mailed to {form.cleaned_data['email']}.")
+    return _back(request, review_request)
+
+
+@require_POST
+@login_required
+def request_link_revoke(request, reference, invitation_id):
+    review_request = review_request_get_for_primary(user=request.user, reference=reference)
+    invitation = get_object_or_404(review_request.invitations, pk=invitation_id)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, "The link no longer works.")
+    return _back(request, review_request)
+
+
+@require_POST
+@login_required
+def request_access_remove(request, reference, access_id):
+    review_request = review_request_get_for_primary(user=request.user, reference=reference)
+    access = get_object_or_404(
+        review_request.shared_accesses.filter(removed_at__isnull=True), pk=access_id
+    )
+    services.shared_access_remove(access=access, actor=request.user)
+    messages.success(request, f"{access.legal_name} no longer has access to this request.")
+    return _back(request, review_request)
+
+
+def _back(request, review_request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("intake:request_detail", reference=review_request.reference)
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+def _masked(email: str) -> str:
+    """j•••@example.org: enough to recognise one's own address, not to learn someone's."""
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}•••@{domain}"
+
+
+@sensitive_post_parameters("password")
+def invitation(request, token):
+    """The page an invitation e-mail links to. A genuine, open link lets the invited person
+    create an account for the invited address (or sign in to theirs) and join the request;
+    anything else explains what happened, and nothing is attached to anyone."""
+    try:
+        invite = invitation_from_token(token, (Invitation.Kind.FAMILY, Invitation.Kind.GUARDIAN))
+    except LinkInvalid:
+        return render(request, "intake/invitation_problem.html", {"invalid": True}, status=404)
+    try:
+        services.invitation_check(invitation=invite)
+    except services.InvitationClosed as closed:
+        if closed.state == "accepted" and invite.accepted_by_id == request.user.pk:
+            return redirect("intake:request_detail", reference=invite.request.reference)
+        context = {"message": str(closed), "invitation": invite}
+        return render(request, "intake/invitation_problem.html", context, status=410)
+    services.invitation_opened(invitation=invite)
+    context = {"invitation": invite, "masked_email": _masked(invite.email)}
+    if not request.user.is_authenticated:
+        return _invitation_anonymous(request, invite, context)
+    if not request.user.is_family or normalize_email(request.user.email) != invite.email:
+        return render(request, "intake/invitation_wrong_account.html", context, status=403)
+    form = (
+        SecondGuardianForm(request.POST or None, initial={"legal_name": request.user.full_name})
+        if invite.kind == Invitation.Kind.GUARDIAN
+        else forms.Form(request.POST or None)
+    )
+    if request.method == "POST" and form.is_valid():
+        return _accept(request, invite, form.cleaned_data or None)
+    return render(request, "intake/invitation.html", {**context, "form": form})
+
+
+def _invitation_anonymous(request, invite, context):
+    account = User.objects.filter(email=invite.email).first()
+    if account is not None:
+        # The link reached that inbox: an unconfirmed address is confirmed by opening it.
+        user_verify_email(user=account)
+        login_url = f"{reverse('accounts:login')}?{urlencode({'next': request.path})}"
+        return render(
+            request, "intake/invitation_sign_in.html", {**context, "login_url": login_url}
+        )
+    suggested = ""
+    if invite.kind == Invitation.Kind.FAMILY:
+        suggested = (
+            Guardian.objects.filter(request=invite.request)
+            .values_list("legal_name", flat=True)
+            .first()
+            or ""
+        )
+    form = InvitationSignUpForm(
+        request.POST or None, email=invite.email, initial={"full_name": suggested}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = family_invited_sign_up(
+                email=invite.email,
+                password=form.cleaned_data["password"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except IntegrityError:
+            return redirect(request.path)  # created meanwhile: sign in instead
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if invite.kind == Invitation.Kind.FAMILY:
+            return _accept(request, invite, None)
+        return redirect(request.path)  # a second guardian states their authority next
+    return render(request, "intake/invitation_sign_up.html", {**context, "form": form})
+
+
+def _accept(request, invite, details):
+    try:
+        review_request = services.invitation_accept(
+            invitation=invite, user=request.user, details=details
+        )
+    except services.InvitationClosed as closed:
+        context = {"message": str(closed), "invitation": invite}
+        return render(request, "intake/invitation_problem.html", context, status=410)
+    except services.WrongAccount:
+        context = {"invitation": invite, "masked_email": _masked(invite.email)}
+        return render(request, "intake/invitation_wrong_account.html", context, status=403)
+    if invite.kind == Invitation.Kind.FAMILY:
+        messages.success(
+            request,
+            "Welcome. Your coordinator filled in what you told them: check each step, complete "
+            "what is missing, and sign the consent yourself.",
+        )
+        return redirect("intake:wizard_guardian", reference=review_request.reference)
+    messages.success(request, "You now share this request.")
+    return redirect("intake:request_detail", reference=review_request.reference)
 
 
 @require_POST
@@ -160,6 +362,18 @@ def _details_initial(model, review_request) -> dict:
 @wizard.family_draft
 def wizard_guardian(request, review_request):
     form = GuardianForm(request.POST or None, initial=_details_initial(Guardian, review_request))
+    if review_request.family_id != request.user.pk:
+        # A second guardian sees the primary guardian's details; only they change them.
+        for field in form.fields.values():
+            field.disabled = True
+        return wizard.run_step(
+            request,
+            review_request,
+            "guardian",
+            form,
+            lambda data: None,
+            intro="The primary guardian's details, as they gave them: only they can change these.",
+        )
     if hasattr(review_request, "consent_signature"):
         # The signed consent carries this name: it is shown, not editable.
         form.fields["legal_name"].widget.attrs["readonly"] = True

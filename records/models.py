@@ -41,6 +41,14 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Set when the referring pediatrician sent the file through their upload link (no account).
+    upload_link = models.ForeignKey(
+        "intake.Invitation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
     state = models.CharField(
         max_length=10, choices=ProcessingState.choices, default=ProcessingState.RECEIVED
     )
@@ -61,6 +69,10 @@ class Document(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def from_pediatrician(self) -> bool:
+        return self.upload_link_id is not None
 
 
 class Preview(models.Model):

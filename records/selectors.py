@@ -22,6 +22,11 @@ def documents_for_request(*, review_request: ReviewRequest) -> QuerySet[Document
     )
 
 
+def documents_from_link(*, upload_link) -> QuerySet[Document]:
+    """The files sent through one pediatrician's upload link: all its holder may see."""
+    return upload_link.documents.order_by("uploaded_at")
+
+
 def document_get_for_user(*, user: User, document_id) -> Document:
     """A document of a request ``user`` may see. The family sees the opinion letter only
     once it has been delivered to them (the coordinator reads it first)."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.lifecycle import Status
-from intake.models import DocumentKind, ReviewRequest
+from intake.models import DocumentKind, Invitation, ReviewRequest
 from records.filetypes import Rejected, clean_file_name, identify
 from records.models import AccessLog, Document, FileType, Preview, ProcessingState
 from records.previews import RENDERERS
@@ -48,14 +48,19 @@ def size_limit(kind: str) -> int:
     return settings.RECORDS_MAX_DOCUMENT_BYTES
 
 
+# The role written for someone using the referring pediatrician's upload link.
+PEDIATRICIAN_LINK_ROLE = "pediatrician link"
+
+
 def access_log_write(
-    *, user, review_request_id, document_id, action, outcome, ip_address
+    *, user, review_request_id, document_id, action, outcome, ip_address, role: str = ""
 ) -> AccessLog:
-    """Append one line to the access log (written before any bytes are returned)."""
+    """Append one line to the access log (written before any bytes are returned). ``role``
+    names someone without an account (the pediatrician's upload link)."""
     authenticated = user is not None and user.is_authenticated
     return AccessLog.objects.create(
         user=user if authenticated else None,
-        role=user.role if authenticated else "anonymous",
+        role=role or (user.role if authenticated else "anonymous"),
         request_id=review_request_id,
         document_id=document_id,
         action=action,
@@ -94,11 +99,19 @@ def _sha256(upload) -> str:
 
 
 def document_upload(
-    *, review_request: ReviewRequest, kind: str, upload, actor: User, ip_address: str
+    *,
+    review_request: ReviewRequest,
+    kind: str,
+    upload,
+    actor: User | None,
+    ip_address: str,
+    upload_link: Invitation | None = None,
 ) -> Document:
     """Accept a file for a request if its bytes are an accepted type within the kind's size
     limit. It is stored under a random key, with its SHA-256, and logged. Either the stored
-    object and its row both exist afterwards, or neither does. Raises ``Rejected``."""
+    object and its row both exist afterwards, or neither does. Raises ``Rejected``.
+    A file sent through the pediatrician's ``upload_link`` (no ``actor``) is marked so; the
+    link is checked again under the lock (revoked or expired meanwhile: refused)."""
     if review_request.status not in UPLOADABLE:
         raise Rejected("This request no longer accepts files.")
     name, file_type = _check_upload(kind, upload)
@@ -110,6 +123,8 @@ def document_upload(
             request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
             if request.status not in UPLOADABLE:
                 raise Rejected("This request no longer accepts files.")
+            if upload_link is not None and not _link_works(upload_link):
+                raise Rejected("This upload link no longer works.")
             document = Document.objects.create(
                 request=request,
                 kind=kind,
@@ -119,6 +134,7 @@ def document_upload(
                 size=upload.size,
                 sha256=sha256,
                 uploaded_by=actor,
+                upload_link=upload_link,
                 state=ProcessingState.RECEIVED,
             )
             access_log_write(
@@ -128,12 +144,18 @@ def document_upload(
                 action=AccessLog.Action.UPLOAD,
                 outcome=AccessLog.Outcome.ALLOWED,
                 ip_address=ip_address,
+                role=PEDIATRICIAN_LINK_ROLE if upload_link is not None else "",
             )
             transaction.on_commit(lambda: _enqueue_processing(document.pk))
     except BaseException:
         default_storage.delete(key)
         raise
     return document
+
+
+def _link_works(upload_link: Invitation) -> bool:
+    current = Invitation.objects.select_for_update().get(pk=upload_link.pk)
+    return current.state_at(timezone.now()) == "open"
 
 
 def generated_bytes_store(*, content: bytes) -> str:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("requests/<str:reference>/files/<uuid:document_id>/remove/", views.remove, name="remove"),
     path("files/<uuid:document_id>/", views.document_file, name="document_file"),
     path("files/previews/<uuid:preview_id>/", views.preview_image, name="preview"),
+    path("referrals/<str:token>/", views.pediatrician_upload, name="pediatrician_upload"),
 ]

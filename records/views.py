@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 from accounts.request_info import client_ip
 from intake import services as intake_services
 from intake import wizard
-from intake.forms import PediatricianForm
+from intake.forms import InviteForm, PediatricianForm
 from intake.lifecycle import Status
-from intake.models import DocumentKind
+from intake.links import LinkInvalid, invitation_from_token
+from intake.models import DocumentKind, Invitation
 from intake.selectors import review_request_get_for_family
 from records import services
 from records.filetypes import Rejected
@@ -22,6 +23,7 @@ from records.models import AccessLog, Document, FileType
 from records.selectors import (
     document_get_for_family,
     document_get_for_user,
+    documents_from_link,
     pediatrician_details,
     preview_get,
     request_of,
@@ -45,6 +47,11 @@ def wizard_referral(request, review_request):
             review_request=review_request, fields=data
         ),
         template="records/wizard/referral.html",
+        pediatrician_form=InviteForm(
+            prefix="pediatrician", initial={"email": form.initial.get("email", "")}
+        )
+        if review_request.family_id == request.user.pk
+        else None,
     )
 
 
@@ -225,3 +232,64 @@ def preview_image(request, preview_id):
         content_type="image/png",
         filename="preview.png",
     )
+
+
+# --- The referring pediatrician's upload link ---------------------------------------------
+
+
+def pediatrician_upload(request, token):
+    """The page the pediatrician's e-mailed link opens: without an account, it uploads files
+    to that one request, and shows only the files sent through this link. Every upload is
+    marked as the pediatrician's and logged; an expired or withdrawn link is refused (and
+    the attempt logged), with what to do instead."""
+    try:
+        link = invitation_from_token(token, (Invitation.Kind.PEDIATRICIAN,))
+    except LinkInvalid:
+        return render(request, "intake/invitation_problem.html", {"invalid": True}, status=404)
+    review_request = link.request
+    try:
+        intake_services.invitation_check(invitation=link)
+    except intake_services.InvitationClosed as closed:
+        if request.method == "POST":
+            services.access_log_write(
+                user=None,
+                review_request_id=review_request.pk,
+                document_id=None,
+                action=AccessLog.Action.UPLOAD,
+                outcome=AccessLog.Outcome.DENIED,
+                ip_address=client_ip(request),
+                role=services.PEDIATRICIAN_LINK_ROLE,
+            )
+        context = {"message": str(closed), "invitation": link}
+        return render(request, "intake/invitation_problem.html", context, status=410)
+    intake_services.invitation_opened(invitation=link)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        error = None
+        if not form.is_valid():
+            error = _form_error(request, form)
+        else:
+            try:
+                document = services.document_upload(
+                    review_request=review_request,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    actor=None,
+                    ip_address=client_ip(request),
+                    upload_link=link,
+                )
+            except Rejected as rejected:
+                error = str(rejected)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"{document.original_name} was sent. Thank you.")
+        return redirect(request.path)
+    context = {
+        "link": link,
+        "review_request": review_request,
+        "kinds": form.fields["kind"].choices,
+        "sent": documents_from_link(upload_link=link),
+        "open": review_request.status in services.UPLOADABLE,
+    }
+    return render(request, "records/pediatrician_upload.html", context)

@@ -272,6 +272,14 @@ SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 100, minimum=91)
 # Questions a family may ask the lead reviewer after the opinion is delivered (0: none).
 REVIEWS_FOLLOW_UP_LIMIT = env.integer("REVIEWS_FOLLOW_UP_LIMIT", 3, minimum=0)
 
+# Links a coordinator or guardian e-mails: the family's and a second guardian's invitation
+# (used once), and the referring pediatrician's upload link (revocable), last this many days.
+INVITATION_DAYS = env.integer("INVITATION_DAYS", 14, minimum=1)
+PEDIATRICIAN_LINK_DAYS = env.integer("PEDIATRICIAN_LINK_DAYS", 14, minimum=1)
+# A family that has not opened its invitation, or not sent the request it accepted, after
+# this many days is reminded (once each).
+INVITATION_REMINDER_DAYS = env.integer("INVITATION_REMINDER_DAYS", 3, minimum=1)
+
 # --- E-mail -------------------------------------------------------------------------------
 
 _email = env.email("EMAIL_URL", "consolemail://")
@@ -332,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-deadline-alerts": {
         "task": "reviews.tasks.send_due_deadline_alerts_task",
         "schedule": timedelta(minutes=5),
+    },
+    "send-invitation-reminders": {
+        "task": "intake.tasks.send_invitation_reminders_task",
+        "schedule": timedelta(minutes=15),
     },
     "reconcile-payments": {
         "task": "billing.tasks.reconcile_payments_task",
