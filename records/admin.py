@@ -12,7 +12,7 @@ class DocumentInline(admin.TabularInline):
     never through a storage address."""
 
     model = Document
-    fields = ("file", "kind", "file_type", "size", "uploaded_by", "uploaded_at", "state")
+    fields = ("file", "kind", "file_type", "size", "sent_by", "uploaded_at", "state")
     readonly_fields = fields
     ordering = ("uploaded_at",)
     extra = 0
@@ -23,8 +23,14 @@ class DocumentInline(admin.TabularInline):
         url = reverse("records:document_file", args=[document.pk])
         return format_html('<a href="{}">{}</a>', url, document.original_name)
 
+    @admin.display(description="Sent by")
+    def sent_by(self, document):
+        if document.from_pediatrician:
+            return f"the pediatrician ({document.upload_link.email}), by upload link"
+        return document.uploaded_by or "—"
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("uploaded_by")
+        return super().get_queryset(request).select_related("uploaded_by", "upload_link")
 
     def has_add_permission(self, request, obj=None):
         return False
