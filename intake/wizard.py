@@ -93,8 +93,9 @@ def destination(review_request: ReviewRequest, current: str, go: str) -> str:
 
 
 def family_draft(view):
-    """For a wizard step: the signed-in family's own request, passed to the view, while it is
-    a draft. Once sent, the family is taken to its status page; anyone else gets a 404."""
+    """For a wizard step: a request the signed-in person is a guardian of (its family, or a
+    second guardian it was shared with), passed to the view, while it is a draft. Once sent,
+    they are taken to its status page; anyone else gets a 404."""
 
     @login_required
     @wraps(view)
