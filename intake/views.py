@@ -248,7 +248,11 @@ def invitation(request, token):
     try:
         services.invitation_check(invitation=invite)
     except services.InvitationClosed as closed:
-        if closed.state == "accepted" and invite.accepted_by_id == request.user.pk:
+        if (
+            closed.state == "accepted"
+            and invite.accepted_by_id == request.user.pk
+            and is_guardian(review_request=invite.request, user=request.user)
+        ):
             return redirect("intake:request_detail", reference=invite.request.reference)
         context = {"message": str(closed), "invitation": invite}
         return render(request, "intake/invitation_problem.html", context, status=410)
@@ -374,7 +378,8 @@ def wizard_guardian(request, review_request):
             lambda data: None,
             intro="The primary guardian's details, as they gave them: only they can change these.",
         )
-    if hasattr(review_request, "consent_signature"):
+    signature = getattr(review_request, "consent_signature", None)
+    if signature is not None and signature.signed_by_id == request.user.pk:
         # The signed consent carries this name: it is shown, not editable.
         form.fields["legal_name"].widget.attrs["readonly"] = True
     return wizard.run_step(

@@ -116,3 +116,148 @@ def test_only_coordinators_and_admins_can_cancel_a_call_from_the_admin(
     call.refresh_from_db()
     assert outcome(response) == expected
     assert call.status == (Booking.Status.CANCELLED if expected == 302 else Booking.Status.BOOKED)
+
+
+# --- The pages of requests started by phone, and of who shares a request ----------------------
+
+NEW_ADDRESS = "new.address@example.org"
+ON_THE_PHONE = {
+    "state": "GA",
+    "zip_code": "31401",
+    "patient_age": "12",
+    "hospitalized": "no",
+    "legal_name": "Avery Jordan Parker",
+    "email": "avery.parent@example.org",
+    "phone": "(912) 555-0143",
+    "relationship": "mother",
+    "first_name": "Mia",
+    "last_name": "Parker",
+}
+
+
+@pytest.fixture
+def phone_led(coordinator):
+    """A draft a coordinator started on the phone (the family not invited yet), a second
+    guardian who joined it, and the pediatrician's open upload link: (request, access, link)."""
+    from datetime import date
+
+    from intake import services
+    from intake.eligibility import EligibilityAnswers
+    from tests.factories import ReviewServiceFactory, UserFactory
+
+    request = services.review_request_start_for_family(
+        service=ReviewServiceFactory(),
+        eligibility=EligibilityAnswers(
+            state="GA", zip_code="31401", patient_age=12, hospitalized=False
+        ),
+        guardian={"legal_name": "Avery Jordan Parker", "email": "avery.parent@example.org"},
+        child={"first_name": "Mia", "last_name": "Parker", "date_of_birth": date(2014, 5, 30)},
+        actor=coordinator,
+    )
+    second = UserFactory(email="casey.parker@example.org", full_name="Casey Parker")
+    invitation = services.invitation_send(
+        review_request=request, kind="guardian", email=second.email, actor=coordinator
+    )
+    services.invitation_accept(
+        invitation=invitation,
+        user=second,
+        details={"legal_name": "Casey Parker", "relationship": "father"},
+    )
+    link = services.invitation_send(
+        review_request=request,
+        kind="pediatrician",
+        email="dr.ortiz@pediatrics.example.org",
+        actor=coordinator,
+    )
+    return request, invitation.access, link
+
+
+def phone_led_url(page, phone_led):
+    request, access, link = phone_led
+    if page.startswith("invite_"):
+        return reverse("admin:intake_reviewrequest_invite", args=[request.pk, page[7:]])
+    if page == "revoke":
+        return reverse("admin:intake_reviewrequest_revoke", args=[request.pk, link.pk])
+    if page == "remove_access":
+        return reverse("admin:intake_reviewrequest_remove_access", args=[request.pk, access.pk])
+    return reverse(f"admin:intake_reviewrequest_{page}")
+
+
+# page → what coordinators and admins get on GET (revoke and remove only POST: a GET leads to
+# the request's page). Everyone else: sign in, or a 404.
+PHONE_LED_PAGES = {
+    "start": OK,
+    "funnel": OK,
+    "invite_family": OK,
+    "invite_guardian": OK,
+    "invite_pediatrician": OK,
+    "revoke": 302,
+    "remove_access": 302,
+}
+
+
+@pytest.mark.parametrize(
+    ("page", "persona", "expected"),
+    [
+        (page, persona, expected)
+        for page, staff in PHONE_LED_PAGES.items()
+        for persona, expected in zip(PERSONAS, (*OUTSIDERS, staff, staff, *REVIEWERS), strict=True)
+    ],
+)
+def test_phone_led_and_sharing_pages(request, client, phone_led, page, persona, expected):
+    sign_in(client, request.getfixturevalue(persona))
+
+    response = client.get(phone_led_url(page, phone_led))
+
+    assert outcome(response) == expected
+    if expected == 302:
+        target = reverse("admin:intake_reviewrequest_change", args=[phone_led[0].pk])
+        assert response["Location"] == target
+
+
+def phone_led_changes(phone_led) -> dict:
+    """What the pages may change: requests, links sent to NEW_ADDRESS, the upload link's
+    withdrawal, the second guardian's access."""
+    from intake.models import Invitation, ReviewRequest
+
+    request, access, link = phone_led
+    link.refresh_from_db()
+    access.refresh_from_db()
+    return {
+        "start": ReviewRequest.objects.count() > 1,
+        "invite": Invitation.objects.filter(request=request, email=NEW_ADDRESS).exists(),
+        "revoke": link.revoked_at is not None,
+        "remove_access": access.removed_at is not None,
+    }
+
+
+# page posted → what it changes (a new upload link withdraws the open one).
+EFFECTS = {
+    "start": {"start"},
+    "invite_family": {"invite"},
+    "invite_guardian": {"invite"},
+    "invite_pediatrician": {"invite", "revoke"},
+    "revoke": {"revoke"},
+    "remove_access": {"remove_access"},
+}
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, (LOGIN, NOT_FOUND, NOT_FOUND, 302, 302, NOT_FOUND, NOT_FOUND), strict=True)),
+)
+@pytest.mark.parametrize("page", list(EFFECTS))
+def test_only_coordinators_and_admins_can_start_invite_revoke_and_remove(
+    request, client, phone_led, page, persona, expected
+):
+    sign_in(client, request.getfixturevalue(persona))
+    service = phone_led[0].service
+
+    response = client.post(
+        phone_led_url(page, phone_led),
+        {**ON_THE_PHONE, "service": service.pk, "email": NEW_ADDRESS},
+    )
+
+    assert outcome(response) == expected
+    changed = {name for name, made in phone_led_changes(phone_led).items() if made}
+    assert changed == (EFFECTS[page] if expected == 302 else set())

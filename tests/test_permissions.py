@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
 OK = 200
+FORBIDDEN = 403
 NOT_FOUND = 404
 
 # persona → outcome, in the order of PERSONAS:
@@ -27,6 +28,11 @@ SEES_THE_REQUEST = (LOGIN, OK, NOT_FOUND, OK, OK, OK, NOT_FOUND)
 PANEL_ONLY = (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
 SECOND_FACTOR = (LOGIN, NOT_FOUND, NOT_FOUND, "done", "done", "done", "done")
 SIGNED_OUT_ONLY = (OK, "done", "done", "done", "done", "done", "done")
+# Pages reached by the token of an e-mailed link: whoever holds the link, signed in or not. An
+# invitation is for one address, and none of the personas is the invited guardian: signed in
+# to another account (staff included) it is a 403 and nothing is attached. The link's other
+# states (expired, revoked, tampered) are in test_token_pages below.
+INVITED_ADDRESS_ONLY = (OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 
 MATRIX = {
     "intake:catalogue": EVERYONE,
@@ -75,6 +81,13 @@ MATRIX = {
     "records:wizard_documents": OWN_DRAFT,
     "records:upload": GET_NOT_ALLOWED,
     "records:remove": GET_NOT_ALLOWED,
+    # Sharing the request: POST-only, its primary guardian only (see POSTED).
+    "intake:request_invite": GET_NOT_ALLOWED,
+    "intake:request_link_revoke": GET_NOT_ALLOWED,
+    "intake:request_access_remove": GET_NOT_ALLOWED,
+    # Links e-mailed to a second guardian and to the pediatrician (upload only).
+    "intake:invitation": INVITED_ADDRESS_ONLY,
+    "records:pediatrician_upload": EVERYONE,
     # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
     "records:document_file": SEES_THE_REQUEST,
     "records:preview": SEES_THE_REQUEST,
@@ -198,9 +211,73 @@ def scheduling_url(view, family_call):
     return reverse(view)
 
 
+SECOND_GUARDIAN = "second.guardian@example.org"
+INVITED_GUARDIAN = "invited.guardian@example.org"
+PEDIATRICIAN = "dr.ortiz@pediatrics.example.org"
+SHARING = {"intake:request_invite", "intake:request_link_revoke", "intake:request_access_remove"}
+
+
+def people_on(family_request):
+    """The family shared its request: a second guardian joined (their access), and another
+    guardian's invitation is still open (the link)."""
+    from intake import services
+    from tests.factories import UserFactory
+
+    second = UserFactory(email=SECOND_GUARDIAN, full_name="Casey Rivera")
+    joined = services.invitation_send(
+        review_request=family_request,
+        kind="guardian",
+        email=SECOND_GUARDIAN,
+        actor=family_request.family,
+    )
+    services.invitation_accept(
+        invitation=joined,
+        user=second,
+        details={"legal_name": "Casey Rivera", "relationship": "father"},
+    )
+    link = services.invitation_send(
+        review_request=family_request,
+        kind="guardian",
+        email=INVITED_GUARDIAN,
+        actor=family_request.family,
+    )
+    return joined.access, link
+
+
+def sharing_url(view, family_request):
+    access, link = people_on(family_request)
+    if view == "intake:request_invite":
+        return reverse(view, args=[family_request.reference, "guardian"])
+    if view == "intake:request_link_revoke":
+        return reverse(view, args=[family_request.reference, link.pk])
+    return reverse(view, args=[family_request.reference, access.pk])
+
+
+def token_url(view, family_request, family_draft):
+    """The link as e-mailed: a guardian's invitation to the family's request, or the
+    pediatrician's upload link to the family's draft (the only kind of request it opens for)."""
+    from intake import services
+    from intake.links import invitation_url
+
+    if view == "intake:invitation":
+        _, link = people_on(family_request)
+    else:
+        link = services.invitation_send(
+            review_request=family_draft,
+            kind="pediatrician",
+            email=PEDIATRICIAN,
+            actor=family_draft.family,
+        )
+    return invitation_url(link).removeprefix("http://testserver")
+
+
 def url_for(view, family_request, family_draft=None, family_call=None):
     if "scheduling" in view:
         return scheduling_url(view, family_call)
+    if view in SHARING:
+        return sharing_url(view, family_request)
+    if view in {"intake:invitation", "records:pediatrician_upload"}:
+        return token_url(view, family_request, family_draft)
     if view in WIZARD:
         return reverse(view, args=[family_draft.reference])
     if view in {"intake:request_answer", "billing:pay", "billing:paid", "billing:receipt"}:
@@ -254,12 +331,29 @@ def signed_opinion(family_request):
     )
 
 
-# POST-only pages of the review workspace and the family's question, posted by everyone.
+# POST-only pages of the review workspace, the family's question and the sharing of the
+# request, posted by everyone. Only the primary guardian shares the request (a second guardian
+# gets a 404 too: tests/intake/test_shared_permissions.py).
+PRIMARY_ONLY = (LOGIN, "back", NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
 POSTED = {
     "reviews:autosave": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND),
     "reviews:amend": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, "opinion", NOT_FOUND),
     "reviews:follow_up_ask": (LOGIN, "back", NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    "intake:request_invite": PRIMARY_ONLY,
+    "intake:request_link_revoke": PRIMARY_ONLY,
+    "intake:request_access_remove": PRIMARY_ONLY,
 }
+NEW_GUARDIAN = "new.guardian@example.org"
+
+
+def sharing_changes(family_request) -> int:
+    """What the sharing pages changed: invitations sent to NEW_GUARDIAN, links withdrawn
+    (sending one withdraws the open one), second guardians removed."""
+    return (
+        family_request.invitations.filter(email=NEW_GUARDIAN).count()
+        + family_request.invitations.filter(revoked_at__isnull=False).count()
+        + family_request.shared_accesses.filter(removed_at__isnull=False).count()
+    )
 
 
 @pytest.mark.parametrize(
@@ -270,11 +364,17 @@ POSTED = {
         for persona, expected in zip(PERSONAS, outcomes, strict=True)
     ],
 )
-def test_posted_review_pages(request, client, family_request, view, persona, expected):
+def test_posted_pages(request, client, family_request, view, persona, expected):
+    if view in SHARING:
+        url = sharing_url(view, family_request)
+    else:
+        url = reverse(view, args=[family_request.reference])
     sign_in(client, request.getfixturevalue(persona))
-    url = reverse(view, args=[family_request.reference])
 
-    response = client.post(url, {"findings": "Seen.", "question": "Is surgery needed?"})
+    response = client.post(
+        url,
+        {"findings": "Seen.", "question": "Is surgery needed?", "guardian-email": NEW_GUARDIAN},
+    )
 
     if response.status_code == 302 and expected == "opinion":
         assert response["Location"] == reverse("reviews:opinion", args=[family_request.reference])
@@ -283,6 +383,9 @@ def test_posted_review_pages(request, client, family_request, view, persona, exp
         assert response["Location"] == location
     else:
         assert outcome(response) == expected
+    if view in SHARING:
+        # Nothing changes unless the primary guardian posted.
+        assert bool(sharing_changes(family_request)) == (expected == "back")
 
 
 def outcome(response):
@@ -309,6 +412,82 @@ def test_page_access(
     response.close()  # a file response holds its file open until closed
 
     assert outcome(response) == expected
+
+
+# The e-mailed links in each state, for every persona. A genuine open link works for whoever
+# holds it (an invitation only for its own address); an expired or withdrawn one says what
+# happened and how to get a new one (410); a tampered one is no link of ours (404).
+CLOSED = (410,) * 7
+TAMPERED = (NOT_FOUND,) * 7
+TOKEN_PAGES = {
+    "intake:invitation": {
+        "open": INVITED_ADDRESS_ONLY,
+        "expired": CLOSED,
+        "revoked": CLOSED,
+        "tampered": TAMPERED,
+    },
+    "records:pediatrician_upload": {
+        "open": EVERYONE,
+        "expired": CLOSED,
+        "revoked": CLOSED,
+        "tampered": TAMPERED,
+    },
+}
+HEADINGS = {
+    FORBIDDEN: "This invitation is for another e-mail address",
+    410: "This link no longer works",
+    NOT_FOUND: "This link does not work",
+}
+
+
+def link_in_state(url: str, state: str) -> str:
+    """The link of ``url`` (the latest one sent) made expired, revoked or tampered with."""
+    from django.utils import timezone
+
+    from intake.models import Invitation
+    from intake.services import invitation_revoke
+
+    link = Invitation.objects.latest("pk")
+    if state == "expired":
+        Invitation.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(1))
+    elif state == "revoked":
+        invitation_revoke(invitation=link, actor=link.request.family)
+    elif state == "tampered":
+        prefix, token = url.rstrip("/").rsplit("/", 1)
+        token = ("1" if token[0] == "0" else "0") + token[1:]  # one character of the key
+        return f"{prefix}/{token}/"
+    return url
+
+
+@pytest.mark.parametrize(
+    ("view", "state", "persona", "expected"),
+    [
+        (view, state, persona, expected)
+        for view, states in TOKEN_PAGES.items()
+        for state, outcomes in states.items()
+        for persona, expected in zip(PERSONAS, outcomes, strict=True)
+    ],
+)
+def test_token_pages(request, client, family_request, family_draft, view, state, persona, expected):
+    from intake.models import Invitation, SharedAccess
+
+    url = link_in_state(token_url(view, family_request, family_draft), state)
+    link = Invitation.objects.latest("pk")
+    user = request.getfixturevalue(persona)
+    sign_in(client, user)
+
+    response = client.get(url)
+
+    assert outcome(response) == expected
+    if expected in HEADINGS:
+        assert HEADINGS[expected] in response.content.decode()
+    if view == "intake:invitation" and user is not None:
+        # Stating a second guardian's details does not attach anyone else either.
+        posted = client.post(url, {"legal_name": user.full_name, "relationship": "father"})
+        assert posted.status_code == expected
+        link.refresh_from_db()
+        assert link.accepted_at is None
+        assert not SharedAccess.objects.filter(invitation=link).exists()
 
 
 def test_the_permission_matrix_names_every_page_of_the_portal():
