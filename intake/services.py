@@ -358,7 +358,9 @@ def guardian_save(*, review_request: ReviewRequest, fields: dict) -> Guardian:
     checked under the row lock, so a signing in another tab cannot slip in between."""
     with transaction.atomic():
         request = _lock_draft(review_request)
-        if ConsentSignature.objects.filter(request=request).exists():
+        # Only the primary guardian's own signature fixes their details (a second guardian
+        # who signed did so with the name they gave when joining).
+        if ConsentSignature.objects.filter(request=request, signed_by=request.family_id).exists():
             signed = Guardian.objects.get(request=request)
             if not names_match(fields.get("legal_name", ""), signed.legal_name) or not fields.get(
                 "has_legal_authority"
