@@ -2,27 +2,21 @@
 
 import secrets
 import unicodedata
-from dataclasses import asdict
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
-from accounts.models import User, normalize_email
-from intake.eligibility import EligibilityAnswers, check_eligibility
+from accounts.models import User
 from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates, family_notified
-from intake.links import invitation_url
 from intake.models import (
     Child,
     ConsentSignature,
     ConsentText,
     Guardian,
-    Invitation,
-    InvitationReminder,
     Question,
     Questionnaire,
     QuestionnaireAnswers,
@@ -30,7 +24,6 @@ from intake.models import (
     RequestEvent,
     ReviewRequest,
     ReviewService,
-    SharedAccess,
 )
 from intake.selectors import (
     consent_text_current,
@@ -480,22 +473,6 @@ def review_request_answer(
     )
 
 
-# --- Requests a coordinator starts, invitations and shared cases -----------------------------
-
-
-class InvitationClosed(Exception):
-    """The link is genuine but no longer works: ``state`` is "accepted", "revoked" or
-    "expired". The message says what happened and how to get a new one."""
-
-    def __init__(self, state: str, message: str):
-        self.state = state
-        super().__init__(message)
-
-
-class WrongAccount(Exception):
-    """The invitation was sent to another address than the signed-in account's."""
-
-
 def review_request_event_add(
     *, review_request: ReviewRequest, kind: str, note: str, actor: User | None
 ) -> RequestEvent:
@@ -504,304 +481,32 @@ def review_request_event_add(
     return RequestEvent.objects.create(request=review_request, kind=kind, note=note, actor=actor)
 
 
-def review_request_start_for_family(
-    *,
-    service: ReviewService,
-    eligibility: EligibilityAnswers,
-    guardian: dict,
-    child: dict,
-    actor: User,
-) -> ReviewRequest:
-    """A draft a coordinator starts for a family on the phone: the same eligibility check as
-    the public page (its answers and result recorded, with who asked), and what the family
-    said filled in. The family has no account on it until they accept the invitation; they
-    check it all, complete it and sign the consent themselves. Refused with a
-    ``ValidationError`` giving the check's reasons when the family is not eligible."""
-    result = check_eligibility(service, eligibility)
-    if not result.eligible:
-        raise ValidationError(result.reasons)
-    with transaction.atomic():
-        request = review_request_create(service=service, family=None, created_by=actor)
-        request.eligibility = {
-            **asdict(eligibility),
-            "eligible": True,
-            "checked_at": timezone.now().isoformat(),
-            "checked_by": "coordinator",
-        }
-        request.save(update_fields=["eligibility"])
-        Guardian.objects.create(
-            request=request,
-            state=eligibility.state,
-            zip_code=eligibility.zip_code,
-            **{name: value for name, value in guardian.items() if name != "has_legal_authority"},
-        )
-        Child.objects.create(request=request, **child)
-    return request
+# The invitations, shared access and requests coordinators start live in their own module;
+# they are services of intake like the rest, reached as ``intake.services.<name>``.
+from intake.services.sharing import (  # noqa: E402
+    INVITABLE,
+    InvitationClosed,
+    WrongAccount,
+    invitation_accept,
+    invitation_check,
+    invitation_opened,
+    invitation_reminders_send,
+    invitation_revoke,
+    invitation_send,
+    review_request_start_for_family,
+    shared_access_remove,
+)
 
-
-INVITATION_TEMPLATES = {
-    Invitation.Kind.FAMILY: "invitation_family",
-    Invitation.Kind.GUARDIAN: "invitation_guardian",
-    Invitation.Kind.PEDIATRICIAN: "invitation_pediatrician",
-}
-INVITATION_TIMELINE = {
-    Invitation.Kind.FAMILY: "Your coordinator e-mailed you an invitation to finish this request.",
-    Invitation.Kind.GUARDIAN: "An invitation was e-mailed to a second guardian.",
-    Invitation.Kind.PEDIATRICIAN: "Your child's pediatrician was e-mailed a link to upload "
-    "the referral and records.",
-}
-# A request in these states takes no new links of the kind (it has moved past them).
-INVITABLE = {
-    Invitation.Kind.FAMILY: {Status.DRAFT},
-    Invitation.Kind.GUARDIAN: {
-        Status.DRAFT,
-        Status.AWAITING_PAYMENT,
-        Status.SUBMITTED,
-        Status.NEEDS_INFO,
-        Status.IN_REVIEW,
-        Status.OPINION_READY,
-        Status.DELIVERED,
-    },
-    Invitation.Kind.PEDIATRICIAN: {Status.DRAFT, Status.SUBMITTED, Status.NEEDS_INFO},
-}
-
-
-def _check_inviter(request: ReviewRequest, kind: str, actor: User) -> None:
-    if actor.sees_all_requests:
-        return  # coordinators and admins
-    if kind == Invitation.Kind.FAMILY or request.family_id != actor.pk:
-        # Only the primary guardian shares the case (a second guardian cannot add a third).
-        raise ValidationError("Only the primary guardian or a coordinator can send this link.")
-
-
-def invitation_send(
-    *, review_request: ReviewRequest, kind: str, email: str, actor: User
-) -> Invitation:
-    """E-mail a link to join the request: the family a coordinator started it for, a second
-    guardian, or the referring pediatrician (upload only). A new link of a kind revokes the
-    open one. The e-mail holds the link and the reference, nothing about the child; the
-    timeline says a link was sent."""
-    email = normalize_email(email)
-    with transaction.atomic():
-        request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
-        _check_inviter(request, kind, actor)
-        if request.status not in INVITABLE[kind]:
-            raise ValidationError(
-                f"{request.reference} is {request.get_status_display().lower()}: this link "
-                "cannot be sent any more."
-            )
-        if kind == Invitation.Kind.FAMILY and request.family_id is not None:
-            raise ValidationError("The family has already joined this request.")
-        if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
-            raise ValidationError("This address is already a guardian on this request.")
-        now = timezone.now()
-        request.invitations.filter(
-            kind=kind, accepted_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=now, revoked_by=actor)
-        days = (
-            settings.PEDIATRICIAN_LINK_DAYS
-            if kind == Invitation.Kind.PEDIATRICIAN
-            else settings.INVITATION_DAYS
-        )
-        invitation = Invitation.objects.create(
-            request=request,
-            kind=kind,
-            email=email,
-            created_by=actor,
-            created_at=now,
-            expires_at=now + timedelta(days=days),
-        )
-        _invitation_mail(invitation, INVITATION_TEMPLATES[kind])
-        review_request_event_add(
-            review_request=request,
-            kind=RequestEvent.Kind.INVITATION,
-            note=INVITATION_TIMELINE[kind],
-            actor=actor,
-        )
-    return invitation
-
-
-def _is_on_request(request: ReviewRequest, email: str) -> bool:
-    if request.family is not None and request.family.email == email:
-        return True
-    return request.shared_accesses.filter(user__email=email, removed_at__isnull=True).exists()
-
-
-def _invitation_mail(invitation: Invitation, template: str) -> None:
-    request = invitation.request
-    message_queue(
-        to=invitation.email,
-        template=template,
-        context={
-            "reference": request.reference,
-            "service": request.service.name,
-            "department": request.service.department.name,
-            "phone": request.service.department.phone,
-            "link_url": invitation_url(invitation),
-            "expires_on": dateformat.format(timezone.localtime(invitation.expires_at), "l, F j, Y"),
-        },
-    )
-
-
-def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
-    """Stop a link from working (a pediatrician's upload link, or an invitation sent to the
-    wrong address). Already used or revoked: nothing changes."""
-    with transaction.atomic():
-        request = ReviewRequest.objects.select_for_update().get(pk=invitation.request_id)
-        _check_inviter(request, invitation.kind, actor)
-        updated = Invitation.objects.filter(
-            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now(), revoked_by=actor)
-        if updated:
-            review_request_event_add(
-                review_request=request,
-                kind=RequestEvent.Kind.INVITATION,
-                note=f"A link was withdrawn: {invitation.get_kind_display().lower()}.",
-                actor=actor,
-            )
-    invitation.refresh_from_db()
-    return invitation
-
-
-def invitation_check(*, invitation: Invitation, now=None) -> None:
-    """Raise ``InvitationClosed`` if the link no longer works, saying why and what to do."""
-    state = invitation.state_at(now or timezone.now())
-    if state == "open":
-        return
-    phone = invitation.request.service.department.phone
-    ask = (
-        f"Ask the family for a new link, or call {phone}."
-        if invitation.kind == Invitation.Kind.PEDIATRICIAN
-        else f"Call your coordinator at {phone} for a new one."
-    )
-    messages = {
-        "accepted": "This invitation has already been used. If it was you, sign in to see "
-        "the request. Otherwise, " + ask[0].lower() + ask[1:],
-        "revoked": "This link was withdrawn, or replaced by a newer one. " + ask,
-        "expired": "This link expired on "
-        + dateformat.format(timezone.localtime(invitation.expires_at), "F j, Y")
-        + ". "
-        + ask,
-    }
-    raise InvitationClosed(state, messages[state])
-
-
-def invitation_opened(*, invitation: Invitation) -> None:
-    """Note the first time a link is opened (the coordinators' funnel shows it)."""
-    if invitation.opened_at is None:
-        Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
-            opened_at=timezone.now()
-        )
-
-
-def invitation_accept(*, invitation: Invitation, user: User, details: dict | None = None):
-    """Join the request the invitation is for, as ``user`` (signed in to an account with the
-    invited address): the family becomes the request's owner; a second guardian gets shared
-    access with the name, relationship and legal authority stated in ``details``. Used once:
-    the row is locked, so two tabs cannot both use it. Raises ``InvitationClosed`` or
-    ``WrongAccount``; nothing changes then."""
-    with transaction.atomic():
-        request = ReviewRequest.objects.select_for_update().get(pk=invitation.request_id)
-        current = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        current.request = request
-        invitation_check(invitation=current)
-        if current.kind == Invitation.Kind.PEDIATRICIAN:
-            raise ValueError("An upload link is not accepted: it only uploads.")
-        if not user.is_family or normalize_email(user.email) != current.email:
-            raise WrongAccount
-        now = timezone.now()
-        if current.kind == Invitation.Kind.FAMILY:
-            if request.family_id is not None:
-                raise InvitationClosed("accepted", "The family has already joined this request.")
-            request.family = user
-            request.save(update_fields=["family"])
-            line = "You accepted the invitation and joined this request."
-        else:
-            if _is_on_request(request, user.email):
-                raise InvitationClosed("accepted", "You are already a guardian on this request.")
-            SharedAccess.objects.create(
-                request=request, user=user, invitation=current, granted_at=now, **(details or {})
-            )
-            line = f"{details['legal_name']} joined this request as a second guardian."
-        current.accepted_at, current.accepted_by = now, user
-        current.save(update_fields=["accepted_at", "accepted_by"])
-        review_request_event_add(
-            review_request=request, kind=RequestEvent.Kind.ACCESS, note=line, actor=user
-        )
-    return request
-
-
-def shared_access_remove(*, access: SharedAccess, actor: User) -> SharedAccess:
-    """End a second guardian's access: the primary guardian or a coordinator does it; from
-    their next page, the request is as missing for them as anyone else's. The row stays,
-    stamped, and the timeline says so."""
-    with transaction.atomic():
-        request = ReviewRequest.objects.select_for_update().get(pk=access.request_id)
-        if not (actor.sees_all_requests or actor.pk == request.family_id):
-            raise ValidationError("Only the primary guardian or a coordinator can remove access.")
-        updated = SharedAccess.objects.filter(pk=access.pk, removed_at__isnull=True).update(
-            removed_at=timezone.now(), removed_by=actor
-        )
-        if updated:
-            review_request_event_add(
-                review_request=request,
-                kind=RequestEvent.Kind.ACCESS,
-                note=f"{access.legal_name} no longer has access to this request.",
-                actor=actor,
-            )
-    access.refresh_from_db()
-    return access
-
-
-def invitation_reminders_send(*, now=None) -> int:
-    """Remind each family that has not opened its invitation, or has not sent the request it
-    accepted, ``INVITATION_REMINDER_DAYS`` on: once each. State-based and idempotent: every
-    reminder row is unique and written with its e-mail in one transaction, so a sweep run
-    twice, or late, sends each reminder once."""
-    now = now or timezone.now()
-    due = now - timedelta(days=settings.INVITATION_REMINDER_DAYS)
-    family = Invitation.objects.filter(kind=Invitation.Kind.FAMILY, revoked_at__isnull=True)
-    not_opened = family.filter(
-        created_at__lte=due,
-        opened_at__isnull=True,
-        accepted_at__isnull=True,
-        expires_at__gt=now,
-        request__status=Status.DRAFT,
-    ).exclude(reminders__kind=InvitationReminder.Kind.NOT_OPENED)
-    not_finished = family.filter(accepted_at__lte=due, request__status=Status.DRAFT).exclude(
-        reminders__kind=InvitationReminder.Kind.NOT_FINISHED
-    )
-    sent = 0
-    for kind, invitations in (
-        (InvitationReminder.Kind.NOT_OPENED, not_opened),
-        (InvitationReminder.Kind.NOT_FINISHED, not_finished),
-    ):
-        for invitation_id in invitations.values_list("pk", flat=True):
-            sent += _remind(invitation_id, kind)
-    return sent
-
-
-def _remind(invitation_id: int, kind: str) -> int:
-    try:
-        with transaction.atomic():
-            InvitationReminder.objects.create(invitation_id=invitation_id, kind=kind)
-            invitation = Invitation.objects.select_related(
-                "request__service__department", "request__family"
-            ).get(pk=invitation_id)
-            if kind == InvitationReminder.Kind.NOT_OPENED:
-                _invitation_mail(invitation, "invitation_reminder")
-            else:
-                request = invitation.request
-                path = reverse("intake:wizard_review", args=[request.reference])
-                message_queue(
-                    to=request.family.email,
-                    template="request_unfinished",
-                    context={
-                        "reference": request.reference,
-                        "continue_url": f"{settings.SITE_URL}{path}",
-                        "phone": request.service.department.phone,
-                    },
-                )
-    except IntegrityError:
-        return 0  # another sweep sent it
-    return 1
+__all__ = [
+    "INVITABLE",
+    "InvitationClosed",
+    "WrongAccount",
+    "invitation_accept",
+    "invitation_check",
+    "invitation_opened",
+    "invitation_reminders_send",
+    "invitation_revoke",
+    "invitation_send",
+    "review_request_start_for_family",
+    "shared_access_remove",
+]

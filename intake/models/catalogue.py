@@ -1,0 +1,369 @@
+"""The catalogue families choose from: departments, the document reviews they offer (with
+who may ask and what to send), the versioned questionnaires and the financial consent."""
+
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+def money(cents: int, currency: str, *, drop_zero_cents: bool = False) -> str:
+    """An amount as people read it: "$1,400.00", or "167.50 EUR" in another currency.
+    drop_zero_cents leaves out a zero ".00", as a price list does ("$500")."""
+    amount = f"{cents / 100:,.2f}"
+    if drop_zero_cents:
+        amount = amount.removesuffix(".00")
+    return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
+
+
+US_STATES = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "the District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "PR": "Puerto Rico",
+    "GU": "Guam",
+    "VI": "the U.S. Virgin Islands",
+    "AS": "American Samoa",
+    "MP": "the Northern Mariana Islands",
+}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as America/New_York.")
+
+
+class DocumentKind(models.TextChoices):
+    """What a file sent with a request is. A service lists the kinds it requires."""
+
+    REFERRAL = "referral", "Referral from the pediatrician"
+    RECORD = "record", "Medical records"
+    IMAGING = "imaging", "Imaging (X-ray, MRI, CT)"
+    OTHER = "other", "Other"
+    # Written by the portal, never uploaded: the signed opinion letter.
+    OPINION = "opinion", "Opinion letter"
+
+
+REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
+
+
+class Department(models.Model):
+    """A hospital department families can call; some also offer document reviews."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    summary = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=30, help_text="The second-opinion coordinator's line.")
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    call_length_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(15), MaxValueValidator(30)],
+        help_text="Length of a free informational call, 15 to 30 minutes.",
+    )
+    # How families may book calls (scheduling reads these; they are the department's rules).
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(120)],
+        help_text="Free time a coordinator keeps between two calls.",
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text="Calls can be booked or moved only this long ahead; sooner, families call.",
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="How many days ahead families may book.",
+    )
+    max_calls_per_day = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1)],
+        help_text="Most calls one coordinator takes in a day.",
+    )
+    # Who hears about a review running late (reviews' deadline sweep reads these).
+    alerts_email = models.EmailField(
+        "alerts e-mail",
+        blank=True,
+        help_text="The coordinators' shared inbox for deadline alerts and declined "
+        "assignments. Empty: every active coordinator is alerted.",
+    )
+    program_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Receives the escalation a day before a review's limit.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_length_minutes__gte=15, call_length_minutes__lte=30),
+                name="department_call_length_15_to_30",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_horizon_days__gte=1, max_calls_per_day__gte=1),
+                name="department_booking_rules_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReviewService(models.Model):
+    """A paid document review: who reads it, what it costs, who may ask for it, what to send.
+    Eligibility and required documents are data, edited in the admin."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    summary = models.TextField(help_text="What the review is, in a family's words.")
+    readers = models.CharField(
+        max_length=200, help_text="Who reads the file, e.g. “three spine program leaders”."
+    )
+    fee_cents = models.PositiveIntegerField(help_text="Flat fee in cents, e.g. 50000 for $500.")
+    currency = models.CharField(
+        max_length=3,
+        default="usd",
+        validators=[RegexValidator(r"^[a-z]{3}$", "Use a code such as usd.")],
+    )
+    reviewers_required = models.PositiveSmallIntegerField(default=1)
+    target_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days to the opinion we promise."
+    )
+    limit_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Days by which it must be delivered."
+    )
+    allowed_states = models.JSONField(
+        default=list, blank=True, help_text="Two-letter states the family must live in; empty: any."
+    )
+    excluded_zip_prefixes = models.JSONField(
+        default=list, blank=True, help_text="ZIP codes, or their first digits, not served."
+    )
+    max_patient_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Oldest age in years accepted (20 means under 21)."
+    )
+    required_documents = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(fee_cents__gt=0), name="service_fee_positive"),
+            models.CheckConstraint(
+                condition=Q(reviewers_required__gte=1), name="service_reviewers_required_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_days__gte=1, limit_days__gte=F("target_days")),
+                name="service_target_within_limit",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "name"], name="service_name_unique_per_department"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        states = [str(state).upper() for state in self.allowed_states or []]
+        if unknown := sorted(set(states) - US_STATES.keys()):
+            errors["allowed_states"] = f"Not a US state code: {', '.join(unknown)}."
+        self.allowed_states = states
+        zips = [str(prefix).strip() for prefix in self.excluded_zip_prefixes or []]
+        if bad := [z for z in zips if not (z.isdigit() and 1 <= len(z) <= 5)]:
+            errors["excluded_zip_prefixes"] = f"Not a ZIP code or prefix: {', '.join(bad)}."
+        self.excluded_zip_prefixes = zips
+        if bad := set(self.required_documents or []) - {
+            kind.value for kind in REQUIRABLE_DOCUMENTS
+        }:
+            errors["required_documents"] = f"Unknown document kinds: {', '.join(sorted(bad))}."
+        if self.target_days and self.limit_days and self.limit_days < self.target_days:
+            errors["limit_days"] = "The limit cannot come before the target."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def fee_display(self) -> str:
+        return money(self.fee_cents, self.currency, drop_zero_cents=True)
+
+    @property
+    def required_document_labels(self) -> list[str]:
+        return [DocumentKind(kind).label for kind in self.required_documents]
+
+
+class Questionnaire(models.Model):
+    """One version of a service's medical-history questionnaire. Once published it never
+    changes: answers point at the version they answered, and edits make a new version."""
+
+    service = models.ForeignKey(
+        ReviewService, on_delete=models.PROTECT, related_name="questionnaires"
+    )
+    version = models.PositiveIntegerField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "version"], name="questionnaire_version_unique"
+            ),
+        ]
+
+    def __str__(self):
+        state = "published" if self.published_at else "draft"
+        return f"{self.service} questionnaire v{self.version} ({state})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+ANSWER_MAX_LENGTH = 2000
+
+
+class QuestionKind(models.TextChoices):
+    TEXT = "text", "Text"
+    YES_NO = "yes_no", "Yes / no"
+    CHOICE = "choice", "Choice"
+    DATE = "date", "Date"
+
+
+class Question(models.Model):
+    Kind = QuestionKind
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(
+        max_length=50, help_text="Stable name of the answer, e.g. first_symptoms."
+    )
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="The options of a choice question."
+    )
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=QuestionKind.values), name="question_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def clean(self):
+        super().clean()
+        options = [str(option).strip() for option in self.choices or [] if str(option).strip()]
+        if self.kind == self.Kind.CHOICE and len(options) < 2:
+            raise ValidationError({"choices": "A choice question needs at least two options."})
+        self.choices = options if self.kind == self.Kind.CHOICE else []
+
+    def clean_answer(self, value) -> str | None:
+        """The stored form of an answer (None: not answered), or a ValidationError whose
+        message tells the family what this question accepts."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if self.kind == QuestionKind.YES_NO:
+            answer = {True: "yes", False: "no"}.get(value, str(value).strip().lower())
+            if answer not in {"yes", "no"}:
+                raise ValidationError("Answer yes or no.")
+            return answer
+        if self.kind == QuestionKind.CHOICE:
+            if str(value).strip() not in self.choices:
+                raise ValidationError(f"Choose one of: {', '.join(self.choices)}.")
+            return str(value).strip()
+        if self.kind == QuestionKind.DATE:
+            try:
+                return date.fromisoformat(str(value).strip()).isoformat()
+            except ValueError:
+                raise ValidationError("Enter a date such as 2024-03-15.") from None
+        answer = str(value).strip()
+        if len(answer) > ANSWER_MAX_LENGTH:
+            raise ValidationError(f"Keep this answer under {ANSWER_MAX_LENGTH} characters.")
+        return answer
+
+
+class ConsentText(models.Model):
+    """One version of the financial consent families sign (self-pay, flat fee, not covered by
+    insurance, what happens if a case is ineligible or incomplete). Immutable once published."""
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        state = "published" if self.published_at else "draft"
+        return f"{self.title} v{self.version} ({state})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
