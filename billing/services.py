@@ -437,6 +437,16 @@ def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
             actor=actor,
             note="The fee was refunded in full.",
         )
+    elif request.status == Status.DRAFT:
+        # Paid in advance on the phone, refunded before the family sent it: it owes the fee
+        # again when sent, and the timeline says why.
+        review_request_event_add(
+            review_request=request,
+            kind=RequestEvent.Kind.PAYMENT,
+            note="The fee paid by phone was refunded in full; it is due again when you send "
+            "your request.",
+            actor=actor,
+        )
 
 
 def _dispute_created(dispute) -> None:

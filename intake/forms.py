@@ -241,8 +241,9 @@ class CoordinatorStartForm(EligibilityForm):
     first_name = forms.CharField(label="Child's first name", max_length=100)
     last_name = forms.CharField(label="Child's last name", max_length=100)
     date_of_birth = forms.DateField(
-        label="Child's date of birth (if known)",
-        required=False,
+        label="Child's date of birth",
+        help_text="The family gives it again to open the invitation: a mistyped e-mail "
+        "address then reaches no one's file.",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
     )
@@ -297,8 +298,24 @@ class InviteForm(forms.Form):
         return normalize_email(self.cleaned_data["email"])
 
 
+def child_birth_date_field() -> forms.DateField:
+    return forms.DateField(
+        label="Your child's date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="So that only your family can open this request.",
+        error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
+    )
+
+
+class FamilyAcceptForm(forms.Form):
+    """A signed-in parent joins the request the coordinator started for them."""
+
+    child_date_of_birth = child_birth_date_field()
+
+
 class InvitationSignUpForm(forms.Form):
-    """An account for the invited address (shown, not typed: the link was sent there)."""
+    """An account for the invited address (shown, not typed: the link was sent there). For
+    the family's invitation, the child's date of birth too (see ``FamilyAcceptForm``)."""
 
     full_name = forms.CharField(
         label="Your full name",
@@ -312,9 +329,11 @@ class InvitationSignUpForm(forms.Form):
         help_text=password_validation.password_validators_help_text_html(),
     )
 
-    def __init__(self, *args, email: str, **kwargs):
+    def __init__(self, *args, email: str, ask_birth_date: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.email = email
+        if ask_birth_date:
+            self.fields["child_date_of_birth"] = child_birth_date_field()
 
     def clean(self):
         cleaned = super().clean()

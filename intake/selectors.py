@@ -19,6 +19,7 @@ from intake.models import (
     ConsentText,
     Department,
     DocumentKind,
+    Guardian,
     Invitation,
     Questionnaire,
     QuestionnaireAnswers,
@@ -98,6 +99,14 @@ def review_request_get_for_primary(*, user: User, reference: str) -> ReviewReque
     if review_request.family_id != user.pk:
         raise Http404
     return review_request
+
+
+def guardian_name(*, review_request: ReviewRequest) -> str:
+    """The primary guardian's legal name as entered (by them, or a coordinator)."""
+    return (
+        Guardian.objects.filter(request=review_request).values_list("legal_name", flat=True).first()
+        or ""
+    )
 
 
 def shared_access_for(*, review_request: ReviewRequest, user: User) -> SharedAccess | None:
@@ -416,6 +425,7 @@ FUNNEL_STAGES = (
     ("opened", "Invitation opened, not accepted"),
     ("documents_pending", "Joined; request not sent yet"),
     ("complete", "Sent"),
+    ("cancelled", "Cancelled"),
 )
 
 
@@ -441,7 +451,9 @@ def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
 
 def _funnel_line(request: ReviewRequest, invitation: Invitation | None, now) -> PhoneLed:
     reminders = invitation.reminder_count if invitation else 0
-    if request.status != Status.DRAFT:
+    if request.status == Status.CANCELLED and request.submitted_at is None:
+        stage = "cancelled"
+    elif request.status != Status.DRAFT:
         stage = "complete"
     elif request.family_id is not None:
         stage = "documents_pending"

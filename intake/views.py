@@ -13,9 +13,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.models import User, normalize_email
+from accounts.models import normalize_email
 from accounts.request_info import client_ip, user_agent
-from accounts.services import family_invited_sign_up, user_verify_email
+from accounts.selectors import account_exists
+from accounts.services import family_invited_sign_up
 from intake import services, wizard
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.forms import (
@@ -23,6 +24,7 @@ from intake.forms import (
     ChildForm,
     ConsentForm,
     EligibilityForm,
+    FamilyAcceptForm,
     GuardianForm,
     InvitationSignUpForm,
     InviteForm,
@@ -35,6 +37,7 @@ from intake.models import Child, Guardian, Invitation, ReferringPediatrician, Re
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
+    guardian_name,
     invitations_of,
     is_guardian,
     last_question,
@@ -127,8 +130,13 @@ def request_detail(request, reference):
     """The status page: where the request is, what comes next, what was sent; the family can
     add files while the team works on it, and answer when asked for more information."""
     review_request = review_request_get_for_user(user=request.user, reference=reference)
+    return render(request, "intake/request_detail.html", _detail(request, review_request))
+
+
+def _detail(request, review_request, **shown) -> dict:
+    """The status page's context; ``shown`` replaces a form (one posted with errors)."""
     guardian = is_guardian(review_request=review_request, user=request.user)
-    context = {
+    return {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
         "is_guardian": guardian,
@@ -139,8 +147,8 @@ def request_detail(request, reference):
         else None,
         "answer_form": AnswerForm() if guardian and review_request.clock_paused else None,
         **_sharing(request, review_request),
+        **shown,
     }
-    return render(request, "intake/request_detail.html", context)
 
 
 def _sharing(request, review_request) -> dict:
@@ -181,28 +189,34 @@ def request_invite(request, reference, kind):
     if kind not in (Invitation.Kind.GUARDIAN, Invitation.Kind.PEDIATRICIAN):
         raise Http404
     form = InviteForm(request.POST, prefix=kind)
-    if not form.is_valid():
-        messages.error(request, "Enter the e-mail address the link should go to.")
+    if form.is_valid():
+        try:
+            services.invitation_send(
+                review_request=review_request,
+                kind=kind,
+                email=form.cleaned_data["email"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"The link was e-mailed to {form.cleaned_data['email']}.")
+            return _back(request, review_request)
+    if request.POST.get("next"):  # the referral step: its form fills the address in again
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return _back(request, review_request)
-    try:
-        services.invitation_send(
-            review_request=review_request,
-            kind=kind,
-            email=form.cleaned_data["email"],
-            actor=request.user,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"The link was e-mailed to {form.cleaned_data['email']}.")
-    return _back(request, review_request)
+    # The status page again, with what was typed and what is wrong with it.
+    context = _detail(request, review_request, **{f"{kind}_form": form})
+    return render(request, "intake/request_detail.html", context, status=400)
 
 
 @require_POST
 @login_required
 def request_link_revoke(request, reference, invitation_id):
     review_request = review_request_get_for_primary(user=request.user, reference=reference)
-    invitation = get_object_or_404(review_request.invitations, pk=invitation_id)
+    invitation = get_object_or_404(
+        review_request.invitations.exclude(kind=Invitation.Kind.FAMILY), pk=invitation_id
+    )
     services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, "The link no longer works.")
     return _back(request, review_request)
@@ -256,42 +270,43 @@ def invitation(request, token):
             return redirect("intake:request_detail", reference=invite.request.reference)
         context = {"message": str(closed), "invitation": invite}
         return render(request, "intake/invitation_problem.html", context, status=410)
-    services.invitation_opened(invitation=invite)
     context = {"invitation": invite, "masked_email": _masked(invite.email)}
     if not request.user.is_authenticated:
+        services.invitation_opened(invitation=invite)
         return _invitation_anonymous(request, invite, context)
     if not request.user.is_family or normalize_email(request.user.email) != invite.email:
         return render(request, "intake/invitation_wrong_account.html", context, status=403)
+    services.invitation_opened(invitation=invite)
     form = (
         SecondGuardianForm(request.POST or None, initial={"legal_name": request.user.full_name})
         if invite.kind == Invitation.Kind.GUARDIAN
-        else forms.Form(request.POST or None)
+        else FamilyAcceptForm(request.POST or None)
     )
     if request.method == "POST" and form.is_valid():
-        return _accept(request, invite, form.cleaned_data or None)
-    return render(request, "intake/invitation.html", {**context, "form": form})
+        accepted = _accept(request, invite, form)
+        if accepted is not None:
+            return accepted
+    status = 400 if form.errors else 200
+    return render(request, "intake/invitation.html", {**context, "form": form}, status=status)
 
 
 def _invitation_anonymous(request, invite, context):
-    account = User.objects.filter(email=invite.email).first()
-    if account is not None:
-        # The link reached that inbox: an unconfirmed address is confirmed by opening it.
-        user_verify_email(user=account)
+    if account_exists(email=invite.email):
         login_url = f"{reverse('accounts:login')}?{urlencode({'next': request.path})}"
         return render(
             request, "intake/invitation_sign_in.html", {**context, "login_url": login_url}
         )
-    suggested = ""
-    if invite.kind == Invitation.Kind.FAMILY:
-        suggested = (
-            Guardian.objects.filter(request=invite.request)
-            .values_list("legal_name", flat=True)
-            .first()
-            or ""
-        )
+    family = invite.kind == Invitation.Kind.FAMILY
     form = InvitationSignUpForm(
-        request.POST or None, email=invite.email, initial={"full_name": suggested}
+        request.POST or None,
+        email=invite.email,
+        ask_birth_date=family,
+        initial={"full_name": guardian_name(review_request=invite.request) if family else ""},
     )
+    if request.method == "POST" and form.is_valid():
+        closed = _confirm_child(request, invite, form)
+        if closed is not None:
+            return closed
     if request.method == "POST" and form.is_valid():
         try:
             user = family_invited_sign_up(
@@ -302,23 +317,55 @@ def _invitation_anonymous(request, invite, context):
         except IntegrityError:
             return redirect(request.path)  # created meanwhile: sign in instead
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if invite.kind == Invitation.Kind.FAMILY:
-            return _accept(request, invite, None)
+        if family:
+            return _accept(request, invite, form) or redirect(request.path)
         return redirect(request.path)  # a second guardian states their authority next
-    return render(request, "intake/invitation_sign_up.html", {**context, "form": form})
+    status = 400 if form.errors else 200
+    return render(
+        request, "intake/invitation_sign_up.html", {**context, "form": form}, status=status
+    )
 
 
-def _accept(request, invite, details):
+def _closed(request, invite, closed):
+    context = {"message": str(closed), "invitation": invite}
+    return render(request, "intake/invitation_problem.html", context, status=410)
+
+
+def _confirm_child(request, invite, form):
+    """Check the child's date of birth before an account is made for a family invitation:
+    a wrong one is shown on the form (nothing is created); too many withdraw the link."""
+    if invite.kind != Invitation.Kind.FAMILY:
+        return None
     try:
-        review_request = services.invitation_accept(
-            invitation=invite, user=request.user, details=details
+        services.invitation_confirm_child(
+            invitation=invite, date_of_birth=form.cleaned_data["child_date_of_birth"]
         )
     except services.InvitationClosed as closed:
-        context = {"message": str(closed), "invitation": invite}
-        return render(request, "intake/invitation_problem.html", context, status=410)
+        return _closed(request, invite, closed)
+    except ValidationError as wrong:
+        wizard.add_errors(form, wrong)
+    return None
+
+
+# What the invited person states when joining (never their password).
+ACCEPTANCE_FIELDS = {"child_date_of_birth", "legal_name", "relationship", "has_legal_authority"}
+
+
+def _accept(request, invite, form):
+    """Join the request; ``None`` when the form shows what to correct."""
+    stated = {name: value for name, value in form.cleaned_data.items() if name in ACCEPTANCE_FIELDS}
+    try:
+        review_request = services.invitation_accept(
+            invitation=invite, user=request.user, details=stated
+        )
+    except services.InvitationClosed as closed:
+        return _closed(request, invite, closed)
     except services.WrongAccount:
         context = {"invitation": invite, "masked_email": _masked(invite.email)}
         return render(request, "intake/invitation_wrong_account.html", context, status=403)
+    except ValidationError as wrong:
+        wizard.add_errors(form, wrong)
+        return None
     if invite.kind == Invitation.Kind.FAMILY:
         messages.success(
             request,

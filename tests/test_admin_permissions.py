@@ -132,13 +132,15 @@ ON_THE_PHONE = {
     "relationship": "mother",
     "first_name": "Mia",
     "last_name": "Parker",
+    "date_of_birth": "2014-05-30",
 }
 
 
 @pytest.fixture
 def phone_led(coordinator):
-    """A draft a coordinator started on the phone (the family not invited yet), a second
-    guardian who joined it, and the pediatrician's open upload link: (request, access, link)."""
+    """A draft a coordinator started on the phone (the family has joined it), a second
+    guardian who joined it, the pediatrician's open upload link, and another phone-led draft
+    whose family has not been invited yet: (request, access, link, uninvited)."""
     from datetime import date
 
     from intake import services
@@ -153,6 +155,14 @@ def phone_led(coordinator):
         guardian={"legal_name": "Avery Jordan Parker", "email": "avery.parent@example.org"},
         child={"first_name": "Mia", "last_name": "Parker", "date_of_birth": date(2014, 5, 30)},
         actor=coordinator,
+    )
+    family = services.invitation_send(
+        review_request=request, kind="family", email="avery.parent@example.org", actor=coordinator
+    )
+    services.invitation_accept(
+        invitation=family,
+        user=UserFactory(email="avery.parent@example.org"),
+        details={"child_date_of_birth": date(2014, 5, 30)},
     )
     second = UserFactory(email="casey.parker@example.org", full_name="Casey Parker")
     invitation = services.invitation_send(
@@ -169,11 +179,22 @@ def phone_led(coordinator):
         email="dr.ortiz@pediatrics.example.org",
         actor=coordinator,
     )
-    return request, invitation.access, link
+    uninvited = services.review_request_start_for_family(
+        service=request.service,
+        eligibility=EligibilityAnswers(
+            state="GA", zip_code="31401", patient_age=12, hospitalized=False
+        ),
+        guardian={"legal_name": "Robin Lee", "email": "robin.lee@example.org"},
+        child={"first_name": "Noa", "last_name": "Lee", "date_of_birth": date(2015, 1, 2)},
+        actor=coordinator,
+    )
+    return request, invitation.access, link, uninvited
 
 
 def phone_led_url(page, phone_led):
-    request, access, link = phone_led
+    request, access, link, uninvited = phone_led
+    if page == "invite_family":
+        return reverse("admin:intake_reviewrequest_invite", args=[uninvited.pk, "family"])
     if page.startswith("invite_"):
         return reverse("admin:intake_reviewrequest_invite", args=[request.pk, page[7:]])
     if page == "revoke":
@@ -220,12 +241,12 @@ def phone_led_changes(phone_led) -> dict:
     withdrawal, the second guardian's access."""
     from intake.models import Invitation, ReviewRequest
 
-    request, access, link = phone_led
+    _, access, link, _ = phone_led
     link.refresh_from_db()
     access.refresh_from_db()
     return {
-        "start": ReviewRequest.objects.count() > 1,
-        "invite": Invitation.objects.filter(request=request, email=NEW_ADDRESS).exists(),
+        "start": ReviewRequest.objects.count() > 2,
+        "invite": Invitation.objects.filter(email=NEW_ADDRESS).exists(),
         "revoke": link.revoked_at is not None,
         "remove_access": access.removed_at is not None,
     }

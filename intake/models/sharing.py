@@ -43,6 +43,9 @@ class Invitation(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Wrong answers to "your child's date of birth" on a family invitation (a stranger who got
+    # the e-mail through a mistyped address does not know it); too many withdraw the link.
+    failed_checks = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -446,6 +446,8 @@ def review_request_submit(*, review_request: ReviewRequest, actor: User) -> Revi
     checklist is done; checked under the row lock, so nothing is removed meanwhile."""
     with transaction.atomic():
         request = _lock_draft(review_request)
+        if request.family_id is None:
+            raise RequestLocked(f"{request.reference} waits for its family to join.")
         missing = [item for item in submission_checklist(review_request=request) if not item.done]
         if missing:
             raise IncompleteRequest(missing)
@@ -485,10 +487,12 @@ def review_request_event_add(
 # they are services of intake like the rest, reached as ``intake.services.<name>``.
 from intake.services.sharing import (  # noqa: E402
     INVITABLE,
+    INVITATION_MAX_CHECKS,
     InvitationClosed,
     WrongAccount,
     invitation_accept,
     invitation_check,
+    invitation_confirm_child,
     invitation_opened,
     invitation_reminders_send,
     invitation_revoke,
@@ -499,10 +503,12 @@ from intake.services.sharing import (  # noqa: E402
 
 __all__ = [
     "INVITABLE",
+    "INVITATION_MAX_CHECKS",
     "InvitationClosed",
     "WrongAccount",
     "invitation_accept",
     "invitation_check",
+    "invitation_confirm_child",
     "invitation_opened",
     "invitation_reminders_send",
     "invitation_revoke",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -129,6 +130,10 @@ def invitation_send(
             )
         if kind == Invitation.Kind.FAMILY and request.family_id is not None:
             raise ValidationError("The family has already joined this request.")
+        if kind != Invitation.Kind.FAMILY and request.family_id is None:
+            raise ValidationError(
+                "Invite the family first: others join once the family has accepted."
+            )
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
             raise ValidationError("This address is already a guardian on this request.")
         now = timezone.now()
@@ -171,8 +176,6 @@ def _invitation_mail(invitation: Invitation, template: str) -> None:
         template=template,
         context={
             "reference": request.reference,
-            "service": request.service.name,
-            "department": request.service.department.name,
             "phone": request.service.department.phone,
             "link_url": invitation_url(invitation),
             "expires_on": dateformat.format(timezone.localtime(invitation.expires_at), "l, F j, Y"),
@@ -231,12 +234,64 @@ def invitation_opened(*, invitation: Invitation) -> None:
         )
 
 
+# Wrong dates of birth a family invitation takes before it is withdrawn.
+INVITATION_MAX_CHECKS = 5
+
+
+def invitation_confirm_child(*, invitation: Invitation, date_of_birth) -> None:
+    """A family invitation opens the request only to someone who knows the child's date of
+    birth as the coordinator noted it: an e-mail address mistyped on the phone must not hand
+    a stranger the child's file. A wrong date raises a ``ValidationError`` (and is counted,
+    in its own transaction); after ``INVITATION_MAX_CHECKS`` the link is withdrawn and the
+    family must call. Other kinds, and a request with no date noted, are not checked."""
+    if invitation.kind != Invitation.Kind.FAMILY:
+        return
+    noted = (
+        Child.objects.filter(request=invitation.request_id)
+        .values_list("date_of_birth", flat=True)
+        .first()
+    )
+    if noted is None or date_of_birth == noted:
+        return
+    phone = invitation.request.service.department.phone
+    with transaction.atomic():
+        Invitation.objects.filter(pk=invitation.pk).update(failed_checks=F("failed_checks") + 1)
+        failed = Invitation.objects.values_list("failed_checks", flat=True).get(pk=invitation.pk)
+        if failed >= INVITATION_MAX_CHECKS:
+            Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+            review_request_event_add(
+                review_request=invitation.request,
+                kind=RequestEvent.Kind.INVITATION,
+                note="The invitation was withdrawn after several wrong answers.",
+                actor=None,
+            )
+    if failed >= INVITATION_MAX_CHECKS:
+        raise InvitationClosed(
+            "revoked",
+            f"This link was withdrawn after several wrong dates of birth. Call {phone} for "
+            "a new one.",
+        )
+    raise ValidationError(
+        {
+            "child_date_of_birth": "This is not the date of birth your coordinator noted. "
+            f"Check it, or call {phone}."
+        }
+    )
+
+
 def invitation_accept(*, invitation: Invitation, user: User, details: dict | None = None):
     """Join the request the invitation is for, as ``user`` (signed in to an account with the
-    invited address): the family becomes the request's owner; a second guardian gets shared
-    access with the name, relationship and legal authority stated in ``details``. Used once:
-    the row is locked, so two tabs cannot both use it. Raises ``InvitationClosed`` or
-    ``WrongAccount``; nothing changes then."""
+    invited address): the family becomes the request's owner once they give the child's date
+    of birth (``details["child_date_of_birth"]``, see ``invitation_confirm_child``); a second
+    guardian gets shared access with the name, relationship and legal authority stated in
+    ``details``. Used once: the row is locked, so two tabs cannot both use it. Raises
+    ``InvitationClosed``, ``WrongAccount`` or a ``ValidationError``; nothing changes then."""
+    details = dict(details or {})
+    invitation_confirm_child(
+        invitation=invitation, date_of_birth=details.pop("child_date_of_birth", None)
+    )
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=invitation.request_id)
         current = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -257,7 +312,7 @@ def invitation_accept(*, invitation: Invitation, user: User, details: dict | Non
             if _is_on_request(request, user.email):
                 raise InvitationClosed("accepted", "You are already a guardian on this request.")
             SharedAccess.objects.create(
-                request=request, user=user, invitation=current, granted_at=now, **(details or {})
+                request=request, user=user, invitation=current, granted_at=now, **details
             )
             line = f"{details['legal_name']} joined this request as a second guardian."
         current.accepted_at, current.accepted_by = now, user

@@ -18,6 +18,8 @@ CHILD_FIRST_NAME = "Mirabel"
 CHILD_LAST_NAME = "Quistgaard"
 DIAGNOSIS = "Adolescent idiopathic scoliosis"
 NEW_PASSWORD = "a long family passphrase 42"
+CHILD_BIRTH_DATE = "2014-05-30"  # what the family gives to open its invitation
+KNOWN = {"child_date_of_birth": date.fromisoformat(CHILD_BIRTH_DATE)}  # as the service takes it
 TEMPLATES = {
     Invitation.Kind.FAMILY: "invitation_family",
     Invitation.Kind.GUARDIAN: "invitation_guardian",
@@ -46,7 +48,7 @@ def phone_request(coordinator, service, *, email: str = FAMILY_EMAIL) -> ReviewR
         child={
             "first_name": CHILD_FIRST_NAME,
             "last_name": CHILD_LAST_NAME,
-            "date_of_birth": date(2014, 5, 30),
+            "date_of_birth": date.fromisoformat(CHILD_BIRTH_DATE),
             "prior_diagnosis": DIAGNOSIS,
             "current_treatment": "Night brace",
             "questions": "Does she need surgery?",
@@ -76,11 +78,15 @@ def phone_request_invited(coordinator, service, *, email: str = FAMILY_EMAIL):
 
 
 def sign_up_through(client, link: str, *, full_name: str = "Avery Parker"):
-    """Open the link signed out and create the account for the invited address."""
+    """Open the link signed out and create the account for the invited address (giving the
+    child's date of birth, which a family invitation asks for)."""
     client.logout()
     page = client.get(link)
     assert page.status_code == 200
-    return client.post(link, {"full_name": full_name, "password": NEW_PASSWORD})
+    return client.post(
+        link,
+        {"full_name": full_name, "password": NEW_PASSWORD, "child_date_of_birth": CHILD_BIRTH_DATE},
+    )
 
 
 def sign_in_with_password(client, email: str, password: str, next_path: str):

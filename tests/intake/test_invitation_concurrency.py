@@ -16,7 +16,12 @@ from intake.models import Invitation, RequestEvent, ReviewRequest
 from notifications.models import Message
 from tests.conftest import sign_in
 from tests.factories import UserFactory
-from tests.intake.invitation_setup import FAMILY_EMAIL, phone_request_invited
+from tests.intake.invitation_setup import (
+    CHILD_BIRTH_DATE,
+    FAMILY_EMAIL,
+    KNOWN,
+    phone_request_invited,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,8 +67,10 @@ def test_the_same_invitation_accepted_in_two_tabs_at_once_is_used_once(
 
     outcomes = race(
         request.pk,
-        first=lambda: services.invitation_accept(invitation=invitation, user=family),
-        second=lambda: services.invitation_accept(invitation=invitation, user=family),
+        first=lambda: services.invitation_accept(invitation=invitation, user=family, details=KNOWN),
+        second=lambda: services.invitation_accept(
+            invitation=invitation, user=family, details=KNOWN
+        ),
     )
 
     accepted = [o for o in outcomes.values() if isinstance(o, ReviewRequest)]
@@ -91,8 +98,8 @@ def test_two_browsers_of_the_invited_person_posting_the_form_at_once(
 
     outcomes = race(
         request.pk,
-        one=lambda: browsers[0].post(link, {"csrfmiddlewaretoken": "x"}),
-        two=lambda: browsers[1].post(link, {"csrfmiddlewaretoken": "x"}),
+        one=lambda: browsers[0].post(link, {"child_date_of_birth": CHILD_BIRTH_DATE}),
+        two=lambda: browsers[1].post(link, {"child_date_of_birth": CHILD_BIRTH_DATE}),
     )
 
     codes = sorted(response.status_code for response in outcomes.values())
@@ -116,7 +123,9 @@ def test_the_family_accepting_while_the_coordinator_sends_a_new_link(
 
     outcomes = race(
         request.pk,
-        accept=lambda: services.invitation_accept(invitation=invitation, user=family),
+        accept=lambda: services.invitation_accept(
+            invitation=invitation, user=family, details=KNOWN
+        ),
         resend=lambda: services.invitation_send(
             review_request=request, kind="family", email=FAMILY_EMAIL, actor=coordinator
         ),

@@ -33,6 +33,7 @@ from tests.factories import UserFactory
 from tests.helpers import link_in
 from tests.intake.invitation_setup import (
     FAMILY_EMAIL,
+    KNOWN,
     phone_request,
     phone_request_invited,
     send,
@@ -227,7 +228,9 @@ def at_stage(stage: str, coordinator, service, number: int):
     if stage == "opened":
         invitation_opened(invitation=invitation)
     if stage in {"documents_pending", "complete"}:
-        request = invitation_accept(invitation=invitation, user=UserFactory(email=email))
+        request = invitation_accept(
+            invitation=invitation, user=UserFactory(email=email), details=KNOWN
+        )
     if stage == "complete":
         review_request_transition(
             review_request=request, to_status=Status.AWAITING_PAYMENT, actor=request.family
@@ -256,6 +259,11 @@ def test_the_funnel_shows_each_request_at_its_stage_with_its_reminders(
     requests = {
         stage: at_stage(stage, coordinator, published_service, n) for n, stage in enumerate(STAGES)
     }
+    # A family that decided against it on the phone: cancelled, not "sent".
+    cancelled = phone_request(coordinator, published_service, email="changed.mind@example.org")
+    review_request_transition(
+        review_request=cancelled, to_status=Status.CANCELLED, actor=coordinator, note="No."
+    )
     invitation_reminders_send()
     sign_in(client, coordinator)
 
@@ -266,8 +274,9 @@ def test_the_funnel_shows_each_request_at_its_stage_with_its_reminders(
     assert rows[joined_long_ago.reference] == ("documents_pending", 1)
     for stage, request in requests.items():
         assert rows[request.reference] == (stage, 0)
+    assert rows[cancelled.reference] == ("cancelled", 0)
     assert family_draft.reference not in rows  # a family's own request is not phone-led
-    assert len(rows) == 8
+    assert len(rows) == 9
     page = client.get(reverse("admin:intake_reviewrequest_funnel")).content.decode()
     counts = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', page))
     assert counts == {
@@ -277,6 +286,7 @@ def test_the_funnel_shows_each_request_at_its_stage_with_its_reminders(
         "Invitation opened, not accepted": "1",
         "Joined; request not sent yet": "2",
         "Sent": "1",
+        "Cancelled": "1",
     }
 
 

@@ -15,6 +15,7 @@ from intake.selectors import phone_led_requests
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, UserFactory
 from tests.intake.invitation_setup import (
+    CHILD_BIRTH_DATE,
     CHILD_FIRST_NAME,
     CHILD_LAST_NAME,
     DIAGNOSIS,
@@ -22,7 +23,6 @@ from tests.intake.invitation_setup import (
     GUARDIAN_NAME,
     NEW_PASSWORD,
     last_message,
-    phone_request,
     phone_request_invited,
     send,
     sign_in_with_password,
@@ -71,7 +71,9 @@ def test_a_tampered_invitation_link_does_not_work_and_opens_nothing(
 def test_a_guardian_link_on_the_pediatrician_page_and_the_reverse_do_not_work(
     client, coordinator, published_service
 ):
-    request = phone_request(coordinator, published_service)
+    request, _, family_link = phone_request_invited(coordinator, published_service)
+    sign_up_through(client, family_link)  # others join once the family has
+    client.logout()
     guardian, guardian_link = send(request, "guardian", "second.parent@example.org", coordinator)
     pediatrician, pediatrician_link = send(
         request, "pediatrician", "dr.ortiz@example.org", coordinator
@@ -261,10 +263,7 @@ def test_an_existing_account_is_asked_to_sign_in_then_accepts_and_lands_in_the_w
     client, coordinator, published_service
 ):
     review_request, invitation, link = phone_request_invited(coordinator, published_service)
-    # Signed up on the public page long ago, never confirmed the address.
-    existing = UserFactory(email=FAMILY_EMAIL, full_name="Avery Parker", email_verified_at=None)
-    before = sign_in_with_password(client, FAMILY_EMAIL, PASSWORD, link)
-    assert "Confirm your e-mail address first" in before.content.decode()
+    existing = UserFactory(email=FAMILY_EMAIL, full_name="Avery Parker")
 
     page = client.get(link)
 
@@ -273,8 +272,6 @@ def test_an_existing_account_is_asked_to_sign_in_then_accepts_and_lands_in_the_w
     assert "Sign in to continue" in text
     assert "a•••@example.org" in text
     assert "Create account and continue" not in text
-    existing.refresh_from_db()
-    assert existing.email_verified_at is not None  # the link reached that inbox
     assert User.objects.filter(email=FAMILY_EMAIL).count() == 1
 
     signed_in = sign_in_with_password(client, FAMILY_EMAIL, PASSWORD, link)
@@ -282,7 +279,8 @@ def test_an_existing_account_is_asked_to_sign_in_then_accepts_and_lands_in_the_w
     assert signed_in.url == link
     form = client.get(link)
     assert "Continue to my request" in form.content.decode()
-    accepted = submit(client, link)
+    assert "date of birth" in form.content.decode()
+    accepted = submit(client, link, {"child_date_of_birth": CHILD_BIRTH_DATE})
     assert accepted.status_code == 302
     assert accepted.url == reverse("intake:wizard_guardian", args=[review_request.reference])
     wizard = client.get(accepted.url).content.decode()
@@ -293,14 +291,62 @@ def test_an_existing_account_is_asked_to_sign_in_then_accepts_and_lands_in_the_w
     assert invitation.accepted_by == existing
 
 
+def test_opening_an_invitation_does_not_confirm_an_unconfirmed_account(
+    client, coordinator, published_service
+):
+    """Opening a link is a GET (mail scanners open them too): the address is confirmed only
+    by the confirmation link, and signing in says so."""
+    _, _, link = phone_request_invited(coordinator, published_service)
+    existing = UserFactory(email=FAMILY_EMAIL, email_verified_at=None)
+
+    client.get(link)
+    signing_in = sign_in_with_password(client, FAMILY_EMAIL, PASSWORD, link)
+
+    existing.refresh_from_db()
+    assert existing.email_verified_at is None
+    assert "Confirm your e-mail address first" in signing_in.content.decode()
+
+
+def test_a_wrong_date_of_birth_opens_nothing_and_five_withdraw_the_link(
+    client, coordinator, published_service
+):
+    """A mistyped address on the phone sends the link to a stranger, who does not know the
+    child's date of birth: nothing is created, and guessing ends with the link withdrawn."""
+    review_request, invitation, link = phone_request_invited(coordinator, published_service)
+    typed = {"full_name": "Someone Else", "password": NEW_PASSWORD}
+
+    for day in range(1, 5):
+        wrong = client.post(link, {**typed, "child_date_of_birth": f"2013-01-0{day}"})
+        assert wrong.status_code == 400
+        assert "not the date of birth your coordinator noted" in wrong.content.decode()
+    last = client.post(link, {**typed, "child_date_of_birth": "2013-01-09"})
+
+    assert last.status_code == 410
+    assert "withdrawn after several wrong dates of birth" in last.content.decode()
+    assert not User.objects.filter(email=FAMILY_EMAIL).exists()
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    review_request.refresh_from_db()
+    assert review_request.family is None
+    right = client.post(link, {**typed, "child_date_of_birth": CHILD_BIRTH_DATE})
+    assert right.status_code == 410  # too late: the coordinator sends a new one
+
+
 def test_sign_up_errors_keep_what_was_typed_and_create_nothing(
     client, coordinator, published_service
 ):
     review_request, invitation, link = phone_request_invited(coordinator, published_service)
 
-    response = client.post(link, {"full_name": "Avery Q. Parker", "password": "12345"})
+    response = client.post(
+        link,
+        {
+            "full_name": "Avery Q. Parker",
+            "password": "12345",
+            "child_date_of_birth": CHILD_BIRTH_DATE,
+        },
+    )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert "This password is too short" in text
     assert 'value="Avery Q. Parker"' in text

@@ -5,6 +5,7 @@ coordinator entered, completes it, signs and sends; the coordinator confirms rec
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from billing.models import Payment
 from intake.lifecycle import Status
 from intake.models import ConsentSignature, Invitation, RequestEvent, ReviewRequest
@@ -117,9 +118,15 @@ def test_the_whole_phone_led_path(client, coordinator, published_service):
     assert "Create account and continue" in page.content.decode()
     invitation.refresh_from_db()
     assert invitation.opened_at is not None
-    response = client.post(
-        link, {"full_name": "Avery Parker", "password": "a long family passphrase 42"}
-    )
+    account = {"full_name": "Avery Parker", "password": "a long family passphrase 42"}
+    # Only someone who knows the child's date of birth gets in (a mistyped address reaches
+    # a stranger, who does not).
+    wrong = client.post(link, {**account, "child_date_of_birth": "2014-06-30"})
+    assert wrong.status_code == 400
+    assert "not the date of birth your coordinator noted" in wrong.content.decode()
+    assert 'value="Avery Parker"' in wrong.content.decode()
+    assert not User.objects.filter(email=FAMILY_EMAIL).exists()
+    response = client.post(link, {**account, "child_date_of_birth": "2014-05-30"})
     assert response.status_code == 302
     assert response.url == reverse("intake:wizard_guardian", args=[request.reference])
     request.refresh_from_db()

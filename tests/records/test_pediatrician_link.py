@@ -36,9 +36,9 @@ CHILD = {
 }
 FAMILY_FILE = "family-private-notes.pdf"
 DEPARTMENT_PHONE = "404-555-0199"
-# How a file's line marks what the pediatrician sent (after its kind, e.g. "Referral from the
-# pediatrician · from the pediatrician").
-FROM_PEDIATRICIAN = "· from the pediatrician"
+# How a file's line marks what the pediatrician sent (after its kind, e.g. "Medical records ·
+# sent by the pediatrician").
+FROM_PEDIATRICIAN = "· sent by the pediatrician"
 
 
 def stored_files() -> list[str]:
