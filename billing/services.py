@@ -41,16 +41,17 @@ def _lock_payable(review_request: ReviewRequest) -> ReviewRequest:
     """The request, locked, if a coordinator may take its fee by phone: awaiting payment, or
     a draft a coordinator started with the family on the phone (paid in advance)."""
     request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
-    if request.status == Status.DRAFT and request.started_by_coordinator:
-        if Payment.objects.filter(request=request, status__in=TAKEN).exists():
-            raise PaymentRefused(f"{request.reference} is already paid.")
-        return request
-    return _lock_awaiting_payment(request)
+    advance = request.status == Status.DRAFT and request.started_by_coordinator
+    return _check_unpaid(request, payable=advance or request.status == Status.AWAITING_PAYMENT)
 
 
 def _lock_awaiting_payment(review_request: ReviewRequest) -> ReviewRequest:
     request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
-    if request.status != Status.AWAITING_PAYMENT:
+    return _check_unpaid(request, payable=request.status == Status.AWAITING_PAYMENT)
+
+
+def _check_unpaid(request: ReviewRequest, *, payable: bool) -> ReviewRequest:
+    if not payable:
         raise PaymentRefused(
             f"{request.reference} is {request.get_status_display().lower()}, not awaiting payment."
         )

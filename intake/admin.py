@@ -32,8 +32,10 @@ from intake.models import (
     SharedAccess,
 )
 from intake.selectors import (
+    guardian_email,
     invitation_open_of,
     invitations_of,
+    pediatrician_email,
     phone_led_counts,
     phone_led_requests,
     questionnaire_answered,
@@ -583,6 +585,14 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["shared_accesses"] = shared_accesses(review_request=obj)
+            # The links this request may be sent now (a family's, only until it has joined;
+            # the others, only once it has).
+            context["invitable"] = {
+                kind
+                for kind, statuses in services.INVITABLE.items()
+                if obj.status in statuses
+                and (kind == Invitation.Kind.FAMILY) == (obj.family_id is None)
+            }
             context["open_links"] = [
                 link
                 for link in invitations_of(review_request=obj)
@@ -644,11 +654,9 @@ class ReviewRequestAdmin(admin.ModelAdmin):
 
 def _known_email(review_request: ReviewRequest, kind: str) -> str:
     if kind == Invitation.Kind.FAMILY:
-        guardian = Guardian.objects.filter(request=review_request).first()
-        return guardian.email if guardian else ""
+        return guardian_email(review_request=review_request)
     if kind == Invitation.Kind.PEDIATRICIAN:
-        pediatrician = ReferringPediatrician.objects.filter(request=review_request).first()
-        return pediatrician.email if pediatrician else ""
+        return pediatrician_email(review_request=review_request)
     return ""
 
 

@@ -23,6 +23,7 @@ from intake.models import (
     Invitation,
     Questionnaire,
     QuestionnaireAnswers,
+    ReferringPediatrician,
     RequestEvent,
     ReviewRequest,
     ReviewService,
@@ -99,6 +100,23 @@ def review_request_get_for_primary(*, user: User, reference: str) -> ReviewReque
     if review_request.family_id != user.pk:
         raise Http404
     return review_request
+
+
+def pediatrician_email(*, review_request: ReviewRequest) -> str:
+    """The referring pediatrician's e-mail as the family gave it ("" if none)."""
+    return (
+        ReferringPediatrician.objects.filter(request=review_request)
+        .values_list("email", flat=True)
+        .first()
+        or ""
+    )
+
+
+def guardian_email(*, review_request: ReviewRequest) -> str:
+    return (
+        Guardian.objects.filter(request=review_request).values_list("email", flat=True).first()
+        or ""
+    )
 
 
 def guardian_name(*, review_request: ReviewRequest) -> str:

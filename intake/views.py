@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -33,7 +33,7 @@ from intake.forms import (
 )
 from intake.lifecycle import Status
 from intake.links import LinkInvalid, invitation_from_token
-from intake.models import Child, Guardian, Invitation, ReferringPediatrician, ReviewService
+from intake.models import Child, Guardian, Invitation, ReviewService
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
@@ -41,6 +41,7 @@ from intake.selectors import (
     invitations_of,
     is_guardian,
     last_question,
+    pediatrician_email,
     questionnaire_current,
     request_summary,
     request_timeline,
@@ -157,7 +158,6 @@ def _sharing(request, review_request) -> dict:
     if not is_guardian(review_request=review_request, user=request.user):
         return {}
     primary = review_request.family_id == request.user.pk
-    pediatrician = ReferringPediatrician.objects.filter(request=review_request).first()
     return {
         "is_primary": primary,
         "second_guardians": shared_accesses(review_request=review_request).filter(
@@ -173,7 +173,8 @@ def _sharing(request, review_request) -> dict:
         else [],
         "guardian_form": InviteForm(prefix="guardian") if primary else None,
         "pediatrician_form": InviteForm(
-            prefix="pediatrician", initial={"email": pediatrician.email if pediatrician else ""}
+            prefix="pediatrician",
+            initial={"email": pediatrician_email(review_request=review_request)},
         )
         if primary and review_request.status in INVITABLE[Invitation.Kind.PEDIATRICIAN]
         else None,
@@ -201,10 +202,10 @@ def request_invite(request, reference, kind):
             form.add_error(None, error)
         else:
             messages.success(request, f"The link was e-mailed to {form.cleaned_data['email']}.")
-            return _back(request, review_request)
+            return wizard.redirect_back(request, review_request)
     if request.POST.get("next"):  # the referral step: its form fills the address in again
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-        return _back(request, review_request)
+        return wizard.redirect_back(request, review_request)
     # The status page again, with what was typed and what is wrong with it.
     context = _detail(request, review_request, **{f"{kind}_form": form})
     return render(request, "intake/request_detail.html", context, status=400)
@@ -219,7 +220,7 @@ def request_link_revoke(request, reference, invitation_id):
     )
     services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, "The link no longer works.")
-    return _back(request, review_request)
+    return wizard.redirect_back(request, review_request)
 
 
 @require_POST
@@ -231,14 +232,7 @@ def request_access_remove(request, reference, access_id):
     )
     services.shared_access_remove(access=access, actor=request.user)
     messages.success(request, f"{access.legal_name} no longer has access to this request.")
-    return _back(request, review_request)
-
-
-def _back(request, review_request):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("intake:request_detail", reference=review_request.reference)
+    return wizard.redirect_back(request, review_request)
 
 
 # --- Invitations ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from intake import services
 from intake.lifecycle import Status
@@ -109,6 +110,14 @@ def family_draft(view):
         return view(request, review_request, *args, **kwargs)
 
     return step
+
+
+def redirect_back(request, review_request):
+    """Back to the page a form came from (its ``next``, on this site), or the status page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("intake:request_detail", reference=review_request.reference)
 
 
 def add_errors(form, error: ValidationError) -> None:

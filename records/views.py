@@ -5,7 +5,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.request_info import client_ip
@@ -67,13 +66,6 @@ def wizard_documents(request, review_request):
     )
 
 
-def _back(request, review_request):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("intake:request_detail", reference=review_request.reference)
-
-
 def _document_json(document: Document) -> dict:
     removable = document.request.status == Status.DRAFT
     return {
@@ -132,7 +124,7 @@ def upload(request, reference):
         )
     else:
         messages.success(request, f"{document.original_name} was added.")
-    return _back(request, review_request)
+    return wizard.redirect_back(request, review_request)
 
 
 @require_POST
@@ -150,7 +142,7 @@ def remove(request, reference, document_id):
         messages.error(request, str(rejected))
     else:
         messages.success(request, f"{document.original_name} was removed.")
-    return _back(request, review_request)
+    return wizard.redirect_back(request, review_request)
 
 
 def _open_logged(request, *, document_id, action):

@@ -451,9 +451,12 @@ def review_request_submit(*, review_request: ReviewRequest, actor: User) -> Revi
         missing = [item for item in submission_checklist(review_request=request) if not item.done]
         if missing:
             raise IncompleteRequest(missing)
-        return review_request_transition(
+        review_request_transition(
             review_request=request, to_status=Status.AWAITING_PAYMENT, actor=actor
         )
+        # A fee paid in advance moves it on again (billing reacts to the move): read it back.
+        request.refresh_from_db()
+        return request
 
 
 def review_request_answer(
