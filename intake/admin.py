@@ -1,18 +1,15 @@
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.models import Role, User
 from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake import services
-from intake.eligibility import EligibilityAnswers
-from intake.forms import CoordinatorStartForm, InviteForm
+from intake.admin_phone_led import InvitationInline, PhoneLedAdminMixin, SharedAccessInline
 from intake.lifecycle import COORDINATOR_MOVES, NOTE_REQUIRED, Status
 from intake.models import (
     REQUIRABLE_DOCUMENTS,
@@ -21,7 +18,6 @@ from intake.models import (
     ConsentText,
     Department,
     Guardian,
-    Invitation,
     Question,
     Questionnaire,
     QuestionnaireAnswers,
@@ -29,17 +25,9 @@ from intake.models import (
     RequestEvent,
     ReviewRequest,
     ReviewService,
-    SharedAccess,
 )
 from intake.selectors import (
-    guardian_email,
-    invitation_open_of,
-    invitations_of,
-    pediatrician_email,
-    phone_led_counts,
-    phone_led_requests,
     questionnaire_answered,
-    shared_accesses,
 )
 
 
@@ -328,38 +316,6 @@ class AnswersInline(ReadOnlyDetailsInline):
         return format_html_join("\n", "<p><strong>{}</strong><br>{}</p>", rows)
 
 
-class SharedAccessInline(ReadOnlyDetailsInline):
-    model = SharedAccess
-    fk_name = "request"
-    verbose_name_plural = "second guardians"
-
-
-class InvitationInline(admin.TabularInline):
-    """Every link sent for the request, read-only: its state, who sent it, when it was opened
-    and used. Links are sent and withdrawn with the buttons above."""
-
-    model = Invitation
-    fk_name = "request"
-    extra = 0
-    can_delete = False
-    fields = ("kind", "email", "created_by", "created_at", "expires_at", "opened_at", "used")
-    readonly_fields = fields
-    verbose_name_plural = "invitations and upload links"
-
-    @admin.display(description="State")
-    def used(self, invitation):
-        state = invitation.state_at(timezone.now())
-        if state == "accepted":
-            return f"used {invitation.accepted_at:%b %d, %H:%M}"
-        return state
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class MoveForm(forms.Form):
     to_status = AnyStatusField(label="Move to", widget=forms.RadioSelect)
     note = forms.CharField(
@@ -385,7 +341,7 @@ def coordinator_targets(status: str) -> list[Status]:
 
 
 @admin.register(ReviewRequest)
-class ReviewRequestAdmin(admin.ModelAdmin):
+class ReviewRequestAdmin(PhoneLedAdminMixin, admin.ModelAdmin):
     """Requests are read here; their status changes only through the moves offered on the
     "Move to…" page and the actions, which call the lifecycle service."""
 
@@ -449,157 +405,6 @@ class ReviewRequestAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _changeable(self, request, object_id) -> ReviewRequest:
-        review_request = self.get_object(request, object_id)
-        if review_request is None:
-            raise Http404
-        if not self.has_change_permission(request, review_request):
-            raise PermissionDenied
-        return review_request
-
-    def _to_change_page(self, review_request):
-        return HttpResponseRedirect(
-            reverse("admin:intake_reviewrequest_change", args=[review_request.pk])
-        )
-
-    def start_view(self, request):
-        """Start a request for a family on the phone: the public eligibility check, then
-        what the family says. Next: take the fee by phone if they wish, and invite them."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        form = CoordinatorStartForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                review_request = services.review_request_start_for_family(
-                    service=data["service"],
-                    eligibility=EligibilityAnswers(
-                        state=data["state"],
-                        zip_code=data["zip_code"],
-                        patient_age=data["patient_age"],
-                        hospitalized=data["hospitalized"],
-                    ),
-                    guardian={name: data[name] for name in form.GUARDIAN_FIELDS},
-                    child={
-                        name: data[name] or ("" if name != "date_of_birth" else None)
-                        for name in form.CHILD_FIELDS
-                    },
-                    actor=request.user,
-                )
-            except ValidationError as refused:
-                form.add_error(None, refused)
-            else:
-                self.message_user(
-                    request,
-                    f"{review_request} started for {data['legal_name']}. Take the fee by phone "
-                    "if they wish, then send the invitation.",
-                    messages.SUCCESS,
-                )
-                return self._to_change_page(review_request)
-        return admin_page(
-            self,
-            request,
-            "admin/intake/reviewrequest/start.html",
-            title="Start a request for a family",
-            form=form,
-            status=400 if form.errors else 200,
-        )
-
-    def invite_view(self, request, object_id, kind):
-        """E-mail the family its invitation, a second guardian theirs, or the pediatrician
-        an upload link; the address is filled in from what the request knows."""
-        review_request = self._changeable(request, object_id)
-        if kind not in Invitation.Kind.values:
-            raise Http404
-        form = InviteForm(
-            request.POST or None, initial={"email": _known_email(review_request, kind)}
-        )
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.invitation_send(
-                    review_request=review_request,
-                    kind=kind,
-                    email=form.cleaned_data["email"],
-                    actor=request.user,
-                )
-            except ValidationError as refused:
-                form.add_error(None, refused)
-            else:
-                self.message_user(
-                    request,
-                    f"{Invitation.Kind(kind).label} link e-mailed to {form.cleaned_data['email']}.",
-                    messages.SUCCESS,
-                )
-                return self._to_change_page(review_request)
-        return admin_page(
-            self,
-            request,
-            "admin/intake/reviewrequest/invite.html",
-            title=f"{review_request.reference}: e-mail a link ({Invitation.Kind(kind).label})",
-            original=review_request,
-            form=form,
-            kind=kind,
-            open_link=invitation_open_of(review_request=review_request, kind=kind),
-            days=settings.PEDIATRICIAN_LINK_DAYS
-            if kind == Invitation.Kind.PEDIATRICIAN
-            else settings.INVITATION_DAYS,
-        )
-
-    def revoke_view(self, request, object_id, invitation_id):
-        review_request = self._changeable(request, object_id)
-        if request.method != "POST":
-            return self._to_change_page(review_request)
-        invitation = review_request.invitations.filter(pk=invitation_id).first()
-        if invitation is None:
-            raise Http404
-        services.invitation_revoke(invitation=invitation, actor=request.user)
-        self.message_user(request, "The link no longer works.", messages.SUCCESS)
-        return self._to_change_page(review_request)
-
-    def remove_access_view(self, request, object_id, access_id):
-        review_request = self._changeable(request, object_id)
-        if request.method != "POST":
-            return self._to_change_page(review_request)
-        access = review_request.shared_accesses.filter(pk=access_id).first()
-        if access is None:
-            raise Http404
-        services.shared_access_remove(access=access, actor=request.user)
-        self.message_user(request, f"{access.legal_name}'s access removed.", messages.SUCCESS)
-        return self._to_change_page(review_request)
-
-    def funnel_view(self, request):
-        """The requests coordinators started, at their stage, so no family is forgotten."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        lines = phone_led_requests(now=timezone.now())
-        return admin_page(
-            self,
-            request,
-            "admin/intake/reviewrequest/funnel.html",
-            title="Requests started by phone",
-            lines=lines,
-            counts=phone_led_counts(lines),
-            reminder_days=settings.INVITATION_REMINDER_DAYS,
-        )
-
-    def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        if obj is not None:
-            context["shared_accesses"] = shared_accesses(review_request=obj)
-            # The links this request may be sent now (a family's, only until it has joined;
-            # the others, only once it has).
-            context["invitable"] = {
-                kind
-                for kind, statuses in services.INVITABLE.items()
-                if obj.status in statuses
-                and (kind == Invitation.Kind.FAMILY) == (obj.family_id is None)
-            }
-            context["open_links"] = [
-                link
-                for link in invitations_of(review_request=obj)
-                if not link.accepted_at and not link.revoked_at
-            ]
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
-
     def move_view(self, request, object_id):
         review_request = self.get_object(request, object_id)
         if review_request is None:
@@ -650,14 +455,6 @@ class ReviewRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, str(error), messages.WARNING)
             else:
                 self.message_user(request, f"{review_request}: review started.", messages.SUCCESS)
-
-
-def _known_email(review_request: ReviewRequest, kind: str) -> str:
-    if kind == Invitation.Kind.FAMILY:
-        return guardian_email(review_request=review_request)
-    if kind == Invitation.Kind.PEDIATRICIAN:
-        return pediatrician_email(review_request=review_request)
-    return ""
 
 
 @admin.register(RequestEvent)
