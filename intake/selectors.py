@@ -119,14 +119,6 @@ def guardian_email(*, review_request: ReviewRequest) -> str:
     )
 
 
-def guardian_name(*, review_request: ReviewRequest) -> str:
-    """The primary guardian's legal name as entered (by them, or a coordinator)."""
-    return (
-        Guardian.objects.filter(request=review_request).values_list("legal_name", flat=True).first()
-        or ""
-    )
-
-
 def shared_access_for(*, review_request: ReviewRequest, user: User) -> SharedAccess | None:
     """``user``'s active second-guardian access to the request, if any."""
     if not user.is_authenticated:

@@ -37,7 +37,6 @@ from intake.models import Child, Guardian, Invitation, ReviewService
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
-    guardian_name,
     invitations_of,
     is_guardian,
     last_question,
@@ -290,13 +289,10 @@ def _invitation_anonymous(request, invite, context):
         return render(
             request, "intake/invitation_sign_in.html", {**context, "login_url": login_url}
         )
+    # Nothing of the request is shown before the family has given the child's date of birth
+    # (not even the parent's name as the coordinator typed it): the address may be mistyped.
     family = invite.kind == Invitation.Kind.FAMILY
-    form = InvitationSignUpForm(
-        request.POST or None,
-        email=invite.email,
-        ask_birth_date=family,
-        initial={"full_name": guardian_name(review_request=invite.request) if family else ""},
-    )
+    form = InvitationSignUpForm(request.POST or None, email=invite.email, ask_birth_date=family)
     if request.method == "POST" and form.is_valid():
         closed = _confirm_child(request, invite, form)
         if closed is not None:

@@ -92,7 +92,8 @@ def test_an_invited_parent_signs_up_completes_the_request_on_a_phone_and_it_star
     expect(page.get_by_role("heading", name="Finish your second-opinion request")).to_be_visible()
     expect(page.get_by_text(f"reference {request.reference}")).to_be_visible()
     expect(page.get_by_text("a•••@example.org")).to_be_visible()
-    expect(page.get_by_label("Your full name")).to_have_value(LEGAL_NAME)
+    expect(page.get_by_label("Your full name")).to_have_value("")  # nothing shown yet
+    page.get_by_label("Your full name").fill("Avery Parker")
     page.get_by_label("Choose a password").fill("a long family passphrase 42")
     # Only the family knows the child's date of birth: a mistyped address opens nothing.
     page.get_by_label("Your child's date of birth").fill("2014-05-30")

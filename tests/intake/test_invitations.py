@@ -358,15 +358,18 @@ def test_sign_up_errors_keep_what_was_typed_and_create_nothing(
     assert invitation.accepted_at is None
 
 
-def test_the_sign_up_form_suggests_the_name_the_coordinator_typed(
+def test_the_sign_up_page_shows_nothing_of_the_request_but_its_reference(
     client, coordinator, published_service
 ):
-    _, _, link = phone_request_invited(coordinator, published_service)
+    """Whoever opens it may have got the e-mail through a mistyped address."""
+    review_request, _, link = phone_request_invited(coordinator, published_service)
 
     page = client.get(link).content.decode()
 
-    assert f'value="{GUARDIAN_NAME}"' in page
+    assert review_request.reference in page
     assert "a•••@example.org" in page
+    for private in (GUARDIAN_NAME, CHILD_FIRST_NAME, DIAGNOSIS, published_service.name):
+        assert private not in page
 
 
 # --- The e-mail, and the funnel's "opened" ------------------------------------------------------
