@@ -17,7 +17,7 @@ from intake.models import Invitation, ReviewRequest, SharedAccess
 from intake.selectors import (
     guardian_email,
     invitation_open_of,
-    invitations_of,
+    links_unused,
     pediatrician_email,
     phone_led_counts,
     phone_led_requests,
@@ -219,11 +219,7 @@ class PhoneLedAdminMixin:
                 if obj.status in statuses
                 and (kind == Invitation.Kind.FAMILY) == (obj.family_id is None)
             }
-            context["open_links"] = [
-                link
-                for link in invitations_of(review_request=obj)
-                if not link.accepted_at and not link.revoked_at
-            ]
+            context["open_links"] = links_unused(review_request=obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
 

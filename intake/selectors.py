@@ -144,16 +144,18 @@ def shared_accesses(*, review_request: ReviewRequest) -> QuerySet[SharedAccess]:
     )
 
 
-def invitations_of(*, review_request: ReviewRequest) -> QuerySet[Invitation]:
-    """Every invitation and upload link of a request, the latest first."""
-    return review_request.invitations.select_related("created_by").order_by("-created_at")
+def links_unused(*, review_request: ReviewRequest, now=None) -> QuerySet[Invitation]:
+    """A request's invitations and upload links neither used nor withdrawn, the latest
+    first; with ``now``, only those that still work then (not expired)."""
+    links = review_request.invitations.unused()
+    if now is not None:
+        links = links.working(now)
+    return links.select_related("created_by").order_by("-created_at")
 
 
 def invitation_open_of(*, review_request: ReviewRequest, kind: str) -> Invitation | None:
     """The request's open (not used, not revoked) invitation of ``kind``, expired or not."""
-    return review_request.invitations.filter(
-        kind=kind, accepted_at__isnull=True, revoked_at__isnull=True
-    ).first()
+    return review_request.invitations.unused().filter(kind=kind).first()
 
 
 def last_question(*, review_request: ReviewRequest) -> RequestEvent | None:

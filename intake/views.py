@@ -37,9 +37,9 @@ from intake.models import Child, Guardian, Invitation, ReviewService
 from intake.selectors import (
     catalogue_departments,
     consent_text_current,
-    invitations_of,
     is_guardian,
     last_question,
+    links_unused,
     pediatrician_email,
     questionnaire_current,
     request_summary,
@@ -136,6 +136,7 @@ def request_detail(request, reference):
 def _detail(request, review_request, **shown) -> dict:
     """The status page's context; ``shown`` replaces a form (one posted with errors)."""
     guardian = is_guardian(review_request=review_request, user=request.user)
+    sharing = _sharing(request, review_request) if guardian else {}
     return {
         "review_request": review_request,
         "events": request_timeline(review_request=review_request),
@@ -146,28 +147,23 @@ def _detail(request, review_request, **shown) -> dict:
         if review_request.clock_paused
         else None,
         "answer_form": AnswerForm() if guardian and review_request.clock_paused else None,
-        **_sharing(request, review_request),
+        **sharing,
         **shown,
     }
 
 
 def _sharing(request, review_request) -> dict:
-    """The "People on this request" panel: the primary guardian manages it; a second
-    guardian sees who is on it."""
-    if not is_guardian(review_request=review_request, user=request.user):
-        return {}
+    """The "People on this request" panel, for a guardian: the primary guardian manages it;
+    a second guardian sees who is on it."""
     primary = review_request.family_id == request.user.pk
     return {
         "is_primary": primary,
         "second_guardians": shared_accesses(review_request=review_request).filter(
             removed_at__isnull=True
         ),
-        "open_links": [
-            invitation
-            for invitation in invitations_of(review_request=review_request)
-            if invitation.kind != Invitation.Kind.FAMILY
-            and invitation.state_at(timezone.now()) == "open"
-        ]
+        "open_links": links_unused(review_request=review_request, now=timezone.now()).exclude(
+            kind=Invitation.Kind.FAMILY
+        )
         if primary
         else [],
         "guardian_form": InviteForm(prefix="guardian") if primary else None,

@@ -92,27 +92,33 @@ def _form_error(request, form) -> str:
     return " ".join(message for errors in form.errors.values() for message in errors)
 
 
+def _receive(request, review_request, *, actor, upload_link=None):
+    """Store the posted file for the request: (the document, None), or (None, what is wrong
+    with it, in words for the person who sent it)."""
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return None, _form_error(request, form)
+    try:
+        document = services.document_upload(
+            review_request=review_request,
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            actor=actor,
+            ip_address=client_ip(request),
+            upload_link=upload_link,
+        )
+    except Rejected as rejected:
+        return None, str(rejected)
+    return document, None
+
+
 @require_POST
 @login_required
 def upload(request, reference):
     """One file per request from the page's script (JSON, for a progress bar per file), or
     the plain form without script (redirect back with a message)."""
     review_request = review_request_get_for_family(user=request.user, reference=reference)
-    form = UploadForm(request.POST, request.FILES)
-    document, error = None, None
-    if not form.is_valid():
-        error = _form_error(request, form)
-    else:
-        try:
-            document = services.document_upload(
-                review_request=review_request,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                actor=request.user,
-                ip_address=client_ip(request),
-            )
-        except Rejected as rejected:
-            error = str(rejected)
+    document, error = _receive(request, review_request, actor=request.user)
     if request.headers.get("Accept", "").startswith("application/json"):
         if error:
             return JsonResponse({"error": error}, status=400)
@@ -255,23 +261,8 @@ def pediatrician_upload(request, token):
         context = {"message": str(closed), "invitation": link}
         return render(request, "intake/invitation_problem.html", context, status=410)
     intake_services.invitation_opened(invitation=link)
-    form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        error = None
-        if not form.is_valid():
-            error = _form_error(request, form)
-        else:
-            try:
-                document = services.document_upload(
-                    review_request=review_request,
-                    kind=form.cleaned_data["kind"],
-                    upload=form.cleaned_data["file"],
-                    actor=None,
-                    ip_address=client_ip(request),
-                    upload_link=link,
-                )
-            except Rejected as rejected:
-                error = str(rejected)
+        document, error = _receive(request, review_request, actor=None, upload_link=link)
         if error:
             messages.error(request, error)
         else:
@@ -280,7 +271,7 @@ def pediatrician_upload(request, token):
     context = {
         "link": link,
         "review_request": review_request,
-        "kinds": form.fields["kind"].choices,
+        "kinds": UploadForm().fields["kind"].choices,
         "sent": documents_from_link(upload_link=link),
         "open": review_request.status in services.UPLOADABLE,
     }

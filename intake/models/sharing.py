@@ -11,6 +11,16 @@ from django.utils import timezone
 from intake.models import Relationship, ReviewRequest
 
 
+class InvitationQuerySet(models.QuerySet):
+    def unused(self):
+        """Neither used nor withdrawn (perhaps expired): at most one per request and kind."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+    def working(self, now):
+        """Links that still open their page at ``now``."""
+        return self.unused().filter(expires_at__gt=now)
+
+
 class Invitation(models.Model):
     """A link e-mailed to someone to join one request: the family a coordinator started it
     for, a second guardian, or the referring pediatrician (who may only upload files).
@@ -46,6 +56,8 @@ class Invitation(models.Model):
     # Wrong answers to "your child's date of birth" on a family invitation (a stranger who got
     # the e-mail through a mistyped address does not know it); too many withdraw the link.
     failed_checks = models.PositiveSmallIntegerField(default=0)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -137,9 +137,7 @@ def invitation_send(
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
             raise ValidationError("This address is already a guardian on this request.")
         now = timezone.now()
-        request.invitations.filter(
-            kind=kind, accepted_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=now, revoked_by=actor)
+        request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (
             settings.PEDIATRICIAN_LINK_DAYS
             if kind == Invitation.Kind.PEDIATRICIAN
@@ -189,9 +187,11 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=invitation.request_id)
         _check_inviter(request, invitation.kind, actor)
-        updated = Invitation.objects.filter(
-            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now(), revoked_by=actor)
+        updated = (
+            Invitation.objects.unused()
+            .filter(pk=invitation.pk)
+            .update(revoked_at=timezone.now(), revoked_by=actor)
+        )
         if updated:
             review_request_event_add(
                 review_request=request,
@@ -353,13 +353,16 @@ def invitation_reminders_send(*, now=None) -> int:
     now = now or timezone.now()
     due = now - timedelta(days=settings.INVITATION_REMINDER_DAYS)
     family = Invitation.objects.filter(kind=Invitation.Kind.FAMILY, revoked_at__isnull=True)
-    not_opened = family.filter(
-        created_at__lte=due,
-        opened_at__isnull=True,
-        accepted_at__isnull=True,
-        expires_at__gt=now,
-        request__status=Status.DRAFT,
-    ).exclude(reminders__kind=InvitationReminder.Kind.NOT_OPENED)
+    not_opened = (
+        Invitation.objects.working(now)
+        .filter(
+            kind=Invitation.Kind.FAMILY,
+            created_at__lte=due,
+            opened_at__isnull=True,
+            request__status=Status.DRAFT,
+        )
+        .exclude(reminders__kind=InvitationReminder.Kind.NOT_OPENED)
+    )
     not_finished = family.filter(accepted_at__lte=due, request__status=Status.DRAFT).exclude(
         reminders__kind=InvitationReminder.Kind.NOT_FINISHED
     )
