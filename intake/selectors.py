@@ -443,7 +443,7 @@ FUNNEL_STAGES = (
 
 def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
     """The requests coordinators started, newest first, each at its stage of the funnel, so
-    no family is forgotten: three queries whatever the number."""
+    no family is forgotten: two queries whatever the number."""
     requests = list(
         ReviewRequest.objects.filter(created_by__role__in=[Role.COORDINATOR, Role.ADMIN])
         .select_related("service", "created_by", "guardian")
