@@ -20,7 +20,8 @@ class Message(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     template = models.CharField(max_length=100, help_text="The template it was written from.")
-    # [{"filename": ..., "content": ..., "mimetype": ...}]: small text files such as invites.
+    # [{"filename", "content" or "content_base64", "mimetype"}]: a calendar invite as text, or
+    # the opinion letter PDF as base64 (kept with the row, like the body).
     attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)

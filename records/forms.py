@@ -1,8 +1,9 @@
 from django import forms
 
-from intake.models import DocumentKind
+from records.services import ACCEPTED_BY_KIND
 
-UPLOADABLE_KINDS = [kind for kind in DocumentKind if kind != DocumentKind.OPINION]
+# What a person may say a file is: the kinds the upload service accepts (never "opinion").
+UPLOADABLE_KINDS = list(ACCEPTED_BY_KIND)
 
 
 class UploadForm(forms.Form):

@@ -39,11 +39,6 @@ def document_get_for_user(*, user: User, document_id) -> Document:
         raise Http404 from None
 
 
-def document_previews(*, document: Document) -> QuerySet[Preview]:
-    """Every preview of a document, series by series, in order (the DICOM stepper)."""
-    return document.previews.order_by("series", "position")
-
-
 def document_get_for_family(*, user: User, reference: str, document_id) -> Document:
     """A file of the family's own request (to remove it); 404 for anyone else."""
     review_request = review_request_get_for_family(user=user, reference=reference)

@@ -219,9 +219,7 @@ def preview_image(request, preview_id):
         action=AccessLog.Action.PREVIEW,
     )
     if document is None:
-        return log
-    if preview is None:
-        raise Http404
+        return log  # an unknown preview has no document: refused (and logged) above
     return _serve(
         request,
         lambda: services.preview_read_verified(preview=preview),

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from intake.models import Department
-from scheduling.models import Appointment, Booking
+from scheduling.models import HOLDS_TIME, Appointment, Booking
 from scheduling.slots import Slot, slots_open
 
 # Offered in the time-zone menu; a family's detected zone is added when it is not here.
@@ -129,7 +129,7 @@ def calls_overview(*, now: datetime, zone: ZoneInfo) -> dict:
     week_start = today - timedelta(days=today.weekday())
     day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
     monday = datetime.combine(week_start, datetime.min.time(), tzinfo=zone)
-    held = Q(status__in=(Booking.Status.BOOKED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW))
+    held = Q(status__in=HOLDS_TIME)
     this_week = list(
         Booking.objects.filter(
             held, starts_at__gte=monday, starts_at__lt=monday + timedelta(days=7)

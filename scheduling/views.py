@@ -3,7 +3,6 @@ the confirmation e-mail. Nothing about the child is ever in an address: pages ar
 department slug, signed link or the session of the browser that booked."""
 
 import functools
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -254,12 +253,9 @@ def my_calls(request):
     """A signed-in family's calls and appointments."""
     if not request.user.is_family:
         raise Http404
-    now = timezone.now()
     context = {
         "bookings": selectors.bookings_for_family(user=request.user),
         "appointments": selectors.appointments_for_family(user=request.user),
-        "now": now,
-        "soon": now + timedelta(days=1),
     }
     return render(request, "scheduling/my_calls.html", context)
 

@@ -1,3 +1,4 @@
+import base64
 from datetime import timedelta
 
 import pytest
@@ -194,3 +195,24 @@ def test_running_out_of_task_time_ends_the_task_and_schedules_a_retry(settings):
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
     assert message.last_error == "SoftTimeLimitExceeded"
+
+
+def test_attachments_reach_the_sent_email_as_text_and_as_decoded_bytes():
+    pdf = b"%PDF-1.7 the letter"
+    message = queue(
+        attachments=[
+            {"filename": "invite.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"},
+            {
+                "filename": "letter.pdf",
+                "content_base64": base64.b64encode(pdf).decode(),
+                "mimetype": "application/pdf",
+            },
+        ]
+    )
+
+    assert message_send(message_id=message.pk) is True
+
+    assert mail.outbox[0].attachments == [
+        ("invite.ics", "BEGIN:VCALENDAR", "text/calendar"),
+        ("letter.pdf", pdf, "application/pdf"),
+    ]

@@ -197,3 +197,21 @@ def test_an_anonymous_attempt_is_logged_before_being_sent_to_sign_in(client, fam
         family_document.pk,
         family_document.request_id,
     )
+
+
+def test_an_unknown_preview_is_a_logged_404(client, family):
+    import uuid
+
+    sign_in(client, family)
+    AccessLog.objects.all().delete()
+
+    response = client.get(reverse("records:preview", args=[uuid.uuid4()]))
+
+    assert response.status_code == 404
+    log = AccessLog.objects.get()
+    assert (log.user, log.action, log.outcome, log.document_id) == (
+        family,
+        "preview",
+        "denied",
+        None,
+    )

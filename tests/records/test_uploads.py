@@ -325,3 +325,23 @@ def test_removing_a_file_also_removes_its_previews(
 
     assert default_storage.listdir("previews")[1] == []
     assert stored_files() == []
+
+
+def test_nobody_can_upload_a_file_as_the_opinion_letter(family_client, family, family_draft):
+    from records.filetypes import Rejected
+    from records.services import document_upload
+
+    response = post_file(family_client, family_draft, samples.pdf(), kind="opinion")
+
+    assert response.status_code == 400
+    assert "opinion is not one of the available choices" in response.json()["error"]
+    with pytest.raises(Rejected, match="Choose what the file is"):
+        document_upload(
+            review_request=family_draft,
+            kind="opinion",
+            upload=samples.upload(samples.pdf()),
+            actor=family,
+            ip_address="",
+        )
+    assert not Document.objects.exists()
+    assert stored_files() == []
