@@ -1,15 +1,11 @@
 from datetime import timedelta
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
 from billing.models import TAKEN, Payment, PaymentStatus
 from intake.models import ReviewRequest, money
-
-
-def payments_for_request(*, review_request: ReviewRequest) -> QuerySet[Payment]:
-    return review_request.payments.select_related("recorded_by").order_by("created_at")
 
 
 def payment_taken(*, review_request: ReviewRequest) -> Payment | None:

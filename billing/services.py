@@ -587,7 +587,7 @@ def refunds_retry_pending() -> int:
         stripe_refund_id__isnull=True,
         payment__method__in=(PaymentMethod.CHECKOUT, PaymentMethod.LINK),
         created_at__lt=timezone.now() - timedelta(minutes=10),
-    ):
+    ).select_related("payment__request"):
         try:
             _refund_at_stripe(refund, actor=None)
         except PaymentRefused:

@@ -197,11 +197,10 @@ def _reviewers_to_remind(request: ReviewRequest) -> list[str] | None:
 
 
 def _program_lead(department: Department) -> list[str]:
-    """The department's program lead; with none (or an inactive one), the coordinators."""
+    """The department's program lead (none, or an inactive one: the coordinators, who are
+    alerted anyway, carry the escalation alone)."""
     lead = department.program_lead
-    if lead is not None and lead.is_active:
-        return [lead.email]
-    return coordinator_recipients(department=department)
+    return [lead.email] if lead is not None and lead.is_active else []
 
 
 def _context(request: ReviewRequest, kind: AlertKind) -> dict:

@@ -7,7 +7,6 @@ bytes: the creation date is read from the signing time instead of the clock, and
 identifier is a hash of the content.
 """
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -48,9 +47,6 @@ _SIGNED_AT = re.compile(
 )
 _UNKNOWN_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-# fpdf2 subsets the font with fontTools, which reports every table it prunes at INFO.
-logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

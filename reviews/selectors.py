@@ -156,7 +156,7 @@ def with_load(users: QuerySet[User], now: datetime | None = None) -> QuerySet[Us
 
 def panel_suggest(*, review_request: ReviewRequest) -> list[User]:
     """The service's number of eligible, available reviewers with the fewest open reviews
-    (ties: who joined the pool first). The coordinator may change any of them."""
+    (ties: the oldest account first). The coordinator may change any of them."""
     required = review_request.service.reviewers_required
     return list(
         panel_eligible(review_request=review_request).order_by("open_reviews", "pk")[:required]

@@ -377,5 +377,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Successful sign-ins are routine; failures and lockouts are warnings.
         "axes": {"level": "WARNING"},
+        # fpdf2 subsets the letter's font with fontTools, which reports every table it prunes.
+        "fontTools.subset": {"level": "WARNING"},
     },
 }
