@@ -262,3 +262,34 @@ def test_a_malformed_booking_in_the_appointment_address_is_ignored(staff):
     response = staff.get(reverse("admin:scheduling_appointment_add"), {"booking": "abc"})
 
     assert response.status_code == 200
+
+
+def test_after_it_is_set_up_only_the_appointments_checklist_changes_in_the_admin(
+    booking, staff, coordinator
+):
+    from scheduling.services import appointment_create
+
+    appointment = appointment_create(
+        actor=coordinator,
+        booking=booking,
+        department=booking.department,
+        parent_name=booking.parent_name,
+        email=booking.email,
+        child_first_name=booking.child_first_name,
+        kind="virtual",
+        video_link="https://video.example.org/room",
+        provider="Dr. Chen",
+        starts_at=booking.starts_at + timedelta(days=7),
+    )
+    url = reverse("admin:scheduling_appointment_change", args=[appointment.pk])
+
+    response = staff.post(
+        url, {"records_requested": "on", "logistics_sent": "on", "provider": "Dr. Someone Else"}
+    )
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.records_requested is True
+    assert appointment.logistics_sent is True
+    assert appointment.payment_discussed is False
+    assert appointment.provider == "Dr. Chen"  # read-only once set up
