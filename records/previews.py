@@ -16,6 +16,7 @@ import pypdfium2
 from django.conf import settings
 from PIL import Image, ImageOps
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, iter_pixels
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from records.filetypes import EXECUTABLE_HEADERS
 from records.models import FileType
@@ -71,7 +72,7 @@ def _dicom_images(fileobj, series: int, limit: int) -> list[Drawn]:
     fileobj.seek(0)
     drawn = []
     try:
-        for index, frame in enumerate(iter_pixels(fileobj)):
+        for index, frame in enumerate(_frames(fileobj, dataset)):
             if index >= limit:
                 break
             png, width, height = _png(_grey_to_image(frame, dataset))
@@ -79,6 +80,16 @@ def _dicom_images(fileobj, series: int, limit: int) -> list[Drawn]:
     except Exception:  # an encoding no installed decoder reads: details without images
         return []
     return drawn
+
+
+def _frames(fileobj, dataset):
+    """The frames of a DICOM file one at a time; a deflated file is inflated whole first
+    (pydicom reads pixel data straight from the file only when it is not deflated)."""
+    if dataset.file_meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return iter_pixels(fileobj)
+    fileobj.seek(0)
+    pixels = pydicom.dcmread(fileobj).pixel_array
+    return iter(pixels) if _number(dataset, "NumberOfFrames") > 1 else iter([pixels])
 
 
 def dicom_file(fileobj) -> Result:

@@ -1,7 +1,14 @@
-"""Upload handling that keeps a runaway upload from filling the disk."""
+"""Upload handling: a runaway upload cannot fill the disk, and a file is never dropped for
+its name."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http.multipartparser import MultiPartParser
+from django.utils.datastructures import ImmutableList
+
+# The name kept for a file whose own name is nothing but a path or dots; it is shown as
+# "Document 3.pdf" (``records.filetypes.display_name``).
+NAMELESS = "unnamed"
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
@@ -20,3 +27,33 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+class NamedFileParser(MultiPartParser):
+    """Django's parser drops a file whose name cleans to nothing ("..", "folder/") as if no
+    file had been sent, and the parent would be told to choose one. The name is only the
+    browser's, so such a file is kept, under a placeholder name."""
+
+    def sanitize_file_name(self, file_name):
+        return super().sanitize_file_name(file_name) or NAMELESS
+
+
+class NamedFileParserMiddleware:
+    """Parse every multipart body with ``NamedFileParser``. It comes before the CSRF check,
+    which is the first to read the posted form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.parse_file_upload = lambda meta, body: _parse(request, meta, body)
+        return self.get_response(request)
+
+
+def _parse(request, meta, body):
+    # As HttpRequest.parse_file_upload, with the parser above.
+    request.upload_handlers = ImmutableList(
+        request.upload_handlers,
+        warning="You cannot alter upload handlers after the upload has been processed.",
+    )
+    return NamedFileParser(meta, body, request.upload_handlers, request.encoding).parse()

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.SameOriginNullOriginMiddleware",
+    "records.uploads.NamedFileParserMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -240,6 +241,17 @@ RECORDS_MAX_DOCUMENT_BYTES = env.integer("RECORDS_MAX_DOCUMENT_MB", 50, minimum=
 RECORDS_MAX_IMAGING_BYTES = env.integer("RECORDS_MAX_IMAGING_MB", 2048, minimum=1) * 1024 * 1024
 RECORDS_ZIP_MAX_FILES = env.integer("RECORDS_ZIP_MAX_FILES", 5000, minimum=1)
 RECORDS_ZIP_MAX_RATIO = env.integer("RECORDS_ZIP_MAX_RATIO", 100, minimum=2)
+# Pictures (a JPEG or PNG, or an image of a DICOM file) larger than this many pixels are
+# refused before anything decodes them; a 48-megapixel phone photo passes.
+RECORDS_MAX_IMAGE_PIXELS = env.integer("RECORDS_MAX_IMAGE_PIXELS", 60_000_000, minimum=1_000_000)
+RECORDS_MAX_PICTURE_BYTES = env.integer("RECORDS_MAX_PICTURE_MB", 50, minimum=1) * 1024 * 1024
+RECORDS_MAX_PDF_PAGES = env.integer("RECORDS_MAX_PDF_PAGES", 3000, minimum=1)
+# No stream of a PDF may inflate past this (a page's content, a scanned image).
+RECORDS_MAX_PDF_STREAM_BYTES = env.integer("RECORDS_MAX_PDF_STREAM_MB", 256, minimum=1) * 1048576
+# The worker draws previews in a child process held to this memory and CPU time, so a file
+# that slips past the checks cannot take the worker down.
+RECORDS_RENDER_MEMORY_BYTES = env.integer("RECORDS_RENDER_MEMORY_MB", 1536, minimum=256) * 1048576
+RECORDS_RENDER_CPU_SECONDS = env.integer("RECORDS_RENDER_CPU_SECONDS", 300, minimum=10)
 # Previews drawn per document (a CT study can hold thousands of images).
 RECORDS_MAX_PREVIEWS = env.integer("RECORDS_MAX_PREVIEWS", 500, minimum=1)
 FILE_UPLOAD_HANDLERS = [
@@ -333,6 +345,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.tasks.process_waiting_documents_task",
         "schedule": timedelta(minutes=5),
     },
+    "discard-stale-held-files": {
+        "task": "records.tasks.discard_stale_held_files_task",
+        "schedule": timedelta(hours=1),
+    },
     "send-due-reminders": {
         "task": "scheduling.tasks.send_due_reminders_task",
         "schedule": timedelta(minutes=5),
@@ -379,5 +395,10 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # fpdf2 subsets the letter's font with fontTools, which reports every table it prunes.
         "fontTools.subset": {"level": "WARNING"},
+        # A damaged image fails to decode at upload and is refused with a sentence for the
+        # family; pydicom would also log each decoder's traceback. qpdf reports every repair
+        # it makes while reading a PDF. Neither is a fault of the portal's.
+        "pydicom": {"level": "CRITICAL"},
+        "pikepdf": {"level": "ERROR"},
     },
 }
