@@ -75,6 +75,27 @@ class Document(models.Model):
         return self.upload_link_id is not None
 
 
+class HeldFile(models.Model):
+    """A PDF report found on a family's imaging CD and left out of the study: checked and
+    cleaned like any PDF, and kept aside until the family adds it as a medical record or
+    lets it go. It is never shown to reviewers while it is held."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="held_files")
+    original_name = models.CharField(max_length=255)
+    storage_key = models.CharField(max_length=255, unique=True, editable=False)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    held_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["held_at"], name="heldfile_held_idx")]
+
+    def __str__(self):
+        return self.original_name
+
+
 class Preview(models.Model):
     """A PNG drawn on the server from a document: each image of a DICOM study (grouped by
     series), the first page of a PDF, a smaller copy of a photo. Served through the same

@@ -8,7 +8,7 @@ from django.http import Http404
 from accounts.models import User
 from intake.models import DocumentKind, ReferringPediatrician, ReviewRequest
 from intake.selectors import review_request_get_for_family, review_requests_for_user
-from records.models import Document, Preview
+from records.models import Document, HeldFile, Preview
 
 
 def documents_for_request(*, review_request: ReviewRequest) -> QuerySet[Document]:
@@ -46,6 +46,20 @@ def document_get_for_family(*, user: User, reference: str, document_id) -> Docum
         return review_request.documents.select_related("request").get(pk=document_id)
     except Document.DoesNotExist:
         raise Http404 from None
+
+
+def held_file_get_for_family(*, user: User, reference: str, held_id) -> HeldFile:
+    """A report held aside from the family's own request; 404 for anyone else."""
+    review_request = review_request_get_for_family(user=user, reference=reference)
+    try:
+        return HeldFile.objects.select_related("request").get(request=review_request, pk=held_id)
+    except HeldFile.DoesNotExist:
+        raise Http404 from None
+
+
+def held_files_for_request(*, review_request: ReviewRequest) -> QuerySet[HeldFile]:
+    """Reports held aside from the request's imaging, waiting for the family's answer."""
+    return HeldFile.objects.filter(request=review_request).order_by("held_at")
 
 
 def preview_get(*, preview_id) -> Preview | None:

@@ -4,10 +4,11 @@ import hashlib
 import logging
 import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +16,11 @@ from django.utils import timezone
 from accounts.models import User
 from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
-from records.filetypes import Rejected, clean_file_name, identify
-from records.models import AccessLog, Document, FileType, Preview, ProcessingState
+from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
+from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
 from records.previews import RENDERERS
+from records.sandbox import run_limited
+from records.uploads import NAMELESS
 
 logger = logging.getLogger(__name__)
 
@@ -69,33 +72,55 @@ def access_log_write(
     )
 
 
-def _check_upload(kind: str, upload) -> tuple[str, FileType]:
+def _check_upload(kind: str, upload, *, hold_reports: bool) -> Checked:
+    """The clean copy of an upload that is an accepted type for ``kind``, within its size
+    limit; ``Rejected`` otherwise."""
     if kind not in ACCEPTED_BY_KIND:
         raise Rejected("Choose what the file is: referral, medical records, imaging or other.")
-    name = clean_file_name(upload.name)
     limit = size_limit(kind)
     if upload.size > limit:
         raise Rejected(
             f"This file is {upload.size / 1048576:,.0f} MB; {DocumentKind(kind).label.lower()} "
             f"files can be up to {limit // 1048576:,} MB."
         )
-    file_type = identify(upload).file_type
-    if file_type not in ACCEPTED_BY_KIND[kind]:
-        if kind != DocumentKind.IMAGING and file_type in ACCEPTED_BY_KIND[DocumentKind.IMAGING]:
+    checked = inspect(upload, hold_reports=hold_reports)
+    if checked.file_type not in ACCEPTED_BY_KIND[kind]:
+        checked.close()
+        if (
+            kind != DocumentKind.IMAGING
+            and checked.file_type in ACCEPTED_BY_KIND[DocumentKind.IMAGING]
+        ):
             raise Rejected(
-                f"A {FileType(file_type).label} belongs with imaging: choose “Imaging” for it."
+                f"A {FileType(checked.file_type).label} belongs with imaging: choose “Imaging” "
+                "for it."
             )
         raise Rejected(f"{DocumentKind(kind).label} must be a PDF, JPEG or PNG file.")
-    return name, file_type
+    return checked
 
 
-def _sha256(upload) -> str:
+def _sha256(content) -> str:
     digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks(CHUNK):
+    content.seek(0)
+    for chunk in iter(lambda: content.read(CHUNK), b""):
         digest.update(chunk)
-    upload.seek(0)
+    content.seek(0)
     return digest.hexdigest()
+
+
+def _store(content) -> tuple[str, str]:
+    """Store bytes under a new random key: (the key, their SHA-256)."""
+    sha256 = _sha256(content)
+    return default_storage.save(f"documents/{uuid.uuid4().hex}", File(content)), sha256
+
+
+@dataclass
+class Upload:
+    """An accepted upload: its document, what the family is told about the copy that was
+    stored, and the files held aside from it (a CD's PDF report)."""
+
+    document: Document
+    notes: list[str]
+    held: list[HeldFile]
 
 
 def document_upload(
@@ -106,37 +131,57 @@ def document_upload(
     actor: User | None,
     ip_address: str,
     upload_link: Invitation | None = None,
-) -> Document:
+) -> Upload:
     """Accept a file for a request if its bytes are an accepted type within the kind's size
-    limit. It is stored under a random key, with its SHA-256, and logged. Either the stored
-    object and its row both exist afterwards, or neither does. Raises ``Rejected``.
+    limit. What is stored is the clean copy the check wrote (the real document only), under
+    a random key, with its SHA-256, and logged; its name is made safe to show. Either every
+    stored object and its row exist afterwards, or none does. Raises ``Rejected``.
     A file sent through the pediatrician's ``upload_link`` (no ``actor``) is marked so; the
-    link is checked again under the lock (revoked or expired meanwhile: refused)."""
+    link is checked again under the lock (revoked or expired meanwhile: refused). The family's
+    imaging CD keeps its PDF reports aside (``HeldFile``) for the family to add as records."""
     if review_request.status not in UPLOADABLE:
         raise Rejected("This request no longer accepts files.")
-    name, file_type = _check_upload(kind, upload)
-    sha256 = _sha256(upload)
-    # Stored before the transaction (no row lock held during a long upload to S3).
-    key = default_storage.save(f"documents/{uuid.uuid4().hex}", upload)
+    checked = _check_upload(kind, upload, hold_reports=upload_link is None)
+    keys: list[str] = []
     try:
+        with checked.content:
+            key, sha256 = _store(checked.content)
+        keys.append(key)
+        held_stored = []
+        for held in checked.held:
+            with held.content:
+                held_key, held_sha256 = _store(held.content)
+            keys.append(held_key)
+            held_stored.append((held, held_key, held_sha256))
         with transaction.atomic():
-            request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
-            if request.status not in UPLOADABLE:
-                raise Rejected("This request no longer accepts files.")
-            if upload_link is not None and not _link_works(upload_link):
-                raise Rejected("This upload link no longer works.")
+            request = _lock_uploadable(review_request, upload_link)
             document = Document.objects.create(
                 request=request,
                 kind=kind,
-                original_name=name,
+                original_name=display_name(
+                    "" if upload.name == NAMELESS else upload.name,
+                    file_type=checked.file_type,
+                    number=_next_number(request),
+                ),
                 storage_key=key,
-                file_type=file_type,
-                size=upload.size,
+                file_type=checked.file_type,
+                size=checked.size,
                 sha256=sha256,
                 uploaded_by=actor,
                 upload_link=upload_link,
                 state=ProcessingState.RECEIVED,
             )
+            held_files = [
+                HeldFile.objects.create(
+                    request=request,
+                    source=document,
+                    original_name=display_name(held.name, file_type=FileType.PDF, number=0),
+                    storage_key=held_key,
+                    size=held.size,
+                    sha256=held_sha256,
+                )
+                for held, held_key, held_sha256 in held_stored
+            ]
             access_log_write(
                 user=actor,
                 review_request_id=request.pk,
@@ -148,9 +193,25 @@ def document_upload(
             )
             transaction.on_commit(lambda: _enqueue_processing(document.pk))
     except BaseException:
-        default_storage.delete(key)
+        checked.close()
+        for stored in keys:
+            default_storage.delete(stored)
         raise
-    return document
+    return Upload(document, checked.notes, held_files)
+
+
+def _lock_uploadable(review_request: ReviewRequest, upload_link: Invitation | None):
+    request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+    if request.status not in UPLOADABLE:
+        raise Rejected("This request no longer accepts files.")
+    if upload_link is not None and not _link_works(upload_link):
+        raise Rejected("This upload link no longer works.")
+    return request
+
+
+def _next_number(request: ReviewRequest) -> int:
+    """The number a nameless file is shown with ("Document 3.pdf")."""
+    return request.documents.count() + 1
 
 
 def _link_works(upload_link: Invitation) -> bool:
@@ -178,7 +239,7 @@ def document_create_generated(
         kind=kind,
         original_name=name,
         storage_key=key,
-        file_type=identify(ContentFile(content, name=name)).file_type,
+        file_type=file_type_of(content[:132]),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=actor,
@@ -193,7 +254,11 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
         request = ReviewRequest.objects.select_for_update().get(pk=document.request_id)
         if request.status != Status.DRAFT:
             raise Rejected("Files cannot be removed once the request is sent.")
-        keys = [document.storage_key, *document.previews.values_list("storage_key", flat=True)]
+        keys = [
+            document.storage_key,
+            *document.previews.values_list("storage_key", flat=True),
+            *document.held_files.values_list("storage_key", flat=True),
+        ]
         access_log_write(
             user=actor,
             review_request_id=request.pk,
@@ -267,7 +332,7 @@ def document_process(*, document_id) -> bool:
     try:
         content = document_read_verified(document=document)
         with content:
-            result = RENDERERS[document.file_type](content)
+            result = run_limited(RENDERERS[document.file_type], content)
         previews = [_store_preview(document, drawn, saved) for drawn in result.previews]
         with transaction.atomic():
             replaced = list(document.previews.values_list("storage_key", flat=True))
@@ -321,3 +386,62 @@ def documents_process_waiting() -> int:
     for document_id in waiting:
         _enqueue_processing(document_id)
     return len(waiting)
+
+
+# --- Reports held aside from an imaging CD -----------------------------------------------
+
+HELD_FOR = timedelta(days=14)
+
+
+def held_file_add(*, held: HeldFile, actor: User, ip_address: str) -> Document:
+    """Add a held report to the request as a medical record: the same stored bytes become a
+    document (nothing is copied), and the upload is logged."""
+    with transaction.atomic():
+        request = _lock_uploadable(held.request, None)
+        current = HeldFile.objects.select_for_update().filter(pk=held.pk).first()
+        if current is None:
+            raise Rejected("This report was already added or let go.")
+        document = Document.objects.create(
+            request=request,
+            kind=DocumentKind.RECORD,
+            original_name=current.original_name,
+            storage_key=current.storage_key,
+            file_type=FileType.PDF,
+            size=current.size,
+            sha256=current.sha256,
+            uploaded_by=actor,
+            state=ProcessingState.RECEIVED,
+        )
+        current.delete()
+        access_log_write(
+            user=actor,
+            review_request_id=request.pk,
+            document_id=document.pk,
+            action=AccessLog.Action.UPLOAD,
+            outcome=AccessLog.Outcome.ALLOWED,
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: _enqueue_processing(document.pk))
+    return document
+
+
+def held_file_discard(*, held: HeldFile) -> None:
+    """Let a held report go: the row now, the bytes once that is committed."""
+    with transaction.atomic():
+        deleted, _ = HeldFile.objects.filter(pk=held.pk).delete()
+        if deleted:
+            key = held.storage_key
+            transaction.on_commit(lambda: default_storage.delete(key))
+
+
+def held_files_discard_stale() -> int:
+    """Let go of reports held for longer than ``HELD_FOR``, or whose request no longer
+    takes files: nobody is going to add them."""
+    stale = HeldFile.objects.filter(
+        held_at__lt=timezone.now() - HELD_FOR
+    ) | HeldFile.objects.exclude(request__status__in=UPLOADABLE)
+    discarded = 0
+    for held in stale.order_by("held_at")[:500]:
+        held_file_discard(held=held)
+        discarded += 1
+    return discarded

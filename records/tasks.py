@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from records.services import document_process, documents_process_waiting
+from records.services import document_process, documents_process_waiting, held_files_discard_stale
 
 
 # A study from a CD can take minutes to read and draw.
@@ -12,3 +12,8 @@ def process_document_task(*, document_id: str) -> None:
 @shared_task
 def process_waiting_documents_task() -> None:
     documents_process_waiting()
+
+
+@shared_task
+def discard_stale_held_files_task() -> None:
+    held_files_discard_stale()

@@ -23,6 +23,7 @@ from records.selectors import (
     document_get_for_family,
     document_get_for_user,
     documents_from_link,
+    held_file_get_for_family,
     pediatrician_details,
     preview_get,
     request_of,
@@ -80,6 +81,23 @@ def _document_json(document: Document) -> dict:
     }
 
 
+def _upload_json(upload: services.Upload) -> dict:
+    reference = upload.document.request.reference
+    return {
+        "document": _document_json(upload.document),
+        "notes": upload.notes,
+        "held": [
+            {
+                "id": str(held.pk),
+                "name": held.original_name,
+                "add_url": reverse("records:held_add", args=[reference, held.pk]),
+                "discard_url": reverse("records:held_discard", args=[reference, held.pk]),
+            }
+            for held in upload.held
+        ],
+    }
+
+
 def _form_error(request, form) -> str:
     # A file past the largest limit is skipped while it arrives: it is simply not there.
     length = request.META.get("CONTENT_LENGTH") or "0"
@@ -93,8 +111,8 @@ def _form_error(request, form) -> str:
 
 
 def _receive(request, review_request, *, actor, upload_link=None):
-    """Store the posted file for the request: (the document, None), or (None, what is wrong
-    with it, in words for the person who sent it)."""
+    """Store the posted file for the request: (the accepted upload, None), or (None, what is
+    wrong with it, in words for the person who sent it)."""
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return None, _form_error(request, form)
@@ -118,19 +136,54 @@ def upload(request, reference):
     """One file per request from the page's script (JSON, for a progress bar per file), or
     the plain form without script (redirect back with a message)."""
     review_request = review_request_get_for_family(user=request.user, reference=reference)
-    document, error = _receive(request, review_request, actor=request.user)
+    accepted, error = _receive(request, review_request, actor=request.user)
     if request.headers.get("Accept", "").startswith("application/json"):
         if error:
             return JsonResponse({"error": error}, status=400)
-        return JsonResponse({"document": _document_json(document)}, status=201)
+        return JsonResponse(_upload_json(accepted), status=201)
     if error:
-        messages.error(
-            request,
-            f"{request.FILES['file'].name if 'file' in request.FILES else 'The file'}: {error}",
-        )
+        messages.error(request, f"{_sent_name(request)}: {error}")
     else:
-        messages.success(request, f"{document.original_name} was added.")
+        _tell_accepted(request, accepted, "was added.")
     return wizard.redirect_back(request, review_request)
+
+
+def _sent_name(request) -> str:
+    """The sent file's name, shortened, for a message (never trusted for anything else)."""
+    name = request.FILES["file"].name if "file" in request.FILES else ""
+    return (name[:60] + "…" if len(name) > 60 else name) or "The file"
+
+
+def _tell_accepted(request, accepted: services.Upload, done: str) -> None:
+    messages.success(request, f"{accepted.document.original_name} {done}")
+    for note in accepted.notes:
+        messages.info(request, note)
+
+
+@require_POST
+@login_required
+def held_add(request, reference, held_id):
+    """Add a report held aside from an imaging CD to the request, as a medical record."""
+    held = held_file_get_for_family(user=request.user, reference=reference, held_id=held_id)
+    try:
+        document = services.held_file_add(
+            held=held, actor=request.user, ip_address=client_ip(request)
+        )
+    except Rejected as rejected:
+        messages.error(request, str(rejected))
+    else:
+        messages.success(request, f"{document.original_name} was added as a medical record.")
+    return wizard.redirect_back(request, held.request)
+
+
+@require_POST
+@login_required
+def held_discard(request, reference, held_id):
+    """Let a held report go: it is not sent."""
+    held = held_file_get_for_family(user=request.user, reference=reference, held_id=held_id)
+    services.held_file_discard(held=held)
+    messages.success(request, f"{held.original_name} was not added.")
+    return wizard.redirect_back(request, held.request)
 
 
 @require_POST
@@ -260,11 +313,11 @@ def pediatrician_upload(request, token):
         return render(request, "intake/invitation_problem.html", context, status=410)
     intake_services.invitation_opened(invitation=link)
     if request.method == "POST":
-        document, error = _receive(request, review_request, actor=None, upload_link=link)
+        accepted, error = _receive(request, review_request, actor=None, upload_link=link)
         if error:
-            messages.error(request, error)
+            messages.error(request, f"{_sent_name(request)}: {error}")
         else:
-            messages.success(request, f"{document.original_name} was sent. Thank you.")
+            _tell_accepted(request, accepted, "was sent. Thank you.")
         return redirect(request.path)
     context = {
         "link": link,

@@ -5,7 +5,7 @@ from django import template
 
 from intake.models import DocumentKind
 from records.filetypes import ACCEPTED
-from records.selectors import documents_for_request
+from records.selectors import documents_for_request, held_files_for_request
 
 register = template.Library()
 
@@ -30,6 +30,9 @@ def upload_panel(
         "review_request": review_request,
         "listed": listed,
         "documents": documents if listed else [],
+        "held": held_files_for_request(review_request=review_request)
+        if DocumentKind.IMAGING in chosen
+        else [],
         "kinds": [(kind.value, kind.label) for kind in chosen],
         "accepted": ACCEPTED,
         "removable": removable,

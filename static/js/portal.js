@@ -17,6 +17,47 @@
     return (bytes / 1048576).toFixed(1) + " MB";
   }
 
+  // A small form that posts to url with the page's CSRF token and comes back to this page.
+  function postButton(form, url, label, className) {
+    var post = document.createElement("form");
+    post.method = "post";
+    post.action = url;
+    post.className = "d-inline";
+    [["csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value],
+     ["next", window.location.pathname]].forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      post.append(input);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.className = className;
+    button.textContent = label;
+    post.append(button);
+    return post;
+  }
+
+  // What the check changed in the stored copy, and reports held aside from a CD.
+  function showNotes(form, item, answer) {
+    (answer.notes || []).forEach(function (note) {
+      var line = document.createElement("div");
+      line.className = "small";
+      line.textContent = note;
+      item.append(line);
+    });
+    (answer.held || []).forEach(function (held) {
+      var offer = document.createElement("div");
+      offer.className = "d-flex flex-wrap gap-2 mt-1";
+      offer.append(
+        postButton(form, held.add_url, "Add " + held.name + " as a medical record", "btn btn-sm btn-outline-primary"),
+        postButton(form, held.discard_url, "No thanks", "btn btn-sm btn-outline-secondary")
+      );
+      item.append(offer);
+    });
+  }
+
   // A sent file joins the list on the page: no reload, so nothing typed elsewhere is lost.
   function addToList(form, list, file) {
     var empty = list.querySelector("[data-empty]");
@@ -33,23 +74,7 @@
     text.append(link, details);
     item.append(text);
     if (file.remove_url) {
-      var remove = document.createElement("form");
-      remove.method = "post";
-      remove.action = file.remove_url;
-      [["csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value],
-       ["next", window.location.pathname]].forEach(function (pair) {
-        var input = document.createElement("input");
-        input.type = "hidden";
-        input.name = pair[0];
-        input.value = pair[1];
-        remove.append(input);
-      });
-      var button = document.createElement("button");
-      button.type = "submit";
-      button.className = "btn btn-sm btn-outline-danger";
-      button.textContent = "Remove";
-      remove.append(button);
-      item.append(remove);
+      item.append(postButton(form, file.remove_url, "Remove", "btn btn-sm btn-outline-danger"));
     }
     list.append(item);
   }
@@ -95,6 +120,7 @@
             status.textContent = "Sent and checked.";
             status.className = "small text-success";
             if (fileList) { addToList(form, fileList, answer.document); }
+            showNotes(form, item, answer);
           } else {
             status.textContent = answer.error || "It did not arrive. Check your connection and try again.";
             status.className = "small text-danger";
