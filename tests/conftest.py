@@ -156,7 +156,7 @@ def family_request(family, assigned_reviewer, coordinator):
         upload=samples.upload(samples.pdf(), "school-report.pdf"),
         actor=family,
         ip_address="203.0.113.7",
-    )
+    ).document
     document_process(document_id=document.pk)  # as the worker does after the upload
     request = review_request_transition(
         review_request=request, to_status=Status.IN_REVIEW, actor=coordinator

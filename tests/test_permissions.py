@@ -81,6 +81,9 @@ MATRIX = {
     "records:wizard_documents": OWN_DRAFT,
     "records:upload": GET_NOT_ALLOWED,
     "records:remove": GET_NOT_ALLOWED,
+    # A report held aside from the family's imaging CD (posted: tests/records/test_held_files.py).
+    "records:held_add": GET_NOT_ALLOWED,
+    "records:held_discard": GET_NOT_ALLOWED,
     # Sharing the request: POST-only, its primary guardian only (see POSTED).
     "intake:request_invite": GET_NOT_ALLOWED,
     "intake:request_link_revoke": GET_NOT_ALLOWED,
@@ -284,6 +287,10 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=[family_request.reference])
     if view in {"intake:service_detail", "intake:start"}:
         return reverse(view, args=[family_draft.service.slug])
+    if view in {"records:held_add", "records:held_discard"}:
+        from uuid import uuid4
+
+        return reverse(view, args=[family_draft.reference, uuid4()])
     if view == "records:remove":
         return reverse(view, args=[family_request.reference, family_request.documents.get().pk])
     if view == "records:document_file":

@@ -53,7 +53,7 @@ def case(family, coordinator):
         upload=samples.upload(samples.dicom_zip(*STUDY), "spine-study.zip"),
         actor=family,
         ip_address="203.0.113.7",
-    )
+    ).document
     assert document_process(document_id=study.pk)  # as the worker does after the upload
     request = review_request_transition(
         review_request=request, to_status=Status.IN_REVIEW, actor=coordinator

@@ -62,7 +62,7 @@ def test_a_dicom_file_is_always_a_download_and_an_odd_name_is_encoded_safely(
         upload=samples.upload(samples.dicom(), 'CT "spine" é.dcm'),
         actor=family,
         ip_address="",
-    )
+    ).document
     sign_in(client, family)
 
     response = open_file(client, document)
@@ -159,7 +159,7 @@ def test_the_status_page_costs_the_same_queries_for_1_or_12_files(
             actor=family,
             ip_address="",
             upload=samples.upload(samples.image("PNG"), f"scan{n}.png"),
-        )
+        ).document
         document_process(document_id=document.pk)
 
     add_file(0)

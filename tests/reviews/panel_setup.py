@@ -53,7 +53,7 @@ def send_record(request, family):
         upload=samples.upload(samples.pdf(), "clinic-notes.pdf"),
         actor=family,
         ip_address="203.0.113.7",
-    )
+    ).document
     document_process(document_id=document.pk)  # as the worker does after the upload
     return document
 
