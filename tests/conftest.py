@@ -30,7 +30,9 @@ PERSONAS = (
 )
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# CHROMIUM in the environment names another browser (or none: a path that does not exist).
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_SKIPPED = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -45,11 +47,28 @@ def pytest_collection_modifyitems(config, items):
     has_chromium = os.access(CHROMIUM, os.X_OK)
     if not has_chromium and os.environ.get("REQUIRE_BROWSER") == "1":
         raise pytest.UsageError(f"REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}.")
+    config.stash[BROWSER_SKIPPED] = 0
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "browser" in item.keywords and not has_chromium:
             item.add_marker(pytest.mark.skip(reason="needs Chromium (apt-get install chromium)"))
+            config.stash[BROWSER_SKIPPED] += 1
+
+
+def pytest_unconfigure(config):
+    """One line at the very end, after the counts, when browser tests were skipped: a green
+    run without them has not tested the pages in a browser."""
+    skipped = config.stash.get(BROWSER_SKIPPED, 0)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if skipped and reporter is not None:
+        reporter.write_line(
+            f"{skipped} browser test{'s were' if skipped != 1 else ' was'} skipped: there is no "
+            f"Chromium at {CHROMIUM}. Install it (Debian or Ubuntu: sudo apt-get install "
+            "chromium) and run make test again to test the pages in a real browser.",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -124,5 +124,5 @@ def test_a_refused_file_is_explained_on_the_page(live_server, page, family, fami
     page.locator("input[type=file]").set_input_files(str(fake))
     page.get_by_role("button", name="Send files").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("This type of file is not accepted.")
+    expect(page.get_by_role("alert")).to_contain_text("Web pages are not accepted.")
     assert not Document.objects.exists()
