@@ -25,6 +25,7 @@ from billing.models import (
     StripeEvent,
     WebhookAttempt,
 )
+from billing.selectors import payment_refundable_cents, refund_requested_cents
 from intake.lifecycle import TRANSITIONS, Status
 from intake.models import RequestEvent, ReviewRequest, money
 from intake.services import review_request_event_add, review_request_transition
@@ -394,12 +395,7 @@ def _charge_refunded(charge) -> None:
     request, payment = _lock(found)
     payment.stripe_charge_id = charge["id"]
     payment.save(update_fields=["stripe_charge_id"])
-    known = (
-        payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount_cents"))[
-            "total"
-        ]
-        or 0
-    )
+    known = refund_requested_cents(payment=payment)
     beyond = min(charge.get("amount_refunded") or 0, payment.amount_cents) - known
     if beyond > 0:
         Refund.objects.create(
@@ -528,14 +524,13 @@ def payment_refund(*, payment: Payment, amount_cents: int, reason: str, actor: U
         _, payment = _lock(payment)
         if payment.status not in (*TAKEN, PaymentStatus.TO_REFUND):
             raise PaymentRefused("This payment has nothing left to refund.")
-        asked = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(
-            total=Sum("amount_cents")
-        )["total"]
-        left = payment.amount_cents - (asked or 0)
-        if not 0 < amount_cents <= left:
+        left = payment_refundable_cents(payment=payment)
+        if left == 0:
             raise PaymentRefused(
-                f"Refund between $0.01 and {money(max(left, 0), payment.currency)}."
+                "Nothing is left to refund: the rest is refunded or pending at Stripe."
             )
+        if not 0 < amount_cents <= left:
+            raise PaymentRefused(f"Refund between $0.01 and {money(left, payment.currency)}.")
         refund = Refund.objects.create(
             payment=payment, amount_cents=amount_cents, reason=reason.strip(), recorded_by=actor
         )
