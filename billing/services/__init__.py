@@ -6,7 +6,13 @@ called outside database transactions.
 
 Callers import from ``billing.services`` as before; the names below are its public face."""
 
-from billing.services.checkout import CHECKOUT_REUSE, checkout_start, expire_open_checkouts
+from billing.services.checkout import (
+    CHECKOUT_REUSE,
+    checkout_start,
+    checkouts_expire_after_commit,
+    checkouts_expire_leftover,
+    expire_open_checkouts,
+)
 from billing.services.errors import PaymentRefused
 from billing.services.links import payment_link_send
 from billing.services.locking import _lock
@@ -23,6 +29,8 @@ __all__ = [
     "_lock",
     "_refresh_refunded",
     "checkout_start",
+    "checkouts_expire_after_commit",
+    "checkouts_expire_leftover",
     "expire_open_checkouts",
     "payment_link_send",
     "payment_record_phone",

@@ -13,6 +13,7 @@ from billing import stripe_api
 from billing.models import Payment, PaymentMethod, PaymentStatus
 from billing.services.errors import PaymentRefused
 from billing.services.locking import _lock_awaiting_payment
+from intake.lifecycle import Status
 from intake.models import ReviewRequest
 
 logger = logging.getLogger(__name__)
@@ -99,16 +100,70 @@ def _checkout_params(
     }
 
 
+# --- Closing the sessions a request no longer needs ------------------------------------------
+
+# Stripe closes an unpaid Checkout Session by itself this long after it opened.
+SESSION_LIFETIME = timedelta(hours=24)
+# Statuses in which a request still owes its fee; it never comes back to them once past.
+OWING = (Status.DRAFT, Status.AWAITING_PAYMENT)
+
+
+def checkouts_expire_after_commit(*, request_id: int) -> None:
+    """Once the current transaction commits, have a worker close the request's open Checkout
+    pages: Stripe is never called in the request that paid or cancelled it. A task the broker
+    could not take is not lost: the sweep (``checkouts_expire_leftover``) does the work."""
+    transaction.on_commit(lambda: _enqueue_expiry(request_id))
+
+
+def _enqueue_expiry(request_id: int) -> None:
+    from billing.tasks import expire_open_checkouts_task
+
+    # Most requests were never sent to Stripe: no task for them.
+    if not _open_sessions().filter(request_id=request_id).exists():
+        return
+    try:
+        expire_open_checkouts_task.delay(request_id=request_id)
+    except Exception:
+        logger.warning(
+            "Closing the Checkout pages of request %s not enqueued; the sweep will do it.",
+            request_id,
+        )
+
+
 def expire_open_checkouts(*, request_id: int) -> int:
     """Close the request's open Checkout pages at Stripe once it is paid or cancelled, so an
-    old tab or e-mailed link cannot take the fee a second time. Best effort: a page that
-    still takes money is set aside "to refund" by the webhook."""
-    closed = 0
-    open_payments = Payment.objects.filter(
-        request_id=request_id,
-        status=PaymentStatus.PENDING,
-        stripe_checkout_session_id__isnull=False,
+    old tab or e-mailed link cannot take the fee a second time. Safe to run twice: a closed
+    page's payment is no longer pending, so a rerun finds nothing to do. Best effort: a page
+    that still takes money is set aside "to refund" by the webhook."""
+    return _expire(_open_sessions().filter(request_id=request_id))
+
+
+def checkouts_expire_leftover(*, limit: int = 50) -> int:
+    """The periodic sweep: close every open Checkout page of a request that no longer owes its
+    fee. It catches what ``expire_open_checkouts_task`` missed: a task the broker never took,
+    a worker that died, a session saved just after its request was paid. Pages Stripe has
+    closed by itself (after a day) are left to Stripe's own events."""
+    if not stripe_api.stripe_configured():
+        return 0
+    return _expire(_open_sessions().order_by("created_at")[:limit])
+
+
+def _open_sessions():
+    """Pending payments whose Checkout page may still be open at Stripe, of requests that no
+    longer owe the fee (the payment index on status and created_at serves this)."""
+    return (
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING,
+            stripe_checkout_session_id__isnull=False,
+            created_at__gte=timezone.now() - SESSION_LIFETIME,
+        )
+        .exclude(request__status__in=OWING)
+        .only("pk", "stripe_checkout_session_id")
     )
+
+
+def _expire(open_payments) -> int:
+    closed = 0
     for payment in open_payments:
         try:
             stripe_api.client().v1.checkout.sessions.expire(payment.stripe_checkout_session_id)
