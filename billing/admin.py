@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,6 +10,7 @@ from django.urls import path, reverse
 from accounts.models import Role
 from billing import services, stripe_api
 from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
+from billing.selectors import payment_refundable_cents, refund_requested_cents
 from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
@@ -104,8 +107,10 @@ class PaymentAdmin(admin.ModelAdmin):
         payment = self.get_object(request, object_id)
         if payment is None:
             raise Http404
-        left = payment.amount_cents - payment.refunded_cents
-        form = RefundForm(request.POST or None, initial={"amount": left / 100})
+        # The same sum the refund service checks: a refund pending at Stripe is not offered.
+        left = payment_refundable_cents(payment=payment)
+        pending = refund_requested_cents(payment=payment) - payment.refunded_cents
+        form = RefundForm(request.POST or None, initial={"amount": Decimal(left).scaleb(-2)})
         if request.method == "POST" and form.is_valid():
             try:
                 services.payment_refund(
@@ -129,6 +134,7 @@ class PaymentAdmin(admin.ModelAdmin):
             form=form,
             original=payment,
             left=money(left, payment.currency),
+            pending=money(pending, payment.currency) if pending > 0 else "",
         )
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -1,10 +1,9 @@
 """Billing's reactions to the request lifecycle."""
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from billing.models import TAKEN, Payment
-from billing.services import expire_open_checkouts, prepaid_request_sent
+from billing.services import checkouts_expire_after_commit, prepaid_request_sent
 from intake.lifecycle import Status
 from intake.signals import request_moved
 
@@ -20,6 +19,6 @@ def on_request_moved(sender, review_request, from_status, to_status, **kwargs):
             attention="The request was cancelled after it was paid: refund the fee."
         )
     if to_status in {Status.SUBMITTED, Status.CANCELLED} and from_status != Status.NEEDS_INFO:
-        # Paid (or stopped): open Checkout pages of this request must no longer take money.
-        request_id = review_request.pk
-        transaction.on_commit(lambda: expire_open_checkouts(request_id=request_id))
+        # Paid (or stopped): open Checkout pages of this request must no longer take money. A
+        # worker closes them after commit; Stripe is not called in the request.
+        checkouts_expire_after_commit(request_id=review_request.pk)

@@ -4,7 +4,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
-from billing.models import TAKEN, Payment, PaymentStatus
+from billing.models import TAKEN, Payment, PaymentStatus, RefundStatus
 from intake.models import ReviewRequest, money
 
 
@@ -27,6 +27,21 @@ def payment_for_receipt(*, review_request: ReviewRequest) -> Payment | None:
 def online_payment_latest(*, review_request: ReviewRequest) -> Payment | None:
     """The family's latest online attempt, to explain what became of it."""
     return review_request.payments.exclude(method="phone").order_by("-created_at").first()
+
+
+def refund_requested_cents(*, payment: Payment) -> int:
+    """What the payment's refunds ask back: the succeeded ones and those still pending at
+    Stripe (their answer may yet be a refund). Refunds Stripe refused do not count."""
+    total = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(
+        total=Sum("amount_cents")
+    )["total"]
+    return total or 0
+
+
+def payment_refundable_cents(*, payment: Payment) -> int:
+    """What may still be refunded: the amount less every refund asked for. The refund page
+    offers it and the refund service accepts no more (under the payment's lock)."""
+    return max(payment.amount_cents - refund_requested_cents(payment=payment), 0)
 
 
 def payment_totals(*, days: int = 14, months: int = 12) -> dict:

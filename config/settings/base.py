@@ -365,6 +365,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.reconcile_payments_task",
         "schedule": timedelta(days=1),
     },
+    "expire-leftover-checkouts": {
+        "task": "billing.tasks.expire_leftover_checkouts_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Internationalisation -----------------------------------------------------------------

@@ -96,25 +96,6 @@ def test_a_tampered_body_is_kept_as_a_rejected_attempt_and_records_no_event(
     assert WebhookAttempt.objects.get().outcome == "rejected"
 
 
-def test_a_phone_payment_closes_the_open_checkout_page(
-    awaiting, family, coordinator, standin, django_capture_on_commit_callbacks
-):
-    checkout = open_checkout(awaiting, family)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        payment_record_phone(
-            review_request=awaiting,
-            amount_cents=50000,
-            reference="4242",
-            note="",
-            actor=coordinator,
-        )
-
-    checkout.refresh_from_db()
-    assert standin.sessions[checkout.stripe_checkout_session_id]["status"] == "expired"
-    assert checkout.status == PaymentStatus.FAILED
-
-
 def test_cancelling_a_paid_request_flags_its_payment_for_a_refund(awaiting, coordinator):
     from intake.services import review_request_transition
 
