@@ -89,8 +89,8 @@ class BookingForm(forms.Form):
         error_messages={"required": "We need your permission to call you; tick the box."},
     )
 
-    def __init__(self, *args, start_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def offer(self, start_choices) -> None:
+        """The times listed to pick from (any open time is accepted whether listed or not)."""
         self.fields["start"].choices = start_choices
 
 
