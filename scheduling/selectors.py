@@ -7,14 +7,14 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from intake.models import Department
-from scheduling.models import HOLDS_TIME, Appointment, Booking
+from scheduling.models import HOLDS_TIME, Appointment, AppointmentChange, Booking
 from scheduling.slots import Slot, booking_window, slots_open
 
 # Offered in the time-zone menu; a family's detected zone is added when it is not here.
@@ -175,6 +175,24 @@ def appointments_for_family(*, user: User):
         .select_related("department", "location")
         .order_by("-starts_at")
     )
+
+
+def appointments_page_for_family(*, user: User) -> list[Appointment]:
+    """The family's appointments for its page, each with ``moved_from``: the time it had
+    before it was last moved to another time (None if it never was). Two queries."""
+    moves = AppointmentChange.objects.filter(kind=AppointmentChange.Kind.MOVED).order_by(
+        "created_at"
+    )
+    appointments = list(
+        appointments_for_family(user=user).prefetch_related(
+            Prefetch("changes", queryset=moves, to_attr="moves")
+        )
+    )
+    for appointment in appointments:
+        times = [datetime.fromisoformat(move.before["starts_at"]) for move in appointment.moves]
+        earlier = [t for t in times if t != appointment.starts_at]
+        appointment.moved_from = earlier[-1] if earlier else None
+    return appointments
 
 
 def appointment_get_for_family(*, user: User, public_id) -> Appointment:

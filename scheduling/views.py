@@ -300,7 +300,7 @@ def my_calls(request):
         raise Http404
     context = {
         "bookings": selectors.bookings_for_family(user=request.user),
-        "appointments": selectors.appointments_for_family(user=request.user),
+        "appointments": selectors.appointments_page_for_family(user=request.user),
     }
     return render(request, "scheduling/my_calls.html", context)
 
@@ -323,12 +323,7 @@ def booking_invite(request, public_id):
 @login_required
 def appointment_invite(request, public_id):
     appointment = selectors.appointment_get_for_family(user=request.user, public_id=public_id)
-    return _ics_response(
-        calendar.appointment_invite(
-            appointment, cancelled=appointment.status == appointment.Status.CANCELLED
-        ),
-        "appointment.ics",
-    )
+    return _ics_response(calendar.appointment_invite(appointment), "appointment.ics")
 
 
 def _ics_response(content: str, filename: str) -> HttpResponse:
