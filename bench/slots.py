@@ -270,8 +270,9 @@ def write_report(database: str, options, figures: dict) -> None:
         "day) whose coordinators take calls every day from 7:00 to 19:00, with that many calls\n"
         "already held across the horizon. Median of "
         f"{options.runs} runs after one warm-up, on a shared\n"
-        "two-CPU machine: *week* is what the booking page computes (the first week with an open\n"
-        "time), *page* the whole page through Django's test client, *booking* the one day a\n"
+        "two-CPU machine that was busy (the same run varies by up to half): *week* is what the\n"
+        "booking page computes (the first week with an open time), *page* the whole page\n"
+        "through Django's test client, *booking* the one day a\n"
         "booking checks again under its row locks, *whole horizon* what the page and every\n"
         "booking form (a successful one included) computed before.\n\n"
         + HEADER
