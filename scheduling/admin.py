@@ -1,7 +1,7 @@
 """The coordinators' side of calls: availability, the calls themselves (notes, outcome,
 recommendation), appointments, and an overview of the week."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -16,7 +16,12 @@ from django.utils.html import format_html_join
 from accounts.models import Role, User
 from config.admin_pages import admin_page
 from scheduling import selectors, services
-from scheduling.forms import OutcomeForm, PrecallForm
+from scheduling.forms import (
+    AppointmentCancelForm,
+    AppointmentMoveForm,
+    OutcomeForm,
+    PrecallForm,
+)
 from scheduling.models import (
     OUTCOMES,
     Appointment,
@@ -87,6 +92,42 @@ class WhenFilter(admin.SimpleListFilter):
         if self.value() == "past":
             return queryset.filter(starts_at__lt=now)
         return queryset
+
+
+def _step_page(model_admin, request, original, form, act, *, title, submit, done, refused):
+    """One step on a call or an appointment: the form, then the service (``act`` gets the
+    cleaned data). A refusal is shown on the form with everything typed kept; success goes
+    back to the object's page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(**form.cleaned_data)
+        except refused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            model_admin.message_user(request, done, messages.SUCCESS)
+            opts = model_admin.opts
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[original.pk])
+            )
+    return admin_page(
+        model_admin,
+        request,
+        f"admin/scheduling/{model_admin.opts.model_name}/action.html",
+        title=title,
+        original=original,
+        form=form,
+        submit=submit,
+    )
+
+
+def _to_change(model_admin, request, object_id):
+    """The object, if this person may change it (a 404 if it does not exist)."""
+    obj = model_admin.get_object(request, object_id)
+    if obj is None:
+        raise Http404
+    if not model_admin.has_change_permission(request, obj):
+        raise PermissionDenied
+    return obj
 
 
 # The one-click steps on a call's page: (title, button, service, success message).
@@ -227,34 +268,19 @@ class BookingAdmin(admin.ModelAdmin):
         ]
 
     def _booking_to_change(self, request, object_id) -> Booking:
-        booking = self.get_object(request, object_id)
-        if booking is None:
-            raise Http404
-        if not self.has_change_permission(request, booking):
-            raise PermissionDenied
-        return booking
+        return _to_change(self, request, object_id)
 
     def _action(self, request, booking, form, act, *, title, submit, done):
-        """One step on a call: the form, then the service (``act`` gets the cleaned data);
-        a refusal is shown on the form, success goes back to the call's page."""
-        if request.method == "POST" and form.is_valid():
-            try:
-                act(**form.cleaned_data)
-            except services.BookingRefused as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_booking_change", args=[booking.pk])
-                )
-        return admin_page(
+        return _step_page(
             self,
             request,
-            "admin/scheduling/booking/action.html",
+            booking,
+            form,
+            act,
             title=title,
-            original=booking,
-            form=form,
             submit=submit,
+            done=done,
+            refused=services.BookingRefused,
         )
 
     def outcome_view(self, request, object_id):
@@ -316,6 +342,18 @@ class AppointmentLocationAdmin(admin.ModelAdmin):
 
 
 CHECKLIST = ("records_requested", "payment_discussed", "tests_before_visit", "logistics_sent")
+AFTER_SET_UP = (
+    "Status and changes",
+    {
+        "fields": (
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancellation_reason",
+            "change_history",
+        )
+    },
+)
 
 
 @admin.register(Appointment)
@@ -325,6 +363,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_select_related = ("department",)
     raw_id_fields = ("booking",)
     date_hierarchy = "starts_at"
+    change_form_template = "admin/scheduling/appointment/change_form.html"
     fieldsets = (
         (
             "The visit",
@@ -352,16 +391,44 @@ class AppointmentAdmin(admin.ModelAdmin):
             kwargs["help_text"] = f"In the hospital's time zone, {settings.TIME_ZONE}."
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is None else (*self.fieldsets, AFTER_SET_UP)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        # Once set up (and the invite sent), only the checklist changes here.
+        # Once set up (and the invite sent), only the checklist changes here; the time and
+        # place change through "Move", the status through "Cancel" (services, new invites).
         return [
-            f for fieldset in self.fieldsets for f in fieldset[1]["fields"] if f not in CHECKLIST
+            f
+            for fieldset in self.get_fieldsets(request, obj)
+            for f in fieldset[1]["fields"]
+            if f not in CHECKLIST
         ]
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Changes after set-up")
+    def change_history(self, appointment):
+        changes = appointment.changes.select_related("actor").order_by("created_at")
+        return (
+            format_html_join(
+                "",
+                "<p>{} on {} by {}: {} → {}</p>",
+                (
+                    (
+                        change.get_kind_display(),
+                        _hospital_time(change.created_at),
+                        change.actor,
+                        _time_and_place(change.before),
+                        _time_and_place(change.after) if change.after else "cancelled",
+                    )
+                    for change in changes
+                ),
+            )
+            or "—"
+        )
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -389,3 +456,61 @@ class AppointmentAdmin(admin.ModelAdmin):
         fields = {name: form.cleaned_data[name] for name in form.cleaned_data}
         created = services.appointment_create(actor=request.user, **fields)
         obj.pk = created.pk
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/move/",
+                view(self.move_view),
+                name="scheduling_appointment_move",
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                view(self.cancel_view),
+                name="scheduling_appointment_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def move_view(self, request, object_id):
+        appointment = _to_change(self, request, object_id)
+        return _step_page(
+            self,
+            request,
+            appointment,
+            AppointmentMoveForm(request.POST or None, appointment=appointment),
+            lambda **fields: services.appointment_move(
+                appointment=appointment, actor=request.user, **fields
+            ),
+            title="Move this appointment",
+            submit="Move and send the new invite",
+            done="The appointment was moved; the family was sent the updated invite.",
+            refused=services.AppointmentRefused,
+        )
+
+    def cancel_view(self, request, object_id):
+        appointment = _to_change(self, request, object_id)
+        return _step_page(
+            self,
+            request,
+            appointment,
+            AppointmentCancelForm(request.POST or None),
+            lambda reason: services.appointment_cancel(
+                appointment=appointment, reason=reason, actor=request.user
+            ),
+            title="Cancel this appointment",
+            submit="Cancel the appointment",
+            done="The appointment was cancelled; the family was sent the calendar cancellation.",
+            refused=services.AppointmentRefused,
+        )
+
+
+def _hospital_time(instant) -> str:
+    return f"{timezone.localtime(instant, ZoneInfo(settings.TIME_ZONE)):%b %d, %Y %I:%M %p}"
+
+
+def _time_and_place(snapshot: dict) -> str:
+    """An appointment's time and place as an ``AppointmentChange`` keeps them."""
+    starts_at = datetime.fromisoformat(snapshot["starts_at"])
+    return f"{_hospital_time(starts_at)}, {snapshot['place']}"

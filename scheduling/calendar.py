@@ -48,15 +48,18 @@ def booking_invite(
     return _calendar(event, cancelled=cancelled)
 
 
-def appointment_invite(appointment: Appointment, *, cancelled: bool = False) -> str:
+def appointment_invite(appointment: Appointment) -> str:
+    """The appointment as it is now: moved ones carry a higher SEQUENCE than every invite
+    before, and a cancelled one is a CANCEL of the same event."""
+    cancelled = appointment.status == Appointment.Status.CANCELLED
     where = (
         f"{appointment.location.name}, {appointment.location.address}"
         if appointment.location
         else appointment.video_link
     )
     event = _event(
-        uid=f"appointment-{appointment.public_id}@{_domain()}",
-        sequence=0,
+        uid=appointment_uid(appointment),
+        sequence=appointment.ical_sequence,
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
         zone=ZoneInfo(appointment.department.time_zone),
@@ -65,7 +68,8 @@ def appointment_invite(appointment: Appointment, *, cancelled: bool = False) -> 
             f"{appointment.department.name}, {settings.HOSPITAL_NAME}"
         ),
         description=(
-            f"With {appointment.provider}. Questions: call {appointment.department.phone}."
+            f"{'This visit was cancelled' if cancelled else f'With {appointment.provider}'}. "
+            f"Questions: call {appointment.department.phone}."
         ),
         location=where,
         cancelled=cancelled,
@@ -74,7 +78,7 @@ def appointment_invite(appointment: Appointment, *, cancelled: bool = False) -> 
         "attendee",
         _address(appointment.email, appointment.parent_name, role="REQ-PARTICIPANT"),
     )
-    if appointment.video_link:
+    if appointment.video_link and not cancelled:
         event.add("url", appointment.video_link)
     return _calendar(event, cancelled=cancelled)
 
@@ -132,3 +136,12 @@ def _domain() -> str:
 
 def booking_uid() -> str:
     return f"call-{uuid.uuid4()}@{_domain()}"
+
+
+def appointment_uid(appointment: Appointment) -> str:
+    return f"appointment-{appointment.public_id}@{_domain()}"
+
+
+def attachment(content: str, filename: str) -> dict:
+    """An invite as an outbox attachment."""
+    return {"filename": filename, "content": content, "mimetype": MIMETYPE}

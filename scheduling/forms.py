@@ -1,10 +1,18 @@
 from datetime import UTC, datetime
 
 from django import forms
+from django.conf import settings
 
 from intake.forms import PhoneField
 from intake.models import ReviewService
-from scheduling.models import OUTCOMES, BookingStatus, NextStep
+from scheduling.models import (
+    OUTCOMES,
+    Appointment,
+    AppointmentKind,
+    AppointmentLocation,
+    BookingStatus,
+    NextStep,
+)
 
 
 def parse_start(value: str) -> datetime | None:
@@ -89,8 +97,8 @@ class BookingForm(forms.Form):
         error_messages={"required": "We need your permission to call you; tick the box."},
     )
 
-    def __init__(self, *args, start_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def offer(self, start_choices) -> None:
+        """The times listed to pick from (any open time is accepted whether listed or not)."""
         self.fields["start"].choices = start_choices
 
 
@@ -155,4 +163,44 @@ class OutcomeForm(forms.Form):
         queryset=ReviewService.objects.filter(active=True),
         required=False,
         help_text="For a document review: which one.",
+    )
+
+
+class AppointmentMoveForm(forms.Form):
+    """A new time for an appointment (admin), and its place: the location of an in-person
+    visit, the video link of a virtual one. Starts with what the appointment has now."""
+
+    starts_at = forms.SplitDateTimeField(
+        label="New time",
+        widget=forms.SplitDateTimeWidget(
+            date_attrs={"type": "date"},
+            time_attrs={"type": "time"},
+            date_format="%Y-%m-%d",
+            time_format="%H:%M",
+        ),
+        help_text=f"In the hospital's time zone, {settings.TIME_ZONE}.",
+    )
+    location = forms.ModelChoiceField(queryset=AppointmentLocation.objects.order_by("name"))
+    video_link = forms.URLField(max_length=200, assume_scheme="https")
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "starts_at": appointment.starts_at,
+                "location": appointment.location_id,
+                "video_link": appointment.video_link,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        unused = "video_link" if appointment.kind == AppointmentKind.IN_PERSON else "location"
+        del self.fields[unused]
+
+
+class AppointmentCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the visit cancelled?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the appointment for the team. The family's e-mail does not say it.",
     )

@@ -318,6 +318,16 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Every legal change of an appointment, in one place: a scheduled visit may be moved (it stays
+# scheduled, at its new time or place) or cancelled; a cancelled one changes no more.
+APPOINTMENT_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.SCHEDULED: frozenset(
+        {AppointmentStatus.SCHEDULED, AppointmentStatus.CANCELLED}
+    ),
+    AppointmentStatus.CANCELLED: frozenset(),
+}
+
+
 class Appointment(models.Model):
     """A second-opinion visit a coordinator sets up, in person or by video, and what has been
     done to prepare it."""
@@ -366,6 +376,19 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancellation_reason = models.TextField(
+        blank=True, help_text="For the team only: never in the family's e-mail."
+    )
+    # One calendar event across moves: the same UID (from public_id), a growing SEQUENCE.
+    ical_sequence = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [
@@ -374,6 +397,24 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=AppointmentStatus.values), name="appointment_status_valid"
+            ),
+            # A cancellation always says when, by whom and why; a scheduled visit has none.
+            models.CheckConstraint(
+                condition=Q(
+                    status=AppointmentStatus.SCHEDULED,
+                    cancelled_at__isnull=True,
+                    cancelled_by__isnull=True,
+                    cancellation_reason="",
+                )
+                | (
+                    Q(
+                        status=AppointmentStatus.CANCELLED,
+                        cancelled_at__isnull=False,
+                        cancelled_by__isnull=False,
+                    )
+                    & ~Q(cancellation_reason="")
+                ),
+                name="appointment_cancelled_when_by_whom_and_why",
             ),
             models.CheckConstraint(
                 condition=Q(kind=AppointmentKind.IN_PERSON, location__isnull=False)
@@ -414,3 +455,38 @@ class Appointment(models.Model):
     @property
     def ends_at(self):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class AppointmentChangeKind(models.TextChoices):
+    MOVED = "moved", "Moved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class AppointmentChange(models.Model):
+    """What a coordinator changed on an appointment after it was set up: who, when, and the
+    time and place before and after (a cancellation's reason stays on the appointment).
+    Appended by the services, never edited."""
+
+    Kind = AppointmentChangeKind
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # {"starts_at": ISO 8601, "place": the location's name or the video link}
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AppointmentChangeKind.values),
+                name="appointment_change_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["appointment", "created_at"], name="appointment_change_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M} UTC"

@@ -2,19 +2,20 @@
 
 import functools
 import zoneinfo
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from intake.models import Department
-from scheduling.models import HOLDS_TIME, Appointment, Booking
-from scheduling.slots import Slot, slots_open
+from scheduling.models import HOLDS_TIME, Appointment, AppointmentChange, Booking
+from scheduling.slots import Slot, booking_window, slots_open
 
 # Offered in the time-zone menu; a family's detected zone is added when it is not here.
 COMMON_ZONES = (
@@ -61,17 +62,93 @@ def department_bookable_get(*, slug: str) -> Department:
     return get_object_or_404(Department.objects.filter(active=True), slug=slug)
 
 
-def slots_by_day(
-    *, department: Department, zone: ZoneInfo, now: datetime, **kwargs
-) -> list[tuple[date, list[Slot]]]:
+def _by_day(slots: list[Slot], zone: ZoneInfo) -> list[tuple[date, list[Slot]]]:
     """Open slots grouped by the family's calendar day."""
-    slots = slots_open(department=department, now=now, **kwargs)
     return [
         (day, list(day_slots))
         for day, day_slots in groupby(
             slots, key=lambda slot: slot.starts_at.astimezone(zone).date()
         )
     ]
+
+
+def slots_on_days(
+    *,
+    department: Department,
+    zone: ZoneInfo,
+    now: datetime,
+    first_day: date,
+    days: int = 7,
+    ignore_booking_id: int | None = None,
+) -> list[tuple[date, list[Slot]]]:
+    """Open slots on ``days`` days of the family's calendar from ``first_day``, by day. Only
+    the department's days those cover are computed (one more at most, where the zones
+    differ)."""
+    start = datetime.combine(first_day, time.min, tzinfo=zone)
+    end = datetime.combine(first_day + timedelta(days=days), time.min, tzinfo=zone)
+    department_zone = ZoneInfo(department.time_zone)
+    slots = slots_open(
+        department=department,
+        now=now,
+        first_day=start.astimezone(department_zone).date(),
+        last_day=(end - timedelta(microseconds=1)).astimezone(department_zone).date(),
+        ignore_booking_id=ignore_booking_id,
+    )
+    return _by_day([slot for slot in slots if start <= slot.starts_at < end], zone)
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week of open times, Monday to Sunday on the family's calendar."""
+
+    monday: date
+    days: list[tuple[date, list[Slot]]]
+    previous: date | None  # None: the week holds today
+    next: date | None  # None: the week holds the horizon's last day
+    none_open: bool = False  # no time is open at all, up to the horizon
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def slots_week(
+    *,
+    department: Department,
+    zone: ZoneInfo,
+    now: datetime,
+    week: date | None = None,
+    ignore_booking_id: int | None = None,
+) -> Week:
+    """The open times of one week: the week of ``week`` (kept between this week and the
+    horizon's), or else the first week holding an open time. Only that week's days are
+    computed; looking for the first open week computes one week after another."""
+    first_monday = monday_of(now.astimezone(zone).date())
+    last_monday = monday_of(booking_window(department, now)[1].astimezone(zone).date())
+    monday = min(max(monday_of(week), first_monday), last_monday) if week else first_monday
+    while True:
+        days = slots_on_days(
+            department=department,
+            zone=zone,
+            now=now,
+            first_day=monday,
+            ignore_booking_id=ignore_booking_id,
+        )
+        if days or week or monday >= last_monday:
+            break
+        monday += timedelta(days=7)
+    if not days and not week:
+        return Week(first_monday, [], None, None, none_open=True)
+    return Week(
+        monday=monday,
+        days=days,
+        previous=monday - timedelta(days=7) if monday > first_monday else None,
+        next=monday + timedelta(days=7) if monday < last_monday else None,
+    )
 
 
 def bookings_for_family(*, user: User):
@@ -98,6 +175,24 @@ def appointments_for_family(*, user: User):
         .select_related("department", "location")
         .order_by("-starts_at")
     )
+
+
+def appointments_page_for_family(*, user: User) -> list[Appointment]:
+    """The family's appointments for its page, each with ``moved_from``: the time it had
+    before it was last moved to another time (None if it never was). Two queries."""
+    moves = AppointmentChange.objects.filter(kind=AppointmentChange.Kind.MOVED).order_by(
+        "created_at"
+    )
+    appointments = list(
+        appointments_for_family(user=user).prefetch_related(
+            Prefetch("changes", queryset=moves, to_attr="moves")
+        )
+    )
+    for appointment in appointments:
+        times = [datetime.fromisoformat(move.before["starts_at"]) for move in appointment.moves]
+        earlier = [t for t in times if t != appointment.starts_at]
+        appointment.moved_from = earlier[-1] if earlier else None
+    return appointments
 
 
 def appointment_get_for_family(*, user: User, public_id) -> Appointment:

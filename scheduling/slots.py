@@ -8,8 +8,8 @@ zone; each day's windows are turned into UTC on their own date, so 9:00 is 9:00 
 sides of a daylight-saving change, and slot lengths are always real elapsed minutes.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,35 +57,23 @@ def slots_open(
             "weekly_hours"
         )
     )
-    # This department's exceptions, and the days off its coordinators took in any other
-    # department: a person who is off is off for every department they cover.
-    exceptions = list(
-        AvailabilityException.objects.filter(
-            Q(department=department)
-            | Q(
-                kind=AvailabilityException.Kind.CLOSED,
-                coordinator__user__in=[c.user_id for c in coordinators],
-            ),
-            date__range=(first, last),
-        ).select_related("coordinator")
-    )
-    held = _held_times(coordinators, zone, first, last, ignore_booking_id)
+    closures = _exceptions_by_date(department, coordinators, first, last)
     length = timedelta(minutes=department.call_length_minutes)
     buffer = timedelta(minutes=department.buffer_minutes)
+    held = _held_times(coordinators, zone, first, last, ignore_booking_id, buffer)
     free: dict[datetime, list[int]] = defaultdict(list)
     day = first
     while day <= last:
         for coordinator in coordinators:
             calls = held[coordinator.user_id]
-            if sum(1 for start, _ in calls if start.astimezone(zone).date() == day) >= (
-                department.max_calls_per_day
-            ):
+            if calls.per_day[day] >= department.max_calls_per_day:
                 continue
-            for start in _starts(day, _windows(day, coordinator, exceptions), zone, length, buffer):
+            near = calls.near.get(day, ())
+            for start in _starts(day, _windows(day, coordinator, closures), zone, length, buffer):
                 end = start + length
                 if not earliest <= start <= latest:
                     continue
-                if any(s - buffer < end and start < e + buffer for s, e in calls):
+                if any(s - buffer < end and start < e + buffer for s, e in near):
                     continue
                 free[start].append(coordinator.user_id)
         day += timedelta(days=1)
@@ -113,7 +101,20 @@ def slot_at(
     return None
 
 
-def _held_times(coordinators, zone, first, last, ignore_booking_id):
+@dataclass
+class _Held:
+    """One coordinator's calls around the dates asked for, sorted once: how many start on
+    each day (the daily cap), and which are within reach of each day's starts (the buffer).
+    Each day then looks only at its own calls, so the cost grows with days plus calls, not
+    with days times calls."""
+
+    per_day: Counter = field(default_factory=Counter)
+    near: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def _held_times(coordinators, zone, first, last, ignore_booking_id, buffer) -> dict[int, _Held]:
     """Every call holding each coordinator's time around those dates, in any department."""
     low = datetime.combine(first, time.min, tzinfo=zone) - timedelta(days=1)
     high = datetime.combine(last, time.max, tzinfo=zone) + timedelta(days=1)
@@ -123,15 +124,40 @@ def _held_times(coordinators, zone, first, last, ignore_booking_id):
         starts_at__lt=high,
         ends_at__gt=low,
     ).exclude(pk=ignore_booking_id)
-    held = defaultdict(list)
+    held: dict[int, _Held] = defaultdict(_Held)
     for user_id, start, end in calls.values_list("coordinator_id", "starts_at", "ends_at"):
-        held[user_id].append((start, end))
+        calls_of = held[user_id]
+        calls_of.per_day[start.astimezone(zone).date()] += 1
+        # A day's starts and ends lie within that day, so a call matters to the days its
+        # time plus the buffer on each side touches (two at most, around midnight).
+        day = (start - buffer).astimezone(zone).date()
+        while day <= (end + buffer).astimezone(zone).date():
+            calls_of.near[day].append((start, end))
+            day += timedelta(days=1)
     return held
 
 
-def _windows(day: date, coordinator: Coordinator, exceptions) -> list[Window]:
-    """The coordinator's hours that day: weekly hours, minus closed times, plus extra hours."""
-    todays = [e for e in exceptions if e.date == day]
+def _exceptions_by_date(department, coordinators, first, last):
+    """This department's exceptions, and the days off its coordinators took in any other
+    department (a person who is off is off for every department they cover), by date."""
+    exceptions = AvailabilityException.objects.filter(
+        Q(department=department)
+        | Q(
+            kind=AvailabilityException.Kind.CLOSED,
+            coordinator__user__in=[c.user_id for c in coordinators],
+        ),
+        date__range=(first, last),
+    ).select_related("coordinator")
+    by_date: dict[date, list[AvailabilityException]] = defaultdict(list)
+    for exception in exceptions:
+        by_date[exception.date].append(exception)
+    return by_date
+
+
+def _windows(day: date, coordinator: Coordinator, closures) -> list[Window]:
+    """The coordinator's hours that day: weekly hours, minus closed times, plus extra hours.
+    ``closures`` are the exceptions by date."""
+    todays = closures.get(day, ())
     closed = [
         e
         for e in todays

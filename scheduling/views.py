@@ -3,6 +3,7 @@ the confirmation e-mail. Nothing about the child is ever in an address: pages ar
 department slug, signed link or the session of the browser that booked."""
 
 import functools
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -51,34 +52,67 @@ def call_start(request):
     return render(request, "scheduling/start.html", {"departments": departments})
 
 
+def _week_asked(request) -> date | None:
+    """The week in the address (any of its days), if it is a date at all."""
+    try:
+        day = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2999 else None
+
+
+def _week_context(week: selectors.Week, zone_name: str) -> dict:
+    """The week's days and plain links to the weeks around it, keeping the time zone (the
+    department is in the path), so they work without the page's script."""
+
+    def link(monday):
+        return f"?{urlencode({'tz': zone_name, 'week': monday.isoformat()})}" if monday else None
+
+    return {
+        "week": week,
+        "days": week.days,
+        "previous_url": link(week.previous),
+        "next_url": link(week.next),
+    }
+
+
 def call_slots(request, slug):
-    """The open times of a department, by day, in the family's time zone."""
+    """The open times of a department, one week at a time, in the family's time zone."""
     department = selectors.department_bookable_get(slug=slug)
     zone_name = _family_zone(request, department.time_zone)
-    days = selectors.slots_by_day(
-        department=department, zone=ZoneInfo(zone_name), now=timezone.now()
+    week = selectors.slots_week(
+        department=department,
+        zone=ZoneInfo(zone_name),
+        now=timezone.now(),
+        week=_week_asked(request),
     )
     context = {
         "department": department,
-        "days": days,
+        **_week_context(week, zone_name),
         **_zone_context(zone_name, department),
     }
     return render(request, "scheduling/slots.html", context)
 
 
 def _start_choices(department, zone_name: str, around):
-    """Open times on the family's day of ``around`` (or the next day that has any)."""
+    """Open times on the family's day of ``around`` (or the next day that has any, within a
+    week); without a time, the first open day."""
     zone = ZoneInfo(zone_name)
     now = timezone.now()
-    days = selectors.slots_by_day(department=department, zone=zone, now=now)
-    day = around.astimezone(zone).date() if around else None
-    chosen = next((slots for d, slots in days if day is None or d >= day), [])
+    if around is None:
+        days = selectors.slots_week(department=department, zone=zone, now=now).days
+    else:
+        days = selectors.slots_on_days(
+            department=department, zone=zone, now=now, first_day=around.astimezone(zone).date()
+        )
+    chosen = days[0][1] if days else []
     return [(format_start(slot.starts_at), wall_clock(slot.starts_at, zone)) for slot in chosen]
 
 
 def call_book(request, slug):
     """The family's details for the chosen time. A time taken meanwhile is refused with the
-    other times of that day to pick from; everything typed stays in the form."""
+    other times of that day to pick from; everything typed stays in the form. Open times are
+    computed only to draw the form again, never to book."""
     department = selectors.department_bookable_get(slug=slug)
     zone_name = _family_zone(request, department.time_zone)
     requested = parse_start(request.POST.get("start") or request.GET.get("start") or "")
@@ -89,11 +123,7 @@ def call_book(request, slug):
     initial = {"start": format_start(requested) if requested else None}
     if request.user.is_authenticated and request.user.is_family:
         initial |= {"parent_name": request.user.full_name, "email": request.user.email}
-    form = BookingForm(
-        request.POST or None,
-        initial=initial,
-        start_choices=_start_choices(department, zone_name, requested),
-    )
+    form = BookingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         details = {k: v for k, v in form.cleaned_data.items() if k != "start"}
         try:
@@ -109,8 +139,22 @@ def call_book(request, slug):
         else:
             request.session[BOOKED_SESSION_KEY] = str(booking.public_id)
             return redirect("scheduling:booked")
-    context = {"department": department, "form": form, **_zone_context(zone_name, department)}
+    form.offer(_start_choices(department, zone_name, requested))
+    context = {
+        "department": department,
+        "form": form,
+        "other_days_url": _other_days_url(department, zone_name, requested),
+        **_zone_context(zone_name, department),
+    }
     return render(request, "scheduling/book.html", context)
+
+
+def _other_days_url(department, zone_name: str, start) -> str:
+    """Back to the week of the chosen time."""
+    query = {"tz": zone_name}
+    if start is not None:
+        query["week"] = selectors.monday_of(start.astimezone(ZoneInfo(zone_name)).date())
+    return f"{reverse('scheduling:slots', args=[department.slug])}?{urlencode(query)}"
 
 
 def _booked_here(view):
@@ -197,15 +241,16 @@ def call_reschedule(request, token):
         services.check_can_move(booking=booking, now=timezone.now())
     except services.BookingRefused as refusal:
         return _refused(request, booking, str(refusal))
-    days = selectors.slots_by_day(
+    week = selectors.slots_week(
         department=department,
         zone=ZoneInfo(zone_name),
         now=timezone.now(),
+        week=_week_asked(request),
         ignore_booking_id=booking.pk,
     )
     context = {
         **_booking_context(booking),
-        "days": days,
+        **_week_context(week, zone_name),
         "token": token,
         "form": form,
         **_zone_context(zone_name, department),
@@ -255,7 +300,7 @@ def my_calls(request):
         raise Http404
     context = {
         "bookings": selectors.bookings_for_family(user=request.user),
-        "appointments": selectors.appointments_for_family(user=request.user),
+        "appointments": selectors.appointments_page_for_family(user=request.user),
     }
     return render(request, "scheduling/my_calls.html", context)
 
@@ -278,12 +323,7 @@ def booking_invite(request, public_id):
 @login_required
 def appointment_invite(request, public_id):
     appointment = selectors.appointment_get_for_family(user=request.user, public_id=public_id)
-    return _ics_response(
-        calendar.appointment_invite(
-            appointment, cancelled=appointment.status == appointment.Status.CANCELLED
-        ),
-        "appointment.ics",
-    )
+    return _ics_response(calendar.appointment_invite(appointment), "appointment.ics")
 
 
 def _ics_response(content: str, filename: str) -> HttpResponse:

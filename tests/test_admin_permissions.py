@@ -118,6 +118,73 @@ def test_only_coordinators_and_admins_can_cancel_a_call_from_the_admin(
     assert call.status == (Booking.Status.CANCELLED if expected == 302 else Booking.Status.BOOKED)
 
 
+@pytest.fixture
+def appointment(coordinator):
+    """A virtual visit on Wednesday 2 December 2026 (the clock: Monday 16 November)."""
+    from scheduling.models import Appointment
+    from tests.factories import DepartmentFactory
+    from tests.scheduling.conftest import ny
+
+    return Appointment.objects.create(
+        department=DepartmentFactory(),
+        parent_name="Jordan Rivera",
+        email="parent@example.org",
+        child_first_name="Alex",
+        kind="virtual",
+        video_link="https://video.example.org/room",
+        provider="Dr. Chen",
+        starts_at=ny(2026, 12, 2, 10),
+        created_by=coordinator,
+    )
+
+
+# page → (what is posted, what the appointment is after it when the post is allowed)
+APPOINTMENT_POSTS = {
+    "move": (
+        {
+            "starts_at_0": "2026-12-09",
+            "starts_at_1": "14:30",
+            "video_link": "https://v.example.org/2",
+        },
+        ("scheduled", "https://v.example.org/2"),
+    ),
+    "cancel": (
+        {"reason": "The family asked to wait"},
+        ("cancelled", "https://video.example.org/room"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    list(zip(PERSONAS, (LOGIN, NOT_FOUND, NOT_FOUND, 302, 302, NOT_FOUND, NOT_FOUND), strict=True)),
+)
+@pytest.mark.parametrize("page", list(APPOINTMENT_POSTS))
+def test_only_coordinators_and_admins_can_move_or_cancel_an_appointment(
+    request, client, appointment, page, persona, expected
+):
+    import time_machine
+
+    from notifications.models import Message
+    from tests.scheduling.conftest import NOW
+
+    data, allowed = APPOINTMENT_POSTS[page]
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, request.getfixturevalue(persona))
+
+        response = client.post(
+            reverse(f"admin:scheduling_appointment_{page}", args=[appointment.pk]), data
+        )
+
+    appointment.refresh_from_db()
+    assert outcome(response) == expected
+    after = (appointment.status, appointment.video_link)
+    assert after == (
+        allowed if expected == 302 else ("scheduled", "https://video.example.org/room")
+    )
+    assert Message.objects.filter(to="parent@example.org").exists() is (expected == 302)
+
+
 # --- The pages of requests started by phone, and of who shares a request ----------------------
 
 NEW_ADDRESS = "new.address@example.org"

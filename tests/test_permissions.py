@@ -129,6 +129,8 @@ MATRIX = {
     "admin:scheduling_booking_overview": STAFF,
     "admin:scheduling_appointment_add": STAFF,
     "admin:scheduling_appointment_change": STAFF,
+    "admin:scheduling_appointment_move": STAFF,
+    "admin:scheduling_appointment_cancel": STAFF,
 }
 
 CASES = [
@@ -209,7 +211,11 @@ def scheduling_url(view, family_call):
         return reverse(view, args=[booking.pk, "precall"])
     if view in {"admin:scheduling_booking_change", "admin:scheduling_booking_outcome"}:
         return reverse(view, args=[booking.pk])
-    if view == "admin:scheduling_appointment_change":
+    if view in {
+        "admin:scheduling_appointment_change",
+        "admin:scheduling_appointment_move",
+        "admin:scheduling_appointment_cancel",
+    }:
         return reverse(view, args=[appointment.pk])
     return reverse(view)
 

@@ -2,7 +2,7 @@
 Chicago time. The clock is the real one: the coordinator takes calls every day, all day."""
 
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,3 +139,92 @@ def test_a_parent_without_an_account_books_a_call_and_gets_the_invite(
     assert events[0]["DTSTART"].dt == booking.starts_at
     assert events[0]["DTEND"].dt == booking.ends_at
     assert csp_violations == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def monday_of(day):
+    return day - timedelta(days=day.weekday())
+
+
+def shown_days(page):
+    return [
+        date.fromisoformat(day)
+        for day in page.locator("section[data-day]").evaluate_all(
+            "sections => sections.map(s => s.dataset.day)"
+        )
+    ]
+
+
+@pytest.mark.browser_context_args(
+    timezone_id="America/Chicago", locale="en-US", viewport=PHONE, is_mobile=True, has_touch=True
+)
+def test_on_a_phone_the_times_come_one_week_at_a_time_and_a_later_week_can_be_booked(
+    live_server, page, neurology, csp_violations
+):
+    now = timezone.now()
+    first_open = slots_open(department=neurology, now=now)[0].starts_at
+    first_week = monday_of(first_open.astimezone(CHICAGO).date())
+    next_week = first_week + timedelta(days=7)
+
+    page.goto(f"{live_server.url}/calls/neurology/")
+
+    expect(page).to_have_url(re.compile(r"\?tz=America%2FChicago$"))
+    days = shown_days(page)
+    assert days
+    assert all(first_week <= day < next_week for day in days)
+    expect(page.locator("#week-shown")).to_have_text(
+        f"{first_week:%a, %b} {first_week.day} – {next_week - timedelta(days=1):%a, %b} "
+        f"{(next_week - timedelta(days=1)).day}"
+    )
+    if first_week == monday_of(now.astimezone(CHICAGO).date()):
+        expect(page.get_by_role("link", name="Previous week")).to_have_count(0)
+
+    page.get_by_role("link", name="Next week").first.click()
+
+    expect(page).to_have_url(
+        re.compile(rf"/calls/neurology/\?tz=America%2FChicago&week={next_week.isoformat()}$")
+    )
+    days = shown_days(page)
+    assert days
+    assert all(next_week <= day < next_week + timedelta(days=7) for day in days)
+    expect(page.get_by_role("link", name="Previous week").first).to_be_visible()
+    later = page.locator(f"section[data-day='{days[-1].isoformat()}'] a").first
+    picked = later.inner_text().strip()
+    later.click()
+    expect(page.get_by_role("heading", name="Neurology: your details")).to_be_visible()
+    field(page, "Your name").fill("Jordan Rivera")
+    field(page, "Phone number we should call").fill("404-555-0123")
+    field(page, "E-mail").fill(PARENT_EMAIL)
+    field(page, "Your child's first name").fill("Alex")
+    field(page, "Your child's age in years").fill("9")
+    field(page, "You may contact me by phone and e-mail").check()
+    page.get_by_role("button", name="Book the call").click()
+
+    expect(page.get_by_role("heading", name="Your call is booked")).to_be_visible()
+    when = wall_clock(Booking.objects.get().starts_at, CHICAGO)
+    assert when.date() == days[-1]
+    assert spoken(when).endswith(picked)
+    assert csp_violations == []
+
+
+@pytest.mark.browser_context_args(
+    timezone_id="America/Chicago", locale="en-US", viewport=PHONE, java_script_enabled=False
+)
+def test_without_javascript_the_week_links_keep_the_chosen_time_zone(live_server, page, neurology):
+    page.goto(f"{live_server.url}/calls/neurology/")
+    expect(page.get_by_label("Times shown in")).to_have_value("America/New_York")  # no script
+    page.get_by_label("Times shown in").select_option("America/Denver")
+    page.get_by_role("button", name="Change").click()
+    expect(page).to_have_url(re.compile(r"\?tz=America%2FDenver&week=\d{4}-\d\d-\d\d$"))
+    shown = date.fromisoformat(page.url.rsplit("=", 1)[1])
+
+    page.get_by_role("link", name="Next week").first.click()
+
+    expect(page).to_have_url(
+        re.compile(rf"\?tz=America%2FDenver&week={(shown + timedelta(days=7)).isoformat()}$")
+    )
+    expect(page.get_by_label("Times shown in")).to_have_value("America/Denver")
+    page.get_by_role("link", name="Previous week").first.click()
+    expect(page).to_have_url(re.compile(rf"\?tz=America%2FDenver&week={shown.isoformat()}$"))

@@ -148,3 +148,87 @@ def test_a_coordinator_of_two_departments_is_not_booked_twice_at_once(department
     booking = Booking.objects.get()
     assert booking.coordinator_id == coordinator.pk
     assert booking.starts_at == starts_at
+
+
+def race_on_appointment(appointment, attempts):
+    """Each of ``attempts`` (a function of the appointment) runs in its own thread, all
+    released at once while this thread holds the appointment's row. Returns what each got."""
+    from scheduling.models import Appointment
+
+    outcomes = [None] * len(attempts)
+    started = threading.Barrier(len(attempts) + 1)
+
+    def run(index, attempt):
+        try:
+            started.wait()
+            outcomes[index] = attempt(Appointment.objects.get(pk=appointment.pk))
+        except Exception as error:  # what each thread got is asserted
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(attempts)]
+    with transaction.atomic():
+        Appointment.objects.select_for_update().get(pk=appointment.pk)
+        for thread in threads:
+            thread.start()
+        started.wait()
+        time.sleep(0.5)  # both have read the appointment as scheduled, and wait for the row
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a change never finished"
+    return outcomes
+
+
+@pytest.fixture
+def appointment(db):
+    coordinator = staff_user(Role.COORDINATOR, email="casey@example.org")
+    return services.appointment_create(
+        actor=coordinator,
+        department=DepartmentFactory(),
+        parent_name="Jordan Rivera",
+        email="parent@example.org",
+        child_first_name="Alex",
+        kind="virtual",
+        video_link="https://video.example.org/room",
+        provider="Dr. Chen",
+        starts_at=timezone.now() + timedelta(days=10),
+    )
+
+
+def test_two_cancellations_at_once_cancel_once_and_send_one_e_mail(appointment):
+    from scheduling.models import Appointment, AppointmentChange
+
+    def cancel(row):
+        return services.appointment_cancel(appointment=row, reason="Asked", actor=row.created_by)
+
+    outcomes = race_on_appointment(appointment, [cancel, cancel])
+
+    cancelled = [o for o in outcomes if isinstance(o, Appointment)]
+    refused = [o for o in outcomes if isinstance(o, services.AppointmentRefused)]
+    assert (len(cancelled), len(refused)) == (1, 1), outcomes
+    assert "can no longer be moved or cancelled" in str(refused[0])
+    appointment.refresh_from_db()
+    assert appointment.ical_sequence == 1
+    assert AppointmentChange.objects.count() == 1
+    assert Message.objects.filter(template="appointment_cancelled").count() == 1
+
+
+def test_two_moves_at_once_both_apply_one_after_the_other_with_growing_sequences(appointment):
+    from scheduling.models import AppointmentChange
+
+    later = [appointment.starts_at + timedelta(days=d) for d in (1, 2)]
+
+    def move_to(when):
+        return lambda row: services.appointment_move(
+            appointment=row, starts_at=when, actor=row.created_by
+        )
+
+    race_on_appointment(appointment, [move_to(when) for when in later])
+
+    appointment.refresh_from_db()
+    changes = list(AppointmentChange.objects.order_by("pk"))
+    assert appointment.ical_sequence == 2
+    # The second move started from where the first left the visit: nothing was lost.
+    assert changes[1].before["starts_at"] == changes[0].after["starts_at"]
+    assert appointment.starts_at.isoformat() == changes[1].after["starts_at"]

@@ -1,7 +1,7 @@
-"""Every write of informational calls and appointments."""
+"""Every write of informational calls (and, from ``services.appointments``, of
+appointments: every name is reached as ``scheduling.services.<name>``)."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,14 +16,40 @@ from scheduling import calendar
 from scheduling.links import booking_url
 from scheduling.models import (
     OUTCOMES,
-    Appointment,
     Booking,
     Coordinator,
     NextStep,
     Reminder,
-    wall_clock,
+)
+from scheduling.services.appointments import (
+    AppointmentRefused,
+    appointment_cancel,
+    appointment_create,
+    appointment_move,
+    appointment_update_checklist,
 )
 from scheduling.slots import booking_window, slot_at
+
+__all__ = [
+    "AppointmentRefused",
+    "BookingRefused",
+    "SlotTaken",
+    "appointment_cancel",
+    "appointment_create",
+    "appointment_move",
+    "appointment_update_checklist",
+    "booking_cancel",
+    "booking_create",
+    "booking_invite_to_review",
+    "booking_precall_answer",
+    "booking_precall_send",
+    "booking_record_outcome",
+    "booking_reschedule",
+    "check_can_change",
+    "check_can_move",
+    "reminder_send",
+    "reminders_send_due",
+]
 
 FAMILY_FIELDS = (
     "parent_name",
@@ -291,8 +317,8 @@ def _tell_coordinator(booking: Booking, template: str, *, cancelled: bool = Fals
     )
 
 
-def _ics(content: str, filename: str = "invite.ics") -> dict:
-    return {"filename": filename, "content": content, "mimetype": calendar.MIMETYPE}
+def _ics(content: str) -> dict:
+    return calendar.attachment(content, "invite.ics")
 
 
 # --- Reminders ------------------------------------------------------------------------------
@@ -455,52 +481,3 @@ def booking_invite_to_review(*, booking: Booking, actor: User) -> Booking:
         },
     )
     return booking
-
-
-# --- Appointments ----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def appointment_create(*, actor: User, **fields) -> Appointment:
-    """Set up an in-person or virtual visit; the family is e-mailed its calendar invite, and
-    sees it on its account page when it has one (the booking's, or one with that address)."""
-    appointment = Appointment(created_by=actor, **fields)
-    if appointment.family is None:
-        # Only the account of this e-mail address: a mistyped booking never shows the visit
-        # to another family.
-        booking = appointment.booking
-        same_family = (
-            booking and booking.family and booking.email.lower() == appointment.email.lower()
-        )
-        appointment.family = (
-            booking.family
-            if same_family
-            else User.objects.filter(email__iexact=appointment.email, role=Role.FAMILY).first()
-        )
-    appointment.full_clean()
-    appointment.save()
-    message_queue(
-        to=appointment.email,
-        template="appointment_scheduled",
-        context={
-            "appointment": appointment,
-            "department": appointment.department,
-            "local_time": wall_clock(
-                appointment.starts_at, ZoneInfo(appointment.department.time_zone)
-            ),
-            "my_calls_url": settings.SITE_URL + reverse("scheduling:my_calls"),
-        },
-        attachments=[_ics(calendar.appointment_invite(appointment), "appointment.ics")],
-    )
-    return appointment
-
-
-@transaction.atomic
-def appointment_update_checklist(
-    *, appointment: Appointment, actor: User, **checklist
-) -> Appointment:
-    """Tick or untick the coordination checklist."""
-    for name, value in checklist.items():
-        setattr(appointment, name, value)
-    appointment.save(update_fields=list(checklist))
-    return appointment
