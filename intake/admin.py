@@ -68,7 +68,7 @@ class DepartmentAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Document reviews", {"fields": ("alerts_email", "program_lead")}),
+        ("Document reviews", {"fields": ("alerts_email", "program_lead", "review_days")}),
     )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

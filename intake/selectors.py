@@ -2,16 +2,20 @@
 ``review_requests_for_user``: someone else's request is indistinguishable from a missing one."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.models import Role, User
+from intake.clock import Countdown, DayCount, countdown, days_left, due_before
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.lifecycle import Status
 from intake.models import (
@@ -25,6 +29,7 @@ from intake.models import (
     QuestionnaireAnswers,
     ReferringPediatrician,
     RequestEvent,
+    ReviewDays,
     ReviewRequest,
     ReviewService,
     SharedAccess,
@@ -312,36 +317,33 @@ def request_queue_counts() -> dict[str, int]:
 
 @dataclass(frozen=True)
 class ReviewDue:
-    """A request in review and its time left: calendar days to the target on the site's
-    clock (0 on the day it is due, negative once past)."""
+    """A request in review and the days left to its target, counted by the one rule
+    (``intake.clock``): the reviewer and the family see the same."""
 
     request: ReviewRequest
-    days_left: int
-    overdue: bool
+    countdown: Countdown
+
+    @property
+    def overdue(self) -> bool:
+        return self.countdown.overdue
 
     @property
     def label(self) -> str:
-        days = self.days_left
-        if self.overdue:
-            return f"{-days} day{'s' * (days != -1)} overdue" if days < 0 else "overdue"
-        return "due today" if days == 0 else f"{days} day{'s' * (days != 1)} left"
+        return self.countdown.label
 
 
 def requests_in_review_by_due(*, now: datetime, limit: int = 25) -> list[ReviewDue]:
     """The ``limit`` requests in review nearest their target, overdue ones first: one query
-    on the (status, due_target_at) index, however many requests there are."""
-    requests = (
+    on the (status, due_target_at) index, however many requests there are, and one for the
+    holidays of the departments counting business days among them."""
+    requests = list(
         ReviewRequest.objects.filter(status=Status.IN_REVIEW)
-        .select_related("service")
+        .select_related("service__department")
         .order_by(F("due_target_at").asc(nulls_last=True), "pk")[:limit]
     )
-    today = timezone.localdate(now)
+    counts = request_day_counts(requests=requests, now=now)
     return [
-        ReviewDue(
-            request,
-            (timezone.localdate(request.due_target_at) - today).days,
-            request.due_target_at < now,
-        )
+        ReviewDue(request, countdown(request.due_target_at, now, counts[department_of(request)]))
         for request in requests
     ]
 
@@ -368,48 +370,46 @@ class OnTime:
 def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) -> dict:
     """For each window (days back from ``now``), per service: opinions delivered, how many
     by their target and by their limit (the due dates as moved by any pause), and the median
-    days from submission to delivery (time waiting on the family included). Two queries:
-    the counts as conditional aggregates, the durations of the longest window for the
-    medians (bounded by that window's deliveries)."""
+    days from submission to delivery (time waiting on the family included). "By" the target
+    means on or before the target's day on the department's calendar: never shown overdue
+    (``intake.clock``). One query: the deliveries of the longest window (the delivered_at
+    index), counted here."""
     starts = {days: now - timedelta(days=days) for days in windows}
-    delivered = ReviewRequest.objects.filter(
+    rows = ReviewRequest.objects.filter(
         delivered_at__gte=min(starts.values()), submitted_at__isnull=False
+    ).values_list(
+        "service_id",
+        "service__name",
+        "service__department__time_zone",
+        "submitted_at",
+        "delivered_at",
+        "due_target_at",
+        "due_limit_at",
     )
-    aggregates = {}
-    for days, start in starts.items():
-        window = Q(delivered_at__gte=start)
-        aggregates[f"delivered_{days}"] = Count("pk", filter=window)
-        aggregates[f"target_{days}"] = Count(
-            "pk", filter=window & Q(delivered_at__lte=F("due_target_at"))
+    counts: dict[str, DayCount] = {}
+    lines: dict[int, dict[tuple[str, int], list]] = {days: {} for days in windows}
+    for service_id, name, zone, submitted_at, delivered_at, target, limit in rows.order_by():
+        count = counts.setdefault(zone, DayCount(zone))
+        line = (
+            days_left(target, delivered_at, count) >= 0,
+            days_left(limit, delivered_at, count) >= 0,
+            delivered_at - submitted_at,
         )
-        aggregates[f"limit_{days}"] = Count(
-            "pk", filter=window & Q(delivered_at__lte=F("due_limit_at"))
-        )
-    rows = list(delivered.values("service_id", "service__name").annotate(**aggregates).order_by())
-    taken = ExpressionWrapper(F("delivered_at") - F("submitted_at"), output_field=DurationField())
-    durations: dict[tuple[int, int], list[timedelta]] = {}
-    for service_id, delivered_at, duration in delivered.values_list(
-        "service_id", "delivered_at", taken
-    ):
         for days, start in starts.items():
             if delivered_at >= start:
-                durations.setdefault((days, service_id), []).append(duration)
+                lines[days].setdefault((name, service_id), []).append(line)
     return {
-        days: sorted(
-            (
-                OnTime(
-                    row["service__name"],
-                    row[f"delivered_{days}"],
-                    row[f"target_{days}"],
-                    row[f"limit_{days}"],
-                    median(durations[days, row["service_id"]]).total_seconds() / 86400,
-                )
-                for row in rows
-                if row[f"delivered_{days}"]
-            ),
-            key=lambda figures: figures.service,
-        )
-        for days in windows
+        days: [
+            OnTime(
+                name,
+                len(delivered),
+                sum(by_target for by_target, _, _ in delivered),
+                sum(by_limit for _, by_limit, _ in delivered),
+                median(taken for _, _, taken in delivered).total_seconds() / 86400,
+            )
+            for (name, _), delivered in sorted(by_service.items())
+        ]
+        for days, by_service in lines.items()
     }
 
 
@@ -482,3 +482,93 @@ def phone_led_counts(lines: list[PhoneLed]) -> list[tuple[str, str, int]]:
     """How many requests are at each stage (the funnel's header)."""
     counts = Counter(line.stage for line in lines)
     return [(stage, label, counts[stage]) for stage, label in FUNNEL_STAGES]
+
+
+# --- The review clock: days left, by the one rule (intake.clock) -----------------------------
+
+
+def _holidays(*, department_ids: list[int], start: date, end: date) -> dict[int, set[date]]:
+    # The holidays live in scheduling's call calendar, which intake may not import (DESIGN
+    # §2): the function that reads them is named by a setting, as the admin finds the
+    # dashboard (docs/decisions.md, "One clock for days left").
+    return import_string(settings.REVIEW_HOLIDAYS)(
+        department_ids=department_ids, start=start, end=end
+    )
+
+
+def day_counts_for(
+    *, departments: Iterable[Department], start: date | None = None, end: date | None = None
+) -> dict[int, DayCount]:
+    """How each department counts days, by its id. Departments counting business days get
+    their holidays from ``start`` to ``end`` in one query (none when no department counts
+    business days, or without dates: enough to tell what is overdue, which holidays never
+    change)."""
+    departments = {department.pk: department for department in departments}
+    business = [pk for pk, dept in departments.items() if dept.review_days == ReviewDays.BUSINESS]
+    holidays = (
+        _holidays(department_ids=business, start=start, end=end)
+        if business and start is not None and end is not None
+        else {}
+    )
+    return {
+        pk: DayCount(department.time_zone, pk in business, frozenset(holidays.get(pk, ())))
+        for pk, department in departments.items()
+    }
+
+
+def department_of(request: ReviewRequest) -> int:
+    return request.service.department_id
+
+
+# A day either side of the UTC dates covers every time zone; a month before the earliest lets
+# the sweep walk back from a due date to the day its reminder fell on.
+_MARGIN = timedelta(days=31)
+
+
+def request_day_counts(*, requests: Iterable[ReviewRequest], now: datetime) -> dict[int, DayCount]:
+    """How the departments of ``requests`` count days (their service and department loaded),
+    with the holidays between ``now`` and their due dates: at most one query."""
+    requests = list(requests)
+    moments = [now]
+    for request in requests:
+        moments += [moment for moment in (request.due_target_at, request.due_limit_at) if moment]
+    return day_counts_for(
+        departments={request.service.department for request in requests},
+        start=min(moments).date() - _MARGIN,
+        end=max(moments).date() + _MARGIN,
+    )
+
+
+def review_countdown(*, review_request: ReviewRequest, now: datetime) -> Countdown | None:
+    """The days left to the request's target while its clock runs (submitted or in review),
+    else None: what the family's status page and the reviewer's case page show."""
+    if not review_request.clock_running or review_request.due_target_at is None:
+        return None
+    counts = request_day_counts(requests=[review_request], now=now)
+    return countdown(review_request.due_target_at, now, counts[department_of(review_request)])
+
+
+def due_within(*, counts: dict[int, DayCount], now: datetime, days: int, field: str) -> Q:
+    """The rows whose due date ``field`` ("due_target_at", or through a relation,
+    "request__due_limit_at") has at most ``days`` days left at ``now``, each by its
+    department's count in ``counts`` (every department, with the holidays ahead when
+    ``days`` is positive). Overdue is ``days=-1``. One condition per distinct cut-off, all
+    under the latest, so the database reads the due date's index as one range."""
+    path, _, _ = field.rpartition("__")
+    department = f"{path}__service__department" if path else "service__department"
+    cutoffs: dict[datetime, list[int]] = {}
+    for pk, count in counts.items():
+        cutoffs.setdefault(due_before(now, days, count), []).append(pk)
+    if not cutoffs:
+        return Q(pk__in=[])
+    each = Q()
+    for cutoff, departments in cutoffs.items():
+        each |= Q(**{f"{department}__in": departments, f"{field}__lt": cutoff})
+    return Q(**{f"{field}__lt": max(cutoffs)}) & each
+
+
+def department_day_counts(*, start: date | None = None, end: date | None = None) -> dict:
+    """Every department's count of days (one query), with the holidays from ``start`` to
+    ``end`` of those counting business days (one more): for ``due_within``."""
+    departments = Department.objects.only("pk", "time_zone", "review_days")
+    return day_counts_for(departments=departments, start=start, end=end)

@@ -44,6 +44,7 @@ from intake.selectors import (
     questionnaire_current,
     request_summary,
     request_timeline,
+    review_countdown,
     review_request_get_for_family,
     review_request_get_for_primary,
     review_request_get_for_user,
@@ -139,6 +140,7 @@ def _detail(request, review_request, **shown) -> dict:
     sharing = _sharing(request, review_request) if guardian else {}
     return {
         "review_request": review_request,
+        "countdown": review_countdown(review_request=review_request, now=timezone.now()),
         "events": request_timeline(review_request=review_request),
         "is_guardian": guardian,
         "can_add_files": guardian

@@ -4,13 +4,16 @@ State-based (DESIGN §3): every threshold is derived from the due dates stored o
 so time spent in ``needs_info`` (which moves the due dates) moves the thresholds with it, and
 nothing is ever scheduled ahead. A periodic task runs the sweep every few minutes; each alert
 is a unique ``DeadlineAlert`` row written in the same transaction as its e-mails.
+
+Thresholds are counted in days left by the one rule of ``intake.clock`` (calendar days on the
+department's clock, or its business days): each alert falls due at the first instant the
+pages show what it says ("2 days left", "overdue by 1 day").
 """
 
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -19,8 +22,10 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.clock import DUE_SOON_DAYS, DayCount, countdown, reached_at
 from intake.lifecycle import Status
 from intake.models import Department, ReviewRequest
+from intake.selectors import department_day_counts, department_of, due_within, request_day_counts
 from notifications.services import message_queue
 from reviews.models import AlertKind, DeadlineAlert, Opinion, ReviewAssignment
 from reviews.selectors import coordinator_recipients
@@ -38,26 +43,35 @@ OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.OPINION_READY})
 
 @dataclass(frozen=True)
 class Threshold:
-    """An alert is due ``lead`` before the due date in ``due_field``, while the request is in
-    one of ``statuses``."""
+    """An alert is due once the due date in ``due_field`` has at most ``days_left`` days left
+    (negative: overdue), while the request is in one of ``statuses``."""
 
     due_field: str
-    lead: timedelta
+    days_left: int
     statuses: frozenset[Status]
 
-    def at(self, request: ReviewRequest) -> datetime:
-        return getattr(request, self.due_field) - self.lead
+    def at(self, request: ReviewRequest, count: DayCount) -> datetime:
+        """When the pages first show ``days_left`` for this request: the start of that day
+        on its department's clock."""
+        return reached_at(getattr(request, self.due_field), self.days_left, count)
 
 
-# In the order the thresholds fall. A lead is counted in hours (2 days = 48 hours).
+# In the order the thresholds fall.
 THRESHOLDS = {
+    # "2 days left": the reviewer's badge turns to "due soon".
     AlertKind.REVIEWER_REMINDER: Threshold(
-        "due_target_at", timedelta(days=2), frozenset({Status.IN_REVIEW})
+        "due_target_at", DUE_SOON_DAYS, frozenset({Status.IN_REVIEW})
     ),
-    AlertKind.TARGET: Threshold("due_target_at", timedelta(0), OPEN),
-    AlertKind.ESCALATION: Threshold("due_limit_at", timedelta(days=1), OPEN),
-    AlertKind.BREACH: Threshold("due_limit_at", timedelta(0), OPEN),
+    # "Overdue by 1 day": the target's day has passed.
+    AlertKind.TARGET: Threshold("due_target_at", -1, OPEN),
+    # "1 day left" to the limit.
+    AlertKind.ESCALATION: Threshold("due_limit_at", 1, OPEN),
+    # The limit's day has passed.
+    AlertKind.BREACH: Threshold("due_limit_at", -1, OPEN),
 }
+
+# The holidays a sweep reads: enough days ahead to find the business days before a threshold.
+HOLIDAYS_AHEAD = timedelta(days=62)
 
 
 def deadline_alerts_send_due(
@@ -74,11 +88,16 @@ def deadline_alerts_send_due(
     now = now or timezone.now()
     stop_at = time.monotonic() + budget_seconds
     recorded = 0
+    # Every department's clock, read once per sweep (one query, and one for the holidays
+    # when a department counts business days).
+    counts = department_day_counts(
+        start=now.date() - timedelta(days=2), end=(now + HOLIDAYS_AHEAD).date()
+    )
     for kind in THRESHOLDS:
         after = 0
         # Keyset batches: an alert skipped in this sweep (failed, no longer due) is not
         # selected again until the next sweep.
-        while batch := _due_batch(kind, now, after=after):
+        while batch := _due_batch(kind, now, counts, after=after):
             for request_id in batch:
                 recorded += _send_isolated(request_id=request_id, kind=kind, now=now)
                 if time.monotonic() >= stop_at:
@@ -87,16 +106,18 @@ def deadline_alerts_send_due(
     return recorded
 
 
-def _due_batch(kind: AlertKind, now: datetime, *, after: int) -> list[int]:
+def _due_batch(
+    kind: AlertKind, now: datetime, counts: dict[int, DayCount], *, after: int
+) -> list[int]:
     """The ids, after ``after`` in pk order, of requests whose ``kind`` threshold has passed
-    and that have no such alert yet. The (status, due date) indexes answer the range; the
-    anti-join leaves out the alerts already sent, so the rows read are only the open requests
-    past this threshold."""
+    and that have no such alert yet. The (status, due date) indexes answer the range (one
+    cut-off per department clock, all under the latest); the anti-join leaves out the alerts
+    already sent, so the rows read are only the open requests past this threshold."""
     threshold = THRESHOLDS[kind]
     due = ReviewRequest.objects.filter(
+        due_within(counts=counts, now=now, days=threshold.days_left, field=threshold.due_field),
         ~Exists(DeadlineAlert.objects.filter(request=OuterRef("pk"), kind=kind)),
         status__in=threshold.statuses,
-        **{f"{threshold.due_field}__lte": now + threshold.lead},
     )
     if kind == AlertKind.REVIEWER_REMINDER:
         # No panel yet: the reminder waits for one (the coordinators hear at the target).
@@ -135,19 +156,21 @@ def deadline_alert_send(*, request_id: int, kind: str, now: datetime | None = No
             .filter(pk=request_id, status__in=threshold.statuses)
             .first()
         )
-        if request is None or threshold.at(request) > now:
+        if request is None:
+            return False
+        count = request_day_counts(requests=[request], now=now)[department_of(request)]
+        threshold_at = threshold.at(request, count)
+        if threshold_at > now:
             return False
         recipients = _recipients(request, kind)
         if recipients is None:
             return False
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
-                DeadlineAlert.objects.create(
-                    request=request, kind=kind, threshold_at=threshold.at(request)
-                )
+                DeadlineAlert.objects.create(request=request, kind=kind, threshold_at=threshold_at)
         except IntegrityError:
             return False
-        context = _context(request, kind)
+        context = _context(request, kind, count, now)
         for to in recipients:
             message_queue(to=to, template=f"deadline_{kind.value}", context=context)
     return True
@@ -203,21 +226,23 @@ def _program_lead(department: Department) -> list[str]:
     return [lead.email] if lead is not None and lead.is_active else []
 
 
-def _context(request: ReviewRequest, kind: AlertKind) -> dict:
-    """What an alert says: the reference, the service, the due dates and a link. Never
-    anything about the child or the family."""
-    zone = ZoneInfo(request.service.department.time_zone)
+def _context(request: ReviewRequest, kind: AlertKind, count: DayCount, now: datetime) -> dict:
+    """What an alert says: the reference, the service, the due dates (days on the
+    department's calendar) with the days left to each as the pages show them now, and a
+    link. Never anything about the child or the family."""
     if kind == AlertKind.REVIEWER_REMINDER:
         link = reverse("reviews:my_reviews")
     else:
         link = reverse("admin:intake_reviewrequest_change", args=[request.pk])
+    target = countdown(request.due_target_at, now, count)
+    limit = countdown(request.due_limit_at, now, count)
     return {
         "reference": request.reference,
         "service_name": request.service.name,
-        # Wall-clock times in the department's zone: Django's date filter would convert an
-        # aware value to the site's zone.
-        "due_target": request.due_target_at.astimezone(zone).replace(tzinfo=None),
-        "due_limit": request.due_limit_at.astimezone(zone).replace(tzinfo=None),
-        "time_zone": zone.key,
+        "due_target": target.due_date,
+        "due_limit": limit.due_date,
+        "target_left": target.label,
+        "limit_left": limit.label,
+        "time_zone": count.time_zone,
         "link": settings.SITE_URL + link,
     }

@@ -2,7 +2,7 @@
 ``intake.selectors.review_requests_for_user`` (their active assignments)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import dateformat, timezone
 
 from accounts.models import Role, User
+from intake.clock import Countdown, countdown
 from intake.lifecycle import Status
 from intake.models import (
     Child,
@@ -20,7 +21,14 @@ from intake.models import (
     QuestionnaireAnswers,
     ReviewRequest,
 )
-from intake.selectors import questionnaire_answered, review_request_get_for_user
+from intake.selectors import (
+    department_day_counts,
+    department_of,
+    due_within,
+    questionnaire_answered,
+    request_day_counts,
+    review_request_get_for_user,
+)
 from records.models import Preview
 from reviews.letter import LetterContent, PanelMember
 from reviews.models import (
@@ -134,8 +142,13 @@ def open_assignments():
 
 
 def with_load(users: QuerySet[User], now: datetime | None = None) -> QuerySet[User]:
-    """``users`` with ``open_reviews`` and ``overdue_reviews`` (open, past the target)."""
+    """``users`` with ``open_reviews`` and ``overdue_reviews`` (open, overdue by the one rule
+    of days left: past the target's day on its department's clock). One query for the
+    departments' clocks, made now."""
     now = now or timezone.now()
+    overdue = due_within(
+        counts=department_day_counts(), now=now, days=-1, field="request__due_target_at"
+    )
 
     def counted(assignments):
         return Coalesce(
@@ -150,7 +163,7 @@ def with_load(users: QuerySet[User], now: datetime | None = None) -> QuerySet[Us
 
     return users.annotate(
         open_reviews=counted(open_assignments()),
-        overdue_reviews=counted(open_assignments().filter(request__due_target_at__lt=now)),
+        overdue_reviews=counted(open_assignments().filter(overdue)),
     )
 
 
@@ -237,55 +250,58 @@ def letter_content(*, final_opinion: FinalOpinion) -> LetterContent:
 
 @dataclass(frozen=True)
 class Case:
-    """A line of "My reviews": the request, the reviewer's part in it, and the time left."""
+    """A line of "My reviews": the request, the reviewer's part in it, and the days left to
+    its target while the review runs (``intake.clock``: what the family and the
+    coordinators see too)."""
 
     request: ReviewRequest
     is_lead: bool
     submitted: bool
-    days_left: int | None
-    urgency: str  # "overdue", "due-soon" or "on-track"
+    countdown: Countdown | None
 
     @property
-    def overdue_days(self) -> int:
-        return -self.days_left if self.days_left is not None and self.days_left < 0 else 0
+    def days_left(self) -> int | None:
+        return self.countdown.days_left if self.countdown else None
 
-
-DUE_SOON_DAYS = 2
+    @property
+    def urgency(self) -> str:
+        """One of "overdue", "due-soon" or "on-track" (a finished case is on track)."""
+        return self.countdown.urgency if self.countdown else "on-track"
 
 
 def reviewer_cases(*, user: User, now: datetime) -> list[Case]:
-    """The requests on ``user``'s panels now, in one query: those still under review first,
-    the nearest target first; then the finished ones (signed, delivered), the latest first,
-    so a long history never pushes the work at hand down the page."""
-    assignments = (
+    """The requests on ``user``'s panels now, in one query (and one for the holidays of
+    departments counting business days): those still under review first, the nearest
+    target first; then the finished ones (signed, delivered), the latest first, so a long
+    history never pushes the work at hand down the page."""
+    assignments = list(
         ReviewAssignment.objects.filter(reviewer=user, removed_at__isnull=True)
-        .select_related("request__service")
+        .select_related("request__service__department")
         .annotate(
             submitted=Count("opinions", filter=Q(opinions__submitted_at__isnull=False)),
         )
         .order_by("request__due_target_at", "request__created_at")
     )
-    cases = [_case(assignment, now) for assignment in assignments]
-    running = [case for case in cases if case.days_left is not None]
-    finished = [case for case in cases if case.days_left is None]
-    return running + finished[::-1]
-
-
-def _case(assignment: ReviewAssignment, now: datetime) -> Case:
-    request = assignment.request
-    due = request.due_target_at
-    if due is None or request.status not in {Status.IN_REVIEW, Status.SUBMITTED}:
-        days_left, urgency = None, "on-track"
-    else:
-        days_left = (due - now).days if due >= now else -((now - due).days + 1)
-        urgency = (
-            "overdue"
-            if due < now
-            else "due-soon"
-            if due - now <= timedelta(days=DUE_SOON_DAYS)
-            else "on-track"
+    running = [a.request for a in assignments if a.request.clock_running]
+    counts = request_day_counts(requests=running, now=now)
+    cases = [
+        Case(
+            assignment.request,
+            assignment.is_lead,
+            bool(assignment.submitted),
+            _countdown(assignment.request, now, counts),
         )
-    return Case(request, assignment.is_lead, bool(assignment.submitted), days_left, urgency)
+        for assignment in assignments
+    ]
+    return [case for case in cases if case.countdown] + [
+        case for case in cases[::-1] if not case.countdown
+    ]
+
+
+def _countdown(request: ReviewRequest, now: datetime, counts) -> Countdown | None:
+    if not request.clock_running:
+        return None
+    return countdown(request.due_target_at, now, counts[department_of(request)])
 
 
 def case_file(*, review_request: ReviewRequest) -> dict:
@@ -335,15 +351,19 @@ class Workload:
 
 
 def reviewer_workload(*, now: datetime) -> list[Workload]:
-    """Every active reviewer, the busiest first, with their open and overdue assignments.
-    Two queries: the reviewers, and the counts grouped from the requests in review (the
-    status index), never from every assignment ever made."""
+    """Every active reviewer, the busiest first, with their open and overdue assignments
+    (overdue by the one rule of days left). Three queries: the departments' clocks, the
+    reviewers, and the counts grouped from the requests in review (the status index), never
+    from every assignment ever made."""
+    overdue = due_within(
+        counts=department_day_counts(), now=now, days=-1, field="request__due_target_at"
+    )
     reviewers = User.objects.filter(role=Role.REVIEWER, is_active=True)
     counts = {
         row["reviewer"]: row
         for row in open_assignments()
         .values("reviewer")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(request__due_target_at__lt=now)))
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=overdue))
         .order_by()
     }
     rows = [
@@ -374,6 +394,6 @@ def deadline_breaches_open() -> QuerySet[DeadlineAlert]:
             kind=AlertKind.BREACH,
             request__status__in=[status for status in Status if status not in BREACH_CLOSED],
         )
-        .select_related("request__service")
+        .select_related("request__service__department")
         .order_by("threshold_at", "pk")
     )

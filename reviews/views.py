@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.request_info import client_ip
-from intake.selectors import review_request_get_for_family
+from intake.selectors import review_countdown, review_request_get_for_family
 from records.models import AccessLog
 from records.services import access_log_write
 from reviews import selectors, services
@@ -86,6 +86,7 @@ def case(request, reference):
     context = {
         **_case_context(request, review_request),
         **selectors.case_file(review_request=review_request),
+        "countdown": review_countdown(review_request=review_request, now=timezone.now()),
     }
     return render(request, "reviews/case.html", context)
 

@@ -137,6 +137,9 @@ LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "intake:catalogue"
 # The admin's index page shows the coordinators' dashboard this function composes.
 ADMIN_DASHBOARD = "config.dashboard.dashboard_context"
+# Where the review clock reads departments' holidays (business days), so that intake need not
+# import scheduling: see intake.clock and docs/decisions.md, "One clock for days left".
+REVIEW_HOLIDAYS = "config.holidays.department_holidays"
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
 EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
 # Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).

@@ -100,6 +100,13 @@ class DocumentKind(models.TextChoices):
 REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
 
 
+class ReviewDays(models.TextChoices):
+    """How a department counts the days left to a review's due dates (``intake.clock``)."""
+
+    CALENDAR = "calendar", "Calendar days"
+    BUSINESS = "business", "Business days (weekdays that are not department holidays)"
+
+
 class Department(models.Model):
     """A hospital department families can call; some also offer document reviews."""
 
@@ -151,6 +158,16 @@ class Department(models.Model):
         related_name="+",
         help_text="Receives the escalation a day before a review's limit.",
     )
+    review_days = models.CharField(
+        "count days left in",
+        max_length=10,
+        choices=ReviewDays.choices,
+        default=ReviewDays.CALENDAR,
+        help_text="How families, reviewers, coordinators and the deadline alerts count the "
+        "days left to a review's target and limit. Business days skip weekends and the "
+        "department's holidays (whole-day closures of the whole department in the call "
+        "calendar). The due dates themselves stay calendar days after payment, as promised.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -162,6 +179,9 @@ class Department(models.Model):
             models.CheckConstraint(
                 condition=Q(booking_horizon_days__gte=1, max_calls_per_day__gte=1),
                 name="department_booking_rules_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_days__in=ReviewDays.values), name="department_review_days_valid"
             ),
         ]
 

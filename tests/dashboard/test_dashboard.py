@@ -7,12 +7,16 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.models import User
 from billing.models import Payment
 from billing.services import payment_record_phone, payment_refund
 from intake.lifecycle import Status
+from intake.models import ReviewDays
 from intake.services import review_request_transition
 from reviews.models import AlertKind, DeadlineAlert
+from reviews.selectors import with_load
 from reviews.services import review_assignment_add, review_assignment_remove
+from scheduling.models import AvailabilityException
 from scheduling.services import booking_cancel
 from tests.conftest import PERSONAS, sign_in
 from tests.dashboard.bulk import calls_bulk, requests_bulk
@@ -25,8 +29,9 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 # Signed-in staff: session, user, second-factor device; the dashboard: queue counts (1),
-# requests in review (1), open breaches and their count (2), reviewers and their counts (2),
-# on-time counts and durations (2), the week's calls, no-shows and weekly counts (3), payment
+# requests in review (1; their departments' holidays only if one counts business days), open
+# breaches and their count (2), the departments' clocks, reviewers and their counts (3),
+# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment
 # totals per day and month (2); the admin: permissions (2), recent actions (1); the session's
 # idle stamp saved (3, in a savepoint under the test's transaction).
 QUERIES = 22
@@ -128,10 +133,11 @@ def test_requests_in_review_are_listed_overdue_first_with_the_days_left(
 
     board, page = dashboard(coordinator_client)
 
+    # Calendar days in the department's zone: due today is due today, whatever the hour.
     assert [(item.request, item.label, item.overdue) for item in board["in_review"]] == [
-        (two_days_late, "2 days overdue", True),
-        (an_hour_late, "overdue", True),
-        (due_in_an_hour, "due today", False),
+        (two_days_late, "Overdue by 2 days", True),
+        (an_hour_late, "Due today", False),
+        (due_in_an_hour, "Due today", False),
         (five_left, "5 days left", False),
     ]
     section = page[page.index('id="dashboard-in-review"') :]
@@ -140,8 +146,8 @@ def test_requests_in_review_are_listed_overdue_first_with_the_days_left(
         for request in (two_days_late, an_hour_late, due_in_an_hour, five_left)
     ]
     assert positions == sorted(positions)
-    # 16:00 UTC, shown on the site's clock.
-    assert "Wed Nov 18, 11:00 AM" in section
+    # The target's date on the department's clock.
+    assert "<td>Wed Nov 18</td><td>Due today</td>" in section
 
 
 def test_the_in_review_list_is_cut_short_with_a_link_to_all_of_them_by_due_date(
@@ -184,6 +190,24 @@ def test_workload_counts_each_reviewers_open_and_overdue_assignments(
         (row.reviewer, row.open_assignments, row.overdue_assignments) for row in board["workload"]
     ] == [(assigned_reviewer, 2, 1), (unassigned_reviewer, 0, 0)]
     assert assigned_reviewer.full_name in page
+
+
+def test_past_target_means_the_targets_day_has_passed_on_the_departments_calendar(
+    coordinator_client, family, assigned_reviewer, frozen
+):
+    this_morning = in_review_since(family, NOW - timedelta(days=7, hours=1))  # due at 9:00
+    last_night = in_review_since(family, NOW - timedelta(days=7, hours=11))  # due at 23:00
+    for request in (this_morning, last_night):
+        review_assignment_add(review_request=request, reviewer=assigned_reviewer)
+
+    board, _ = dashboard(coordinator_client)
+    suggested = with_load(User.objects.filter(pk=assigned_reviewer.pk), now=NOW).get()
+
+    # Due this morning is "due today" on every page: not yet past the target.
+    assert [(row.open_assignments, row.overdue_assignments) for row in board["workload"]] == [
+        (2, 1)
+    ]
+    assert (suggested.open_reviews, suggested.overdue_reviews) == (2, 1)
 
 
 def test_on_time_shares_and_median_days_per_service_for_30_and_90_days(
@@ -229,6 +253,22 @@ def test_on_time_shares_and_median_days_per_service_for_30_and_90_days(
     section = page[page.index('id="dashboard-on-time-90"') :]
     assert "67% (4)" in section
     assert "6.5" in section
+
+
+def test_an_opinion_delivered_on_its_targets_day_counts_as_by_the_target(
+    coordinator_client, family, frozen
+):
+    spine = ReviewServiceFactory(name="Spine document review")
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    # Paid at 2:00, delivered at 10:00 seven days later: "due today", never shown overdue.
+    delivered(family, spine, ago=3 * day, days=7 * day + 8 * hour)
+    # Paid at 20:00, delivered at 10:00 the day after its limit's day: past both.
+    delivered(family, spine, ago=5 * day, days=10 * day + 14 * hour)
+
+    board, _ = dashboard(coordinator_client)
+
+    (row,) = board["on_time"][30]
+    assert (row.delivered, row.within_target, row.within_limit) == (2, 1, 1)
 
 
 def test_todays_informational_calls_are_listed_on_the_site_clock(coordinator_client, coordinator):
@@ -337,6 +377,36 @@ def test_the_dashboard_costs_the_same_queries_for_10_and_1000_requests(
     assert sum(row.open_assignments for row in many["workload"]) == 20
     assert sum(row.delivered for row in many["on_time"][90]) > 0
     assert "Requests waiting" in page
+
+
+def test_a_department_counting_business_days_costs_one_query_for_all_its_holidays(
+    coordinator_client,
+    family,
+    coordinator,
+    assigned_reviewer,
+    unassigned_reviewer,
+    frozen,
+    django_assert_num_queries,
+):
+    departments = [DepartmentFactory(review_days=ReviewDays.BUSINESS) for _ in range(2)]
+    for department in departments:
+        AvailabilityException.objects.create(department=department, date=NOW.date())
+    made = {
+        "now": NOW,
+        "family": family,
+        "services": [ReviewServiceFactory(department=d) for d in departments],
+        "reviewers": [assigned_reviewer, unassigned_reviewer],
+    }
+    requests_bulk(count=10, **made)
+
+    with django_assert_num_queries(QUERIES + 1):
+        dashboard(coordinator_client)
+    requests_bulk(count=990, start=10, **made)
+    with django_assert_num_queries(QUERIES + 1):
+        many, page = dashboard(coordinator_client)
+
+    assert len(many["in_review"]) == 20
+    assert "business day" in page
 
 
 LOGIN = "login"

@@ -16,6 +16,11 @@ def test_the_database_refuses_a_call_length_outside_15_to_30_minutes(minutes):
         DepartmentFactory(call_length_minutes=minutes)
 
 
+def test_the_database_refuses_a_way_of_counting_days_it_does_not_know():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DepartmentFactory(review_days="lunar")
+
+
 @pytest.mark.parametrize(
     "fields",
     [{"fee_cents": 0}, {"reviewers_required": 0}, {"target_days": 11, "limit_days": 10}],

@@ -3,9 +3,12 @@ at the first sweep after its threshold, to the right people, whatever crashes or
 
 The clock starts on Monday 2 March 2026 in New York (the clocks go forward on the 8th: the
 thresholds are read from the stored due dates, so that week's 167 hours need no special case).
+Thresholds are days left as the pages count them (calendar days in New York): the reminder
+when the target has 2 days left, the target alert once it is overdue, the escalation when the
+limit has 1 day left, the breach once the limit is overdue; each from midnight in New York.
 Requests are moved through the lifecycle service; the sweep is called as the beat would."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,6 +45,22 @@ def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
     """``n`` days after Monday 2 March 2026, at that New York wall time, as a UTC instant."""
     local = datetime(2026, 3, 2, hour, minute, tzinfo=NEW_YORK) + timedelta(days=n)
     return local.astimezone(UTC)
+
+
+def midnight(moment: datetime, days: int = 0) -> datetime:
+    """The start, in New York, of the day ``days`` after the one ``moment`` falls on there."""
+    local = moment.astimezone(NEW_YORK).date() + timedelta(days=days)
+    return datetime.combine(local, time.min, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def days_left_from(due_at: datetime, days: int) -> datetime:
+    """When the pages start to show ``days`` days left to ``due_at``."""
+    return midnight(due_at, -days)
+
+
+def overdue_from(due_at: datetime) -> datetime:
+    """When the pages start to show "Overdue by 1 day": the day after the due date."""
+    return midnight(due_at, 1)
 
 
 @pytest.fixture
@@ -161,8 +180,8 @@ def test_a_simulated_month_sends_every_alert_once_at_the_first_sweep_after_its_t
         (day(0, 12), lambda: move(submitted(service, family, r3), Status.REFUNDED)),
     ]
     hourly = [day(0, 8) + timedelta(hours=h) for h in range(30 * 24)]
-    # Every five minutes on the day B reaches its moved target.
-    five_minutes = [day(12, 0) + timedelta(minutes=5 * m) for m in range(24 * 12)]
+    # Every five minutes around the night B becomes overdue for its moved target.
+    five_minutes = [day(12, 22) + timedelta(minutes=5 * m) for m in range(4 * 12)]
     sweeps = sorted(set(hourly) | set(five_minutes))
 
     pending = sorted(events, key=lambda e: e[0])
@@ -174,25 +193,32 @@ def test_a_simulated_month_sends_every_alert_once_at_the_first_sweep_after_its_t
         clock.move_to(sweep_at)
         deadline_alerts_send_due()
 
-    a, b, c, d, f = (cases[name].reference for name in "abcdf")
+    a, b, c, d = (cases[name].reference for name in "abcd")
     assert alerts() == {
         (a, REMINDER), (a, TARGET), (a, ESCALATION), (a, BREACH),
         (b, TARGET), (b, ESCALATION), (b, BREACH),
         (c, REMINDER),
         (d, TARGET), (d, ESCALATION), (d, BREACH),
-        (f, TARGET),
     }  # fmt: skip
+    # F, delivered on its target's day (after the target's hour), was never overdue.
+    thresholds = {
+        REMINDER: lambda r: days_left_from(r.due_target_at, 2),
+        TARGET: lambda r: overdue_from(r.due_target_at),
+        ESCALATION: lambda r: days_left_from(r.due_limit_at, 1),
+        BREACH: lambda r: overdue_from(r.due_limit_at),
+    }
     for alert in DeadlineAlert.objects.select_related("request"):
-        threshold = deadlines.THRESHOLDS[alert.kind].at(alert.request)
+        threshold = thresholds[alert.kind](alert.request)
         assert alert.threshold_at == threshold
         assert alert.created_at == min(s for s in sweeps if s >= threshold), alert
     moved = add_days(cases["b"].submitted_at, 7, "America/New_York") + timedelta(days=3)
     assert cases["b"].due_target_at == moved
-    assert DeadlineAlert.objects.get(request=cases["b"], kind=TARGET).created_at == day(12, 10, 45)
+    # Due on day 12 at 10:41 (moved): overdue from midnight.
+    assert DeadlineAlert.objects.get(request=cases["b"], kind=TARGET).created_at == day(13, 0)
     expected = {
         (a, REMINDER): ["reviewer2@example.org"],
         (c, REMINDER): ["reviewer1@example.org"],
-        **{(ref, TARGET): [ALERTS] for ref in (a, b, d, f)},
+        **{(ref, TARGET): [ALERTS] for ref in (a, b, d)},
         **{(ref, kind): LEAD_AND_ALERTS for ref in (a, b, d) for kind in (ESCALATION, BREACH)},
     }
     for (reference, kind), recipients in expected.items():
@@ -203,7 +229,7 @@ def test_a_simulated_month_sends_every_alert_once_at_the_first_sweep_after_its_t
 
 def test_nothing_is_due_before_the_first_threshold(clock, service, family, reviewers):
     request = submitted(service, family, reviewers[0])
-    clock.move_to(request.due_target_at - timedelta(days=2, seconds=1))
+    clock.move_to(days_left_from(request.due_target_at, 2) - timedelta(seconds=1))
 
     assert deadline_alerts_send_due() == 0
     assert not DeadlineAlert.objects.exists()
@@ -224,7 +250,7 @@ def test_requests_waiting_on_the_family_or_finished_are_never_swept(
     # Back from the family, the paused request is alerted at its moved dates, not before.
     waiting = move(waiting, Status.SUBMITTED)
     assert waiting.due_target_at > timezone.now()
-    clock.move_to(waiting.due_target_at)
+    clock.move_to(overdue_from(waiting.due_target_at))
     assert deadline_alerts_send_due() == 1
     assert alerts() == {(waiting.reference, TARGET)}
 
@@ -236,7 +262,7 @@ def test_the_coordinators_are_alerted_through_the_departments_inbox(
     clock, service, family, coordinator
 ):
     request = submitted(service, family)
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
 
     deadline_alerts_send_due()
 
@@ -253,7 +279,7 @@ def test_without_an_inbox_every_active_coordinator_is_alerted_and_no_one_else(
     staff_user(Role.ADMIN, email="admin@example.org")
     service = ReviewServiceFactory(department=DepartmentFactory(alerts_email=""))
     request = submitted(service, family, reviewers[0])
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
 
     deadline_alerts_send_due()
 
@@ -267,11 +293,11 @@ def test_the_escalation_and_the_breach_reach_the_program_lead_and_the_coordinato
     clock, service, family
 ):
     request = submitted(service, family)
-    clock.move_to(request.due_limit_at - timedelta(days=1))
+    clock.move_to(days_left_from(request.due_limit_at, 1))
 
     deadline_alerts_send_due()
     escalation_only = alerts()
-    clock.move_to(request.due_limit_at)
+    clock.move_to(overdue_from(request.due_limit_at))
     deadline_alerts_send_due()
 
     assert escalation_only == {(request.reference, TARGET), (request.reference, ESCALATION)}
@@ -284,7 +310,7 @@ def test_without_a_program_lead_the_coordinators_get_the_escalation_once(
 ):
     service = ReviewServiceFactory(department=DepartmentFactory(alerts_email=""))
     request = submitted(service, family)
-    clock.move_to(request.due_limit_at)
+    clock.move_to(overdue_from(request.due_limit_at))
 
     deadline_alerts_send_due()
 
@@ -298,7 +324,7 @@ def test_an_inactive_program_lead_is_replaced_by_the_coordinators(
     program_lead.is_active = False
     program_lead.save(update_fields=["is_active"])
     request = submitted(service, family)
-    clock.move_to(request.due_limit_at)
+    clock.move_to(overdue_from(request.due_limit_at))
 
     deadline_alerts_send_due()
 
@@ -308,7 +334,7 @@ def test_an_inactive_program_lead_is_replaced_by_the_coordinators(
 def test_with_no_one_to_alert_the_alert_waits_for_a_coordinator(clock, family, caplog):
     service = ReviewServiceFactory(department=DepartmentFactory(alerts_email=""))
     request = submitted(service, family)
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
 
     assert deadline_alerts_send_due() == 0
     assert "has no alerts e-mail and no active coordinator" in caplog.text
@@ -324,7 +350,7 @@ def test_the_reviewer_reminder_skips_those_who_submitted_and_those_removed(
     request = submitted(service, family, r1, r2, r3)
     submit_opinion(request, r1)
     review_assignment_remove(assignment=request.assignments.get(reviewer=r3))
-    clock.move_to(request.due_target_at - timedelta(days=2))
+    clock.move_to(days_left_from(request.due_target_at, 2))
 
     deadline_alerts_send_due()
 
@@ -336,7 +362,7 @@ def test_a_reminder_when_everyone_has_submitted_is_recorded_without_an_email(
 ):
     request = submitted(service, family, reviewers[0])
     submit_opinion(request, reviewers[0])
-    clock.move_to(request.due_target_at - timedelta(days=2))
+    clock.move_to(days_left_from(request.due_target_at, 2))
 
     assert deadline_alerts_send_due() == 1
     assert alerts() == {(request.reference, REMINDER)}
@@ -370,7 +396,7 @@ def test_the_emails_name_the_case_and_link_to_it_and_hold_no_patient_data(
     Child.objects.create(
         request=request, first_name="Zebediah", last_name="Quill", prior_diagnosis="Scoliosis"
     )
-    clock.move_to(request.due_limit_at)
+    clock.move_to(overdue_from(request.due_limit_at))
 
     deadline_alerts_send_due()
 
@@ -384,9 +410,43 @@ def test_the_emails_name_the_case_and_link_to_it_and_hold_no_patient_data(
         link = change_url if message.template != "deadline_reviewer_reminder" else "/reviews/"
         assert f"http://testserver{link}\n" in message.body
     reminder = deadline_messages().get(template="deadline_reviewer_reminder")
-    # Due Monday 9 March at 8:00 in New York (the clocks went forward the day before).
-    assert "Monday, March 9, 2026 at 8:00 AM (America/New_York)" in reminder.body
     assert reminder.subject == f"Reminder: review {request.reference} is due March 9"
+
+
+def test_each_email_says_the_days_left_the_pages_show_at_its_threshold(
+    clock, service, family, reviewers
+):
+    # Paid Monday 2 March at 8:00 in New York: target Monday 9, limit Thursday 12 March.
+    request = submitted(service, family, reviewers[0])
+    bodies = {}
+    for at in (
+        days_left_from(request.due_target_at, 2),
+        overdue_from(request.due_target_at),
+        days_left_from(request.due_limit_at, 1),
+        overdue_from(request.due_limit_at),
+    ):
+        clock.move_to(at)
+        deadline_alerts_send_due()
+    for message in deadline_messages():
+        bodies[message.template] = " ".join(message.body.split())
+
+    assert (
+        "is due Monday, March 9, 2026 (America/New_York): 2 days left, and your opinion"
+        in bodies["deadline_reviewer_reminder"]
+    )
+    assert (
+        "is past its target date, Monday, March 9, 2026 (America/New_York): overdue by 1 day,"
+        in bodies["deadline_target"]
+    )
+    assert "Its limit is Thursday, March 12, 2026: 2 days left." in bodies["deadline_target"]
+    assert (
+        "its limit, Thursday, March 12, 2026 (America/New_York): 1 day left,"
+        in bodies["deadline_escalation"]
+    )
+    assert (
+        "passed its limit, Thursday, March 12, 2026 (America/New_York): overdue by 1 day,"
+        in bodies["deadline_breach"]
+    )
 
 
 # --- Twice, crashes, outages -------------------------------------------------------------------
@@ -394,7 +454,7 @@ def test_the_emails_name_the_case_and_link_to_it_and_hold_no_patient_data(
 
 def test_a_sweep_run_twice_gives_the_same_result(clock, service, family, reviewers):
     requests = [submitted(service, family, reviewers[n]) for n in range(3)]
-    clock.move_to(requests[-1].due_limit_at)
+    clock.move_to(overdue_from(requests[-1].due_limit_at))
 
     first = deadline_alerts_send_due()
     after_first = (alerts(), sorted(deadline_messages().values_list("to", "subject")))
@@ -407,7 +467,7 @@ def test_a_sweep_run_twice_gives_the_same_result(clock, service, family, reviewe
 def breached_pair(clock, service, family):
     """Two requests past their limit, still submitted: 6 alerts and 10 e-mails to send."""
     requests = [submitted(service, family), submitted(service, family)]
-    clock.move_to(requests[-1].due_limit_at)
+    clock.move_to(overdue_from(requests[-1].due_limit_at))
     expected = {}
     for request in requests:
         expected[(request.reference, TARGET)] = [ALERTS]
@@ -470,7 +530,7 @@ def test_a_broker_outage_of_hours_delays_the_alerts_and_loses_none(
 ):
     request = submitted(service, family, reviewers[0])
     # The broker goes down a few hours before the target and stays down past the escalation.
-    clock.move_to(request.due_target_at - timedelta(days=2))
+    clock.move_to(days_left_from(request.due_target_at, 2))
     with django_capture_on_commit_callbacks(execute=True):
         deadline_alerts_send_due()
     clock.move_to(request.due_limit_at - timedelta(hours=1))
@@ -491,7 +551,7 @@ def test_a_broker_outage_of_hours_delays_the_alerts_and_loses_none(
 
 def test_after_a_day_without_the_beat_the_next_sweep_catches_up(clock, service, family, reviewers):
     request = submitted(service, family, reviewers[0])
-    clock.move_to(request.due_target_at - timedelta(days=2, hours=1))
+    clock.move_to(days_left_from(request.due_target_at, 2) - timedelta(hours=1))
     deadline_alerts_send_due()
 
     clock.move_to(request.due_target_at + timedelta(hours=23))  # no sweep for a day
@@ -500,7 +560,7 @@ def test_after_a_day_without_the_beat_the_next_sweep_catches_up(clock, service, 
     assert caught_up == 2
     assert alerts() == {(request.reference, REMINDER), (request.reference, TARGET)}
     late = DeadlineAlert.objects.get(kind=REMINDER)
-    assert late.threshold_at == request.due_target_at - timedelta(days=2)
+    assert late.threshold_at == days_left_from(request.due_target_at, 2)
     assert late.created_at == timezone.now()
 
 
@@ -508,7 +568,7 @@ def test_a_request_that_moved_on_since_the_sweep_read_it_is_not_alerted(
     clock, service, family, reviewers
 ):
     request = submitted(service, family, reviewers[0])
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
     submit_opinion(request, reviewers[0])
     move(request, Status.OPINION_READY)
     move(request, Status.DELIVERED)
@@ -520,7 +580,7 @@ def test_a_request_that_moved_on_since_the_sweep_read_it_is_not_alerted(
 
 def test_an_alert_sent_already_is_not_sent_again(clock, service, family):
     request = submitted(service, family)
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
 
     first = deadline_alert_send(request_id=request.pk, kind=TARGET)
     second = deadline_alert_send(request_id=request.pk, kind=TARGET)
@@ -531,7 +591,7 @@ def test_an_alert_sent_already_is_not_sent_again(clock, service, family):
 
 def test_the_sweep_stops_when_its_time_is_up_and_the_next_one_carries_on(clock, service, family):
     request = submitted(service, family)
-    clock.move_to(request.due_limit_at)
+    clock.move_to(overdue_from(request.due_limit_at))
 
     assert deadline_alerts_send_due(budget_seconds=0) == 1  # checked after each alert
     assert deadline_alerts_send_due() == 2
@@ -541,16 +601,18 @@ def test_an_idle_sweep_costs_one_query_per_kind_however_many_cases_are_open(
     clock, service, family, reviewers, django_assert_num_queries
 ):
     requests = [submitted(service, family, reviewers[n % 3]) for n in range(6)]
-    clock.move_to(requests[-1].due_limit_at)
+    clock.move_to(overdue_from(requests[-1].due_limit_at))
     deadline_alerts_send_due()
 
-    with django_assert_num_queries(4):
+    # The departments' clocks (one query; holidays only when one counts business days),
+    # then one query per kind.
+    with django_assert_num_queries(5):
         assert deadline_alerts_send_due() == 0
 
 
 def test_the_task_runs_the_sweep(clock, service, family):
     request = submitted(service, family)
-    clock.move_to(request.due_target_at)
+    clock.move_to(overdue_from(request.due_target_at))
 
     send_due_deadline_alerts_task.apply()
 

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def test_alerts_due_at_the_simulated_time_are_recorded_and_printed(family, coordinator):
     request = case_in_review(family=family, coordinator=coordinator, reviewers_required=1)
-    at = timezone.localtime(request.due_target_at + timedelta(minutes=5))
+    # Five past midnight after the target's day (the department's clock is the site's):
+    # the first minutes the request is overdue.
+    day_after = timezone.localtime(request.due_target_at) + timedelta(days=1)
+    at = day_after.replace(hour=0, minute=5)
     out = StringIO()
 
     call_command("send_deadline_alerts", at=at.strftime("%Y-%m-%dT%H:%M"), stdout=out)

@@ -2,7 +2,7 @@
 date first, with the time left), the case as the panel reads it (logged), and a 404 for
 everyone not on the panel."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from intake.lifecycle import Status
+from intake.models import ReviewDays, ReviewService
 from records.models import AccessLog
 from reviews import services
+from scheduling.models import AvailabilityException
 from tests.conftest import sign_in
-from tests.factories import ReviewServiceFactory, review_request
+from tests.factories import DepartmentFactory, ReviewServiceFactory, review_request
 from tests.reviews.panel_setup import (
     CHILD_LAST_NAME,
     DIAGNOSIS,
@@ -79,13 +81,14 @@ def test_my_reviews_lists_only_the_reviewers_active_cases_the_nearest_due_first(
 
     cases = response.context["cases"]
     assert [case.request for case in cases] == [overdue, due_soon, on_track]
+    # Calendar days in New York: due on the 18th, the 21st and the 25th; today is the 20th.
     assert [(case.days_left, case.urgency) for case in cases] == [
-        (-3, "overdue"),
+        (-2, "overdue"),
         (1, "due-soon"),
         (5, "on-track"),
     ]
     page = response.content.decode()
-    assert "Overdue by 3 days" in page
+    assert "Overdue by 2 days" in page
     assert "1 day left" in page
     assert "5 days left" in page
     for gone in (removed, declined):
@@ -159,6 +162,36 @@ def test_my_reviews_costs_the_same_queries_for_one_case_or_many(family, assigned
 
     assert len(response.context["cases"]) == 6
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_my_reviews_reads_the_holidays_once_for_any_number_of_cases(
+    family, assigned_reviewer, client
+):
+    departments = [DepartmentFactory(review_days=ReviewDays.BUSINESS) for _ in range(3)]
+    for department in departments:
+        AvailabilityException.objects.create(department=department, date=date(2026, 3, 23))
+
+    def add_case(days, department):
+        request = in_review_paid_at(
+            NOW - timedelta(days=days), family=family, reviewer=assigned_reviewer
+        )
+        ReviewService.objects.filter(pk=request.service_id).update(department=department)
+
+    add_case(0, departments[0])
+    sign_in(client, assigned_reviewer)
+    my_reviews(client)
+    with CaptureQueriesContext(connection) as one:
+        my_reviews(client)
+    for days in range(1, 6):
+        add_case(days, departments[days % 3])
+
+    with CaptureQueriesContext(connection) as six:
+        response = my_reviews(client)
+
+    assert len(response.context["cases"]) == 6
+    assert len(six.captured_queries) == len(one.captured_queries)
+    # Friday 20 March: Monday the 23rd is a holiday; paid today, due Friday the 27th.
+    assert "4 business days left" in response.content.decode()
 
 
 # --- The case -------------------------------------------------------------------------------
