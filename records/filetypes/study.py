@@ -233,7 +233,9 @@ def _add_dicom(archive, entry, study: zipfile.ZipFile, kind: str, *, decode: boo
                     "study again from the imaging CD or software and send the new copy."
                 ) from None
             raise
-    with content, study.open(entry.filename.replace("\\", "/"), "w") as target:
+    name = entry.filename.replace("\\", "/")
+    # An entry near 2 GiB needs ZIP64 sizes, decided before its first byte is written.
+    with content, study.open(name, "w", force_zip64=size > 2**30) as target:
         for chunk in iter(lambda: content.read(CHUNK), b""):
             target.write(chunk)
     return size
