@@ -6,6 +6,7 @@ time and a ZIP study is unpacked one image at a time, so memory does not grow wi
 """
 
 import io
+import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -200,11 +201,25 @@ def picture(fileobj) -> Result:
     """A smaller copy of a photo or scan, upright as the phone meant it (EXIF orientation),
     decoded at reduced size where the format allows (JPEG), never at full size in memory."""
     fileobj.seek(0)
-    with Image.open(fileobj) as image:
-        image.draft("RGB", (MAX_SIDE, MAX_SIDE))
-        upright = ImageOps.exif_transpose(image)
-        png, width, height = _png(upright.convert("RGB"))
+    try:
+        with Image.open(fileobj) as image:
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+            upright = ImageOps.exif_transpose(image)
+            png, width, height = _png(upright.convert("RGB"))
+    except OSError:
+        png, width, height = _png(_twelve_bit_jpeg(fileobj))
     return Result([Drawn(1, 1, "Preview", png, width, height)])
+
+
+def _twelve_bit_jpeg(fileobj) -> Image.Image:
+    """A 12-bit JPEG (which Pillow does not read), decoded by libjpeg and scaled to 8 bits."""
+    from libjpeg import decode
+
+    fileobj.seek(0)
+    values = decode(fileobj.read()).astype(np.float64)
+    low, high = float(values.min()), float(values.max())
+    scaled = np.zeros_like(values) if high == low else (values - low) / (high - low) * 255.0
+    return Image.fromarray(scaled.astype(np.uint8), "RGB" if scaled.ndim == 3 else "L")
 
 
 def pdf_first_page(fileobj) -> Result:
@@ -229,3 +244,25 @@ RENDERERS = {
     FileType.PNG: picture,
     FileType.PDF: pdf_first_page,
 }
+
+
+def draw_into(folder: str, file_type: str, fileobj) -> dict:
+    """Draw a document's previews into ``folder`` (run in the limited child): the study
+    details and a manifest of the PNG files written, as JSON."""
+    result = RENDERERS[file_type](fileobj)
+    manifest = []
+    for number, drawn in enumerate(result.previews):
+        name = f"preview-{number}.png"
+        with open(os.path.join(folder, name), "wb") as out:
+            out.write(drawn.png)
+        manifest.append(
+            {
+                "file": name,
+                "series": drawn.series,
+                "position": drawn.position,
+                "label": drawn.label,
+                "width": drawn.width,
+                "height": drawn.height,
+            }
+        )
+    return {"previews": manifest, "metadata": result.metadata}

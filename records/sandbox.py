@@ -1,25 +1,29 @@
-"""Drawing previews in a child process held to hard limits.
+"""Parsing and drawing untrusted files in a child process held to hard limits.
 
-A file that slipped past the checks at upload (or a decoder's own fault) must not take the
-worker down: the work runs in a forked child whose address space and CPU time are capped
-(``RECORDS_RENDER_MEMORY_BYTES`` more than it starts with, ``RECORDS_RENDER_CPU_SECONDS``)
-and which is killed when it runs past its wall-clock time. Pillow's pixel limit is set to
-the upload limit there too. The child hands its result back through a temporary file.
+Uploaded files are judged (``records.filetypes.inspect``, in the web process) and drawn
+(previews, in the worker) by libraries written in C, C++ and Rust. A file built to make one of
+them loop, allocate gigabytes or crash must cost no more than its limits, and must not take
+the web process or the worker down: the work runs in a forked child whose address space
+(``memory`` bytes more than it starts with) and CPU time are capped, and which is killed
+when it runs past its wall-clock deadline. Pillow's pixel limit is set to the upload limit
+there too.
+
+The child hands back only JSON (a compromised child cannot hand the parent an object to
+unpickle) and files it writes into a folder the caller gave it.
 """
 
 import contextlib
 import faulthandler
+import json
 import os
-import pickle
 import resource
-import tempfile
 import time
 
 from django.conf import settings
 from PIL import Image
 
 
-class RenderFailed(Exception):
+class ChildFailed(Exception):
     """The child ran out of memory or time, crashed, or raised."""
 
 
@@ -31,44 +35,50 @@ def _address_space() -> int:
     return 0
 
 
-def _child(function, args, out_path: str) -> None:
-    faulthandler.disable()  # a decoder's crash is reported by the parent, with the status
-    memory = _address_space() + settings.RECORDS_RENDER_MEMORY_BYTES
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = settings.RECORDS_RENDER_CPU_SECONDS
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+def _child(function, args, out_path: str, memory: int, cpu_seconds: int) -> None:
+    faulthandler.disable()  # a crash is reported by the parent, with the status
+    limit = _address_space() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
     Image.MAX_IMAGE_PIXELS = settings.RECORDS_MAX_IMAGE_PIXELS
     result = function(*args)
-    with open(out_path, "wb") as out:
-        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+    with open(out_path, "w") as out:
+        json.dump(result, out)
 
 
-def run_limited(function, *args):
-    """``function(*args)`` run in a limited child process; its (picklable) result, or
-    ``RenderFailed``."""
-    wall = settings.RECORDS_RENDER_CPU_SECONDS * 2
-    with tempfile.TemporaryDirectory(prefix="render-") as folder:
-        out_path = os.path.join(folder, "result")
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            code = 1
-            try:
-                _child(function, args, out_path)
-                code = 0
-            except BaseException:  # noqa: S110 (the exit code says it failed)
-                pass
-            finally:
-                os._exit(code)
-        status = _wait(pid, deadline=time.monotonic() + wall)
-        if status != 0 or not os.path.exists(out_path):
-            raise RenderFailed(f"the child ended with status {status}")
-        with open(out_path, "rb") as result:
-            return pickle.load(result)  # noqa: S301 (written by our own child, just now)
+def run_limited(function, folder: str, *args, memory: int, cpu_seconds: float):
+    """``function(folder, *args)`` run in a limited child; its JSON-able result, or
+    ``ChildFailed``. Files the child writes into ``folder`` are the caller's to read."""
+    cpu = max(1, int(cpu_seconds))  # whole seconds: the limit the kernel keeps
+    out_path = os.path.join(folder, "result.json")
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 1
+        try:
+            _child(function, (folder, *args), out_path, memory, cpu)
+            code = 0
+        except BaseException:  # noqa: S110 (the exit code says it failed)
+            pass
+        finally:
+            os._exit(code)
+    status = _wait(pid, deadline=time.monotonic() + 3 * cpu + 5)
+    if status != 0 or not os.path.exists(out_path):
+        raise ChildFailed(f"the child ended with status {status}")
+    with open(out_path) as result:
+        return json.load(result)
+
+
+def render_limits() -> dict:
+    """The limits of the worker's preview drawing, from the settings."""
+    return {
+        "memory": settings.RECORDS_RENDER_MEMORY_BYTES,
+        "cpu_seconds": settings.RECORDS_RENDER_CPU_SECONDS,
+    }
 
 
 def _wait(pid: int, *, deadline: float) -> int:
     """The child's exit status; it is killed at ``deadline``."""
-    pause = 0.01
+    pause = 0.002
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -79,4 +89,4 @@ def _wait(pid: int, *, deadline: float) -> int:
             os.waitpid(pid, 0)
             return -9
         time.sleep(pause)
-        pause = min(pause * 2, 0.2)
+        pause = min(pause * 2, 0.1)

@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -18,8 +20,8 @@ from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
 from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
 from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
-from records.previews import RENDERERS
-from records.sandbox import run_limited
+from records.previews import draw_into
+from records.sandbox import render_limits, run_limited
 from records.uploads import NAMELESS
 
 logger = logging.getLogger(__name__)
@@ -182,22 +184,27 @@ def document_upload(
                 )
                 for held, held_key, held_sha256 in held_stored
             ]
-            access_log_write(
-                user=actor,
-                review_request_id=request.pk,
-                document_id=document.pk,
-                action=AccessLog.Action.UPLOAD,
-                outcome=AccessLog.Outcome.ALLOWED,
-                ip_address=ip_address,
-                role=PEDIATRICIAN_LINK_ROLE if upload_link is not None else "",
-            )
-            transaction.on_commit(lambda: _enqueue_processing(document.pk))
+            _received(document, actor, ip_address, upload_link=upload_link)
     except BaseException:
         checked.close()
         for stored in keys:
             default_storage.delete(stored)
         raise
     return Upload(document, checked.notes, held_files)
+
+
+def _received(document: Document, actor, ip_address: str, *, upload_link=None) -> None:
+    """Log a new document's upload and have it processed once that is committed."""
+    access_log_write(
+        user=actor,
+        review_request_id=document.request_id,
+        document_id=document.pk,
+        action=AccessLog.Action.UPLOAD,
+        outcome=AccessLog.Outcome.ALLOWED,
+        ip_address=ip_address,
+        role=PEDIATRICIAN_LINK_ROLE if upload_link is not None else "",
+    )
+    transaction.on_commit(lambda: _enqueue_processing(document.pk))
 
 
 def _lock_uploadable(review_request: ReviewRequest, upload_link: Invitation | None):
@@ -329,17 +336,18 @@ def document_process(*, document_id) -> bool:
         return False
     document = Document.objects.get(pk=document_id)
     saved: list[str] = []
+    folder = tempfile.mkdtemp(prefix="render-")
     try:
         content = document_read_verified(document=document)
         with content:
-            result = run_limited(RENDERERS[document.file_type], content)
-        previews = [_store_preview(document, drawn, saved) for drawn in result.previews]
+            drawn = run_limited(draw_into, folder, document.file_type, content, **render_limits())
+        previews = [_store_preview(document, item, folder, saved) for item in drawn["previews"]]
         with transaction.atomic():
             replaced = list(document.previews.values_list("storage_key", flat=True))
             document.previews.all().delete()
             Preview.objects.bulk_create(previews)
             Document.objects.filter(pk=document.pk).update(
-                state=ProcessingState.READY, dicom_metadata=result.metadata
+                state=ProcessingState.READY, dicom_metadata=drawn["metadata"]
             )
             transaction.on_commit(lambda: [default_storage.delete(key) for key in replaced])
     except Exception as exc:
@@ -351,21 +359,26 @@ def document_process(*, document_id) -> bool:
             state=ProcessingState.FAILED
         )
         return False
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return True
 
 
-def _store_preview(document: Document, drawn, saved: list[str]) -> Preview:
-    key = default_storage.save(f"previews/{uuid.uuid4().hex}.png", ContentFile(drawn.png))
+def _store_preview(document: Document, item: dict, folder: str, saved: list[str]) -> Preview:
+    """Store one PNG the drawing child wrote (its manifest entry ``item``)."""
+    with open(os.path.join(folder, os.path.basename(item["file"])), "rb") as drawn:
+        png = drawn.read()
+    key = default_storage.save(f"previews/{uuid.uuid4().hex}.png", ContentFile(png))
     saved.append(key)
     return Preview(
         document=document,
-        series=drawn.series,
-        position=drawn.position,
-        label=drawn.label,
+        series=int(item["series"]),
+        position=int(item["position"]),
+        label=str(item["label"])[:200],
         storage_key=key,
-        width=drawn.width,
-        height=drawn.height,
-        sha256=hashlib.sha256(drawn.png).hexdigest(),
+        width=int(item["width"]),
+        height=int(item["height"]),
+        sha256=hashlib.sha256(png).hexdigest(),
     )
 
 
@@ -413,15 +426,7 @@ def held_file_add(*, held: HeldFile, actor: User, ip_address: str) -> Document:
             state=ProcessingState.RECEIVED,
         )
         current.delete()
-        access_log_write(
-            user=actor,
-            review_request_id=request.pk,
-            document_id=document.pk,
-            action=AccessLog.Action.UPLOAD,
-            outcome=AccessLog.Outcome.ALLOWED,
-            ip_address=ip_address,
-        )
-        transaction.on_commit(lambda: _enqueue_processing(document.pk))
+        _received(document, actor, ip_address)
     return document
 
 

@@ -2,8 +2,11 @@
 its name."""
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http.multipartparser import MultiPartParser
+from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.shortcuts import render
 from django.utils.datastructures import ImmutableList
 
 # The name kept for a file whose own name is nothing but a path or dots; it is shown as
@@ -40,14 +43,36 @@ class NamedFileParser(MultiPartParser):
 
 class NamedFileParserMiddleware:
     """Parse every multipart body with ``NamedFileParser``. It comes before the CSRF check,
-    which is the first to read the posted form."""
+    which is the first to read the posted form. A body the parser gives up on (part headers
+    past their limit, more files or fields than allowed, too large) answers a sentence, as
+    JSON to the page's script, instead of Django's bare "Bad Request"."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.parse_file_upload = lambda meta, body: _parse(request, meta, body)
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            try:
+                request.POST  # noqa: B018 (parsed now, so a failure is answered here)
+            except UNREADABLE:
+                return _unreadable(request)
         return self.get_response(request)
+
+
+UNREADABLE = (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+UNREADABLE_SENTENCE = (
+    "This upload could not be read: send one file at a time, and if its name is very long, "
+    "rename it shorter first."
+)
+
+
+def _unreadable(request):
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"error": UNREADABLE_SENTENCE}, status=400)
+    return render(
+        request, "records/upload_unreadable.html", {"sentence": UNREADABLE_SENTENCE}, status=400
+    )
 
 
 def _parse(request, meta, body):

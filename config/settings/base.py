@@ -249,8 +249,14 @@ RECORDS_ZIP_MAX_RATIO = env.integer("RECORDS_ZIP_MAX_RATIO", 100, minimum=2)
 RECORDS_MAX_IMAGE_PIXELS = env.integer("RECORDS_MAX_IMAGE_PIXELS", 60_000_000, minimum=1_000_000)
 RECORDS_MAX_PICTURE_BYTES = env.integer("RECORDS_MAX_PICTURE_MB", 50, minimum=1) * 1024 * 1024
 RECORDS_MAX_PDF_PAGES = env.integer("RECORDS_MAX_PDF_PAGES", 3000, minimum=1)
+# Dictionaries and arrays a PDF may hold (a 3,000-page scan holds about 50,000).
+RECORDS_MAX_PDF_OBJECTS = env.integer("RECORDS_MAX_PDF_OBJECTS", 1_000_000, minimum=1000)
 # No stream of a PDF may inflate past this (a page's content, a scanned image).
 RECORDS_MAX_PDF_STREAM_BYTES = env.integer("RECORDS_MAX_PDF_STREAM_MB", 256, minimum=1) * 1048576
+# Uploads are judged in a child process held to this much memory, and to 1 CPU second plus
+# one per RECORDS_CHECK_MB_PER_SECOND of the file (a 2 GB study: about 100 seconds).
+RECORDS_CHECK_MEMORY_BYTES = env.integer("RECORDS_CHECK_MEMORY_MB", 256, minimum=128) * 1048576
+RECORDS_CHECK_BYTES_PER_SECOND = env.integer("RECORDS_CHECK_MB_PER_SECOND", 20, minimum=1) * 1048576
 # The worker draws previews in a child process held to this memory and CPU time, so a file
 # that slips past the checks cannot take the worker down.
 RECORDS_RENDER_MEMORY_BYTES = env.integer("RECORDS_RENDER_MEMORY_MB", 1536, minimum=256) * 1048576

@@ -9,13 +9,21 @@ of a CD. It reads the upload in place and bounds every structure by the file's r
 so a file that lies about itself costs no more time or memory than its own bytes.
 """
 
-from records.filetypes.common import ACCEPTED, Checked, Held, Rejected
+import os
+import shutil
+import tempfile
+
+from django.conf import settings
+
+from records.filetypes import dicom, pdf, pictures, study
+from records.filetypes.common import ACCEPTED, CHUNK, Checked, Held, Rejected, size_of
 from records.filetypes.dicom import EXECUTABLE_HEADERS, check_dicom
 from records.filetypes.names import display_name
 from records.filetypes.pdf import check_pdf
 from records.filetypes.pictures import PNG_SIGNATURE, check_jpeg, check_png
 from records.filetypes.study import check_study
 from records.models import FileType
+from records.sandbox import ChildFailed, run_limited
 
 __all__ = [
     "ACCEPTED",
@@ -26,13 +34,33 @@ __all__ = [
     "display_name",
     "file_type_of",
     "inspect",
+    "inspect_here",
 ]
+KIND_NAMES = {
+    FileType.PDF: "PDF",
+    FileType.JPEG: "JPEG picture",
+    FileType.PNG: "PNG picture",
+    FileType.DICOM: "imaging file",
+    FileType.DICOM_ZIP: "ZIP",
+}
+DAMAGED = {
+    FileType.PDF: pdf.DAMAGED,
+    FileType.JPEG: str(pictures.damaged("JPEG")),
+    FileType.PNG: str(pictures.damaged("PNG")),
+    FileType.DICOM: dicom.DAMAGED,
+    FileType.DICOM_ZIP: study.DAMAGED,
+}
+TOO_COMPLEX = (
+    "This {kind} would take too long or too much memory to check safely, so it was not "
+    "accepted. Save or export it again and send the new copy."
+)
 WEB_CODE = (b"<html", b"<!doctype html", b"<script", b"<svg", b"<iframe", b"<?xml")
 
 
 def file_type_of(head: bytes) -> FileType | None:
-    """What the first 132 bytes say the file is (nothing is checked yet)."""
-    if head.startswith(b"%PDF-"):
+    """What the first bytes say the file is (nothing is checked yet). A PDF may follow a
+    byte-order mark or blank lines, as some systems write them; viewers read those."""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").startswith(b"%PDF-"):
         return FileType.PDF
     if head.startswith(b"\xff\xd8\xff"):
         return FileType.JPEG
@@ -48,10 +76,37 @@ def file_type_of(head: bytes) -> FileType | None:
 def inspect(file, *, hold_reports: bool = False) -> Checked:
     """Check the file's bytes and write the clean copy to store; raise ``Rejected`` for
     anything else. ``hold_reports`` keeps a CD's PDF reports aside (``Checked.held``) for
-    the family to add as records."""
+    the family to add as records.
+
+    What the first bytes refuse is refused here; the rest is judged in a child process held
+    to limits that grow with the file's size (``records.sandbox``), so a file built to make
+    a parser loop or allocate costs no more than those limits."""
     file.seek(0)
     head = file.read(1024)
     file.seek(0)
+    file_type = _type_or_refuse(head)
+    size = size_of(file)
+    folder = tempfile.mkdtemp(prefix="upload-check-")
+    try:
+        try:
+            outcome = run_limited(
+                _inspect_into,
+                folder,
+                file,
+                hold_reports,
+                memory=settings.RECORDS_CHECK_MEMORY_BYTES,
+                cpu_seconds=1 + size / settings.RECORDS_CHECK_BYTES_PER_SECOND,
+            )
+        except ChildFailed:
+            raise Rejected(TOO_COMPLEX.format(kind=KIND_NAMES[file_type])) from None
+        if "refused" in outcome:
+            raise Rejected(outcome["refused"])
+        return _checked(outcome, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _type_or_refuse(head: bytes) -> FileType:
     if not head:
         raise Rejected("This file is empty.")
     file_type = file_type_of(head)
@@ -62,6 +117,61 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
                 f"{ACCEPTED}."
             )
         raise Rejected(f"This type of file is not accepted. Send {ACCEPTED}.")
+    return file_type
+
+
+def _inspect_into(folder: str, file, hold_reports: bool) -> dict:
+    """In the child: judge the file, write the clean copy (and any held report) into
+    ``folder``, and say what was found, as JSON."""
+    try:
+        checked = inspect_here(file, hold_reports=hold_reports)
+    except Rejected as rejected:
+        return {"refused": str(rejected)}
+    parts = [("content", checked.content)] + [
+        (f"held-{number}", held.content) for number, held in enumerate(checked.held)
+    ]
+    for name, content in parts:
+        with content, open(os.path.join(folder, name), "wb") as out:
+            content.seek(0)
+            shutil.copyfileobj(content, out, CHUNK)
+    return {
+        "file_type": str(checked.file_type),
+        "size": checked.size,
+        "notes": checked.notes,
+        "dicom_files": checked.dicom_files,
+        "held": [{"name": held.name, "size": held.size} for held in checked.held],
+    }
+
+
+def _checked(outcome: dict, folder: str) -> Checked:
+    """The child's answer as a ``Checked``, its files open (and already unlinked: they
+    vanish when closed)."""
+
+    def opened(name: str):
+        path = os.path.join(folder, name)
+        file = open(path, "rb")  # noqa: SIM115 (handed to the caller, who closes it)
+        os.unlink(path)
+        return file
+
+    held = [
+        Held(item["name"], opened(f"held-{number}"), item["size"])
+        for number, item in enumerate(outcome["held"])
+    ]
+    return Checked(
+        FileType(outcome["file_type"]),
+        opened("content"),
+        outcome["size"],
+        outcome["notes"],
+        dicom_files=outcome["dicom_files"],
+        held=held,
+    )
+
+
+def inspect_here(file, *, hold_reports: bool = False) -> Checked:
+    """``inspect`` in this process, without the child's limits (the child runs this)."""
+    file.seek(0)
+    file_type = _type_or_refuse(file.read(1024))
+    file.seek(0)
     if file_type == FileType.DICOM_ZIP:
         content, size, notes, images, held = check_study(file, hold_reports=hold_reports)
         content.seek(0)
@@ -72,6 +182,12 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
         FileType.PNG: check_png,
         FileType.DICOM: check_dicom,
     }[file_type]
-    content, size, notes = check(file)
+    try:
+        content, size, notes = check(file)
+    except Rejected:
+        raise
+    except Exception:
+        # Every parser's own failure on a hostile file means the same as a damaged file.
+        raise Rejected(DAMAGED[file_type]) from None
     content.seek(0)
     return Checked(file_type, content, size, notes, dicom_files=int(file_type == FileType.DICOM))

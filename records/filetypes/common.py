@@ -81,6 +81,7 @@ class Reader:
 
     def __init__(self, file, start: int, end: int):
         self.file, self.pos, self.end = file, start, end
+        self.count = 0  # structures read, for a caller that bounds them
 
     @property
     def left(self) -> int:

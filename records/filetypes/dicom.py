@@ -64,6 +64,8 @@ NATIVE = {IMPLICIT_LE, EXPLICIT_LE, DEFLATED_LE, EXPLICIT_BE}
 JPEG_FAMILY = {f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 57, 70, 80, 81)}
 JPEG_2000_FAMILY = {f"1.2.840.10008.1.2.4.{n}" for n in (90, 91, 201, 202, 203)}
 RLE = "1.2.840.10008.1.2.5"
+# Frame headers: JPEG's SOF0–SOF15 (but DHT, JPG and DAC) and JPEG-LS's SOF55.
+JPEG_FRAME_MARKERS = {*range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC} | {0xF7}
 ENCAPSULATED = JPEG_FAMILY | JPEG_2000_FAMILY | {RLE}
 
 # Value representations (PS3.5 6.2), and those with a 4-byte length (PS3.5 7.1.2).
@@ -76,6 +78,11 @@ ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}  # float, double float and integer pixels
 PIXEL_DATA = 0x7FE00010
 TRANSFER_SYNTAX = 0x00020010
+STORAGE_CLASS = 0x00020002  # Media Storage SOP Class UID
+DIRECTORY_CLASS = "1.2.840.10008.1.3.10"  # a DICOMDIR
+# Elements a file may hold in all (an enhanced multi-frame image holds some tens of
+# thousands); past this it is not an image but a way to make the walk take minutes.
+MAX_ELEMENTS = 100_000
 # Elements whose values the checks need: small, read as they pass.
 WANTED = {
     0x00280002: "samples",
@@ -93,6 +100,7 @@ class Layout:
     """Where things are in a DICOM file, as found by the walk."""
 
     transfer_syntax: str = ""
+    storage_class: str = ""
     end: int = 0  # where the real file ends
     values: dict = field(default_factory=dict)
     pixel_tag: int = 0
@@ -102,6 +110,9 @@ class Layout:
 
 
 def _header(reader: Reader, *, explicit: bool, little: bool) -> tuple[int, bytes | None, int]:
+    reader.count += 1
+    if reader.count > MAX_ELEMENTS:
+        raise Malformed
     order = "<" if little else ">"
     group, element = struct.unpack(order + "HH", reader.read(4))
     tag = group << 16 | element
@@ -156,9 +167,9 @@ def _fragments(reader: Reader, *, little: bool) -> list[tuple[int, int]]:
         reader.skip(length)
 
 
-def _walk_meta(reader: Reader) -> str:
-    """The File Meta group (always explicit VR little endian): its transfer syntax."""
-    syntax = ""
+def _walk_meta(reader: Reader, layout: Layout) -> None:
+    """The File Meta group (always explicit VR little endian): its transfer syntax and the
+    class of object the file holds."""
     while reader.left >= 8:
         reader.file.seek(reader.pos)
         if struct.unpack("<H", reader.file.read(2))[0] != 0x0002:
@@ -166,28 +177,22 @@ def _walk_meta(reader: Reader) -> str:
         tag, _, length = _header(reader, explicit=True, little=True)
         if length == UNDEFINED or length > 1024:
             raise Malformed
-        value = reader.read(length)
+        value = reader.read(length).rstrip(b"\0 ").decode("ascii", "replace")
         if tag == TRANSFER_SYNTAX:
-            syntax = value.rstrip(b"\0 ").decode("ascii", "replace")
-    return syntax
+            layout.transfer_syntax = value
+        elif tag == STORAGE_CLASS:
+            layout.storage_class = value
 
 
 def _walk_dataset(reader: Reader, layout: Layout, *, explicit: bool, little: bool) -> None:
-    """Walk the top-level elements, in ascending tag order, to the end of the file. Once the
-    pixel data is read, the first bytes that are not a well-formed element in order (an
-    appended archive or page) mark where the file really ends; before it, they damage it."""
+    """Walk the top-level elements, in ascending tag order, to the end of the pixel data
+    (the image: what comes after it, padding or an appended archive or page, is not kept),
+    or to the end of the file where there is none (a DICOMDIR)."""
     last = -1
     if not reader.left:
         raise Truncated  # File Meta and nothing after it
-    while reader.left:
-        start = reader.pos
-        try:
-            last = _walk_element(reader, layout, last, explicit=explicit, little=little)
-        except (Truncated, Malformed):
-            if not layout.pixel_tag:
-                raise
-            layout.end = start
-            return
+    while reader.left and not layout.pixel_tag:
+        last = _walk_element(reader, layout, last, explicit=explicit, little=little)
     layout.end = reader.pos
 
 
@@ -212,9 +217,12 @@ def _walk_element(reader: Reader, layout: Layout, last: int, *, explicit: bool, 
 
 
 def _inflate(file, start: int, size: int):
-    """The deflated dataset inflated into a scratch file (at most the imaging limit), and
-    where the compressed stream really ends in ``file``."""
-    inflated, budget = scratch(), settings.RECORDS_MAX_IMAGING_BYTES
+    """The deflated dataset inflated into a scratch file, and where the compressed stream
+    really ends in ``file``. It may inflate to the imaging limit, and to no more than
+    ``RECORDS_ZIP_MAX_RATIO`` times its compressed size (as a ZIP's entries)."""
+    ratio = settings.RECORDS_ZIP_MAX_RATIO * max(size - start, 1)
+    budget = min(settings.RECORDS_MAX_IMAGING_BYTES, max(ratio, 1024 * 1024))
+    inflated = scratch()
     decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
     file.seek(start)
     consumed = 0
@@ -244,7 +252,8 @@ def read_layout(file) -> Layout:
     portal can read, ``Truncated``/``Malformed`` for a damaged one."""
     size = size_of(file)
     reader = Reader(file, 132, size)
-    layout = Layout(transfer_syntax=_walk_meta(reader))
+    layout = Layout()
+    _walk_meta(reader, layout)
     syntax = layout.transfer_syntax
     if not syntax:
         raise Malformed  # no File Meta, or no transfer syntax in it
@@ -255,7 +264,10 @@ def read_layout(file) -> Layout:
     if syntax == DEFLATED_LE:
         inflated, end = _inflate(file, reader.pos, size)
         layout.inflated = inflated
-        _walk_dataset(Reader(inflated, 0, size_of(inflated)), layout, explicit=True, little=True)
+        inner = Reader(inflated, 0, size_of(inflated))
+        _walk_dataset(inner, layout, explicit=True, little=True)
+        if not _padding_only(inflated, inner.pos, inner.end):
+            raise Malformed  # data after the image, inside the compressed stream
         layout.end = end
         return layout
     explicit, little = syntax != IMPLICIT_LE, syntax != EXPLICIT_BE
@@ -321,25 +333,47 @@ def check_pixels(layout: Layout, file) -> None:
     fragments = layout.fragments[1:]  # after the Basic Offset Table
     if not fragments or frames > len(fragments):
         raise Malformed
-    _check_first_fragment(layout, file, fragments[0])
+    _check_first_fragment(layout, file, fragments[0], (columns, rows))
 
 
-def _check_first_fragment(layout: Layout, file, fragment: tuple[int, int]) -> None:
+def _check_first_fragment(layout: Layout, file, fragment: tuple[int, int], size) -> None:
+    """The first frame must start as its encoding says, and its own header must give the
+    image's size (columns, rows): a frame claiming 20,000 x 20,000 in a 16 x 16 image would
+    make a decoder allocate gigabytes."""
     offset, length = fragment
     file.seek(offset)
-    head = file.read(min(length, 64))
+    head = file.read(min(length, 64 * 1024))
     syntax = layout.transfer_syntax
-    if syntax in JPEG_FAMILY and not head.startswith(b"\xff\xd8"):
+    if syntax in JPEG_FAMILY and _jpeg_frame_size(head) != size:
         raise Malformed
-    if syntax in JPEG_2000_FAMILY and not head.startswith((b"\xff\x4f\xff\x51", b"\0\0\0\x0cjP")):
-        raise Malformed
+    if syntax in JPEG_2000_FAMILY:
+        if head.startswith(b"\xff\x4f\xff\x51") and len(head) >= 24:
+            width, height, left, top = struct.unpack(">IIII", head[8:24])
+            if (width - left, height - top) != size:
+                raise Malformed
+        elif not head.startswith(b"\0\0\0\x0cjP"):
+            raise Malformed
     if syntax == RLE:
         if len(head) < 64:
             raise Malformed
-        count, *offsets = struct.unpack("<16I", head)
+        count, *offsets = struct.unpack("<16I", head[:64])
         used = offsets[:count]
         if not 1 <= count <= 15 or used[0] != 64 or used != sorted(used) or used[-1] >= length:
             raise Malformed
+
+
+def _jpeg_frame_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG or JPEG-LS frame header near the start of ``head``."""
+    if not head.startswith(b"\xff\xd8"):
+        return None
+    pos = 2
+    while pos + 9 <= len(head) and head[pos] == 0xFF:
+        marker = head[pos + 1]
+        if marker in JPEG_FRAME_MARKERS:
+            height, width = struct.unpack(">HH", head[pos + 5 : pos + 9])
+            return width, height
+        pos += 2 + struct.unpack(">H", head[pos + 2 : pos + 4])[0]
+    return None
 
 
 def write_clean(file, layout: Layout, target) -> None:
@@ -355,7 +389,9 @@ def decode_first_frame(content, layout: Layout) -> None:
     try:
         if layout.transfer_syntax == DEFLATED_LE:
             # pydicom decodes pixel data straight from a file only when it is not deflated.
-            pydicom.dcmread(content).pixel_array  # noqa: B018 (decoding is the check)
+            dataset = pydicom.dcmread(content)
+            dataset.pixel_array_options(index=0)
+            dataset.pixel_array  # noqa: B018 (decoding is the check)
         else:
             pixel_array(content, index=0)
     except Exception:  # every decoder's own error, and pydicom's when none could decode it
@@ -372,8 +408,9 @@ def decode_first_frame(content, layout: Layout) -> None:
 
 def check_dicom(file, *, image: bool = True, decode: bool = True):
     """Check a DICOM file and write its clean copy: (the copy, its size, notes for the
-    family). ``image`` off accepts a file without pixel data (a CD's DICOMDIR); ``decode``
-    off skips decoding the first frame. Raises ``Rejected``."""
+    family). ``image`` off accepts a CD's directory (DICOMDIR: its class, and no pixel
+    data) instead of an image; ``decode`` off skips decoding the first frame. Raises
+    ``Rejected``."""
     file.seek(0)
     if file.read(128).startswith(EXECUTABLE_HEADERS):
         raise Rejected(PROGRAM_INSIDE)
@@ -382,6 +419,8 @@ def check_dicom(file, *, image: bool = True, decode: bool = True):
         layout = read_layout(file)
         if image:
             check_pixels(layout, file)
+        elif layout.storage_class != DIRECTORY_CLASS:
+            raise Rejected(NO_IMAGE)  # named DICOMDIR, but some other object
         write_clean(file, layout, clean)
         if image and decode:
             decode_first_frame(clean, layout)
@@ -396,5 +435,22 @@ def check_dicom(file, *, image: bool = True, decode: bool = True):
             layout.inflated.close()
     size = clean.seek(0, 2)
     clean.seek(0)
-    notes = [EXTRA_DATA] if size_of(file) > layout.end else []
+    notes = [] if _padding_only(file, layout.end, size_of(file)) else [EXTRA_DATA]
     return clean, size, notes
+
+
+def _padding_only(file, start: int, end: int) -> bool:
+    """Whether ``file`` holds nothing between ``start`` and ``end`` but zeros, or one trailing
+    padding element (FFFC,FFFC) reaching the end: what scanners write, left out without a
+    word to the family."""
+    if end - start > 64 * 1024:
+        return False
+    file.seek(start)
+    data = file.read(end - start)
+    file.seek(0)
+    for tag, order in ((b"\xfc\xff\xfc\xff", "<"), (b"\xff\xfc\xff\xfc", ">")):
+        if data.startswith(tag) and len(data) >= 12:
+            explicit = 12 + struct.unpack(order + "I", data[8:12])[0] == len(data)
+            implicit = 8 + struct.unpack(order + "I", data[4:8])[0] == len(data)
+            return explicit or implicit
+    return not data.strip(b"\0")

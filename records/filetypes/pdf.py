@@ -43,6 +43,11 @@ ACTIVE_ACTIONS = {
 }
 # Annotations that carry files, media or 3D content rather than marks on the page.
 CONTAINERS = (pikepdf.Dictionary, pikepdf.Stream)
+SAFE_ADDRESSES = ("http://", "https://", "mailto:")
+TOO_COMPLEX = (
+    "This PDF is built of too many parts to be checked safely. Print it to a new PDF, or "
+    "scan it, and send that copy."
+)
 ACTIVE_ANNOTATIONS = {"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"}
 
 
@@ -122,6 +127,7 @@ def _check_streams(document) -> None:
         "This PDF holds a picture or page too large to open safely. Save or scan it again at "
         "a normal size and send that copy."
     )
+    budget = 2 * settings.RECORDS_MAX_PDF_STREAM_BYTES  # all streams together
     for item in document.objects:
         if not isinstance(item, pikepdf.Stream):
             continue
@@ -134,14 +140,17 @@ def _check_streams(document) -> None:
                 raise too_large
         filters = item.get("/Filter")
         first = filters[0] if isinstance(filters, pikepdf.Array) and len(filters) else filters
-        if first == "/FlateDecode" and _inflated_size(item.read_raw_bytes()) is None:
-            raise too_large
+        if first == "/FlateDecode":
+            limit = min(budget, settings.RECORDS_MAX_PDF_STREAM_BYTES)
+            size = _inflated_size(item.read_raw_bytes(), limit)
+            if size is None:
+                raise too_large
+            budget -= size
 
 
-def _inflated_size(raw: bytes) -> int | None:
-    """How many bytes ``raw`` inflates to, or None past the limit. Broken data counts as
+def _inflated_size(raw: bytes, limit: int) -> int | None:
+    """How many bytes ``raw`` inflates to, or None past ``limit``. Broken data counts as
     what inflated before it broke (viewers show what they can)."""
-    limit = settings.RECORDS_MAX_PDF_STREAM_BYTES
     decompressor, total, pending = zlib.decompressobj(), 0, raw
     try:
         while pending and not decompressor.eof:
@@ -172,9 +181,10 @@ def _remove_active_content(document) -> bool:
         removed |= _drop(form, "/XFA")
     for page in document.pages:
         removed |= _drop(page.obj, "/AA") | _remove_active_annotations(page.obj)
+    budget = [settings.RECORDS_MAX_PDF_OBJECTS]
     for item in document.objects:
         if isinstance(item, CONTAINERS):
-            removed |= _clean_dictionary(item)
+            removed |= _clean_dictionary(item, budget)
     return removed
 
 
@@ -204,20 +214,33 @@ def _remove_active_annotations(page) -> bool:
 
 
 def _is_active(action) -> bool:
-    return isinstance(action, CONTAINERS) and action.get("/S") in ACTIVE_ACTIONS
+    """An action that runs code, opens a program or another file, or sends data; a link to
+    anything but a web page or an e-mail address ("javascript:", "file:") counts too."""
+    if not isinstance(action, CONTAINERS):
+        return False
+    kind = action.get("/S")
+    if kind == "/URI":
+        address = str(action.get("/URI", "")).strip().lower()
+        return not address.startswith(SAFE_ADDRESSES)
+    return kind in ACTIVE_ACTIONS
 
 
-def _clean_dictionary(item) -> bool:
-    """Remove triggers and active actions from one object and the dictionaries written
-    inside it (an annotation's action is often not an object of its own)."""
-    removed, pending, visited = False, [item], 0
-    while pending and visited < 10_000:
+def _clean_dictionary(item, budget: list[int]) -> bool:
+    """Remove triggers, active actions and attached files from one object and the
+    dictionaries written inside it (an annotation's action is often not an object of its
+    own). ``budget`` counts the dictionaries and arrays visited in the whole file: a PDF
+    built of millions of them is refused rather than walked for minutes."""
+    removed, pending = False, [item]
+    while pending:
         current = pending.pop()
-        visited += 1
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise Rejected(TOO_COMPLEX)
         if isinstance(current, pikepdf.Array):
             pending.extend(value for value in current if _direct_container(value))
             continue
-        removed |= _drop(current, "/AA") | _drop(current, "/JS")
+        for key in ("/AA", "/JS", "/AF", "/EF"):  # triggers, scripts, associated files
+            removed |= _drop(current, key)
         for key in ("/A", "/Next"):
             value = current.get(key)
             if _is_active(value) or (

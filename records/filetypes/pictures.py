@@ -7,17 +7,21 @@ pixels is bounded before anything is decoded, and the whole image is decoded (a 
 inflated row by row (a PNG) so that a damaged picture is refused now.
 """
 
+import io
+import re
 import struct
 import warnings
 import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image
+from PIL import Image, ImageCms
 
 from records.filetypes.common import Malformed, Rejected, Truncated, scratch
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Chunks a PNG needs to be shown as it was meant; text, time stamps and the rest are dropped.
+# Chunks a PNG needs to be shown as it was meant; text, time stamps, colour profiles (a
+# compressed profile can be a bomb) and the rest are dropped.
 PNG_KEPT = {
     b"IHDR",
     b"PLTE",
@@ -27,26 +31,40 @@ PNG_KEPT = {
     b"gAMA",
     b"cHRM",
     b"sRGB",
-    b"iCCP",
     b"sBIT",
     b"pHYs",
     b"bKGD",
     b"cICP",
 }
+# The lengths the kept ancillary chunks may have (PNG 1.2, 4.2); one of another length goes.
+PNG_LENGTHS = {
+    b"tRNS": range(257),
+    b"gAMA": (4,),
+    b"cHRM": (32,),
+    b"sRGB": (1,),
+    b"sBIT": range(1, 5),
+    b"pHYs": (9,),
+    b"bKGD": (1, 2, 6),
+    b"cICP": (4,),
+}
+MAX_CHUNKS = 20_000  # an encoder writes image data in chunks of 8 KB or more
 # No scanner or camera makes a side longer; it also bounds the rows walked below.
 MAX_SIDE = 65_535
 PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type: channels
 PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2))
 ADAM7 += ((0, 1, 1, 2),)
-# JPEG application segments kept (by marker and signature): JFIF, Exif, ICC profile, Adobe.
-JPEG_KEPT_APPS = {0xE0: (b"JFIF\0", b"JFXX\0"), 0xE1: (b"Exif\0",), 0xE2: (b"ICC_PROFILE\0",)}
-JPEG_KEPT_APPS[0xEE] = (b"Adobe",)
+PROGRESSIVE_MARKERS = {0xC2, 0xC6, 0xCA, 0xCE}
+PROGRESSIVE_MAX_PIXELS = 25_000_000
+MAX_SEGMENTS = 2_000  # a camera writes about twenty; past this it is not a photo
+MAX_SCANS = 100  # a progressive picture has about ten
+FILL_BYTES = re.compile(rb"\xff+")
+ORIENTATION = 0x0112
 SOF_MARKERS = {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)}
 EXTRA_DATA = "Extra data stored after the picture was left out; the picture itself is unchanged."
 
 
-def _damaged(kind: str) -> Rejected:
+def damaged(kind: str) -> Rejected:
     return Rejected(f"This {kind} picture is damaged or incomplete. Send it again, or a PDF.")
 
 
@@ -64,75 +82,138 @@ def _too_large(kind: str) -> Rejected:
     )
 
 
-def check_jpeg(file):
-    """Check a JPEG and write its clean copy: (copy, size, notes). Raises ``Rejected``."""
+def _picture_bytes(file, kind: str) -> bytes:
+    """The whole picture, read once: at most ``RECORDS_MAX_PICTURE_BYTES``."""
     file.seek(0)
     data = file.read(settings.RECORDS_MAX_PICTURE_BYTES + 1)
     if len(data) > settings.RECORDS_MAX_PICTURE_BYTES:
-        raise _too_heavy("JPEG")
+        raise _too_heavy(kind)
+    return data
+
+
+def check_jpeg(file):
+    """Check a JPEG and write its clean copy: (copy, size, notes). Raises ``Rejected``."""
+    data = _picture_bytes(file, "JPEG")
     try:
-        parts, end, size = _jpeg_parts(data)
+        frame, parts, end = _jpeg_parts(data)
     except (Truncated, Malformed, struct.error):
-        raise _damaged("JPEG") from None
-    width, height = size
-    if not width or not height:
-        raise _damaged("JPEG")
-    if width * height > settings.RECORDS_MAX_IMAGE_PIXELS:
+        raise damaged("JPEG") from None
+    if not frame.width or not frame.height:
+        raise damaged("JPEG")
+    # A progressive picture is decoded with all its coefficients held: a lower limit.
+    limit = settings.RECORDS_MAX_IMAGE_PIXELS
+    if frame.progressive:
+        limit = min(limit, PROGRESSIVE_MAX_PIXELS)
+    if frame.width * frame.height > limit:
         raise _too_large("JPEG")
     clean = scratch()
-    for start, stop in parts:
-        clean.write(data[start:stop])
-    _decode_jpeg(clean)
+    for part in parts:
+        clean.write(part)
+    _decode_jpeg(clean, frame)
     return clean, clean.seek(0, 2), [EXTRA_DATA] if end < len(data) else []
 
 
-def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, int]], int, tuple[int, int]]:
-    """The byte ranges of ``data`` to keep, where the image ends (after EOI), and its size."""
+@dataclass
+class Frame:
+    """What a JPEG's frame header says: size, sample precision, progressive or not."""
+
+    width: int = 0
+    height: int = 0
+    precision: int = 8
+    progressive: bool = False
+
+
+def _next_marker(data: bytes, pos: int) -> int:
+    """Where the marker at ``pos`` is, past any fill bytes (FF FF … FF xx)."""
+    if pos + 2 > len(data):
+        raise Truncated
+    if data[pos] != 0xFF:
+        raise Malformed
+    fill = FILL_BYTES.match(data, pos)
+    pos = fill.end() - 1
+    if pos + 2 > len(data):
+        raise Truncated
+    return pos
+
+
+def _jpeg_parts(data: bytes) -> tuple[Frame, list[bytes], int]:
+    """The frame header, the bytes to keep (segments as they are, or rebuilt), and where the
+    image ends (after EOI). The number of segments and of scans is bounded."""
     if not data.startswith(b"\xff\xd8"):
         raise Malformed
-    parts, pos, size, scanned = [(0, 2)], 2, (0, 0), False
+    frame, parts, pos, segments, scans = Frame(), [b"\xff\xd8"], 2, 0, 0
     while True:
-        if pos + 2 > len(data):
-            raise Truncated
-        if data[pos] != 0xFF:
-            raise Malformed
+        pos = _next_marker(data, pos)
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-            continue
         if marker == 0xD9:
-            if not scanned:
+            if not scans:
                 raise Malformed
-            parts.append((pos, pos + 2))
-            return parts, pos + 2, size
+            parts.append(b"\xff\xd9")
+            return frame, parts, pos + 2
         if marker in (0x00, 0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
             raise Malformed
-        if pos + 4 > len(data):
-            raise Truncated
+        segments += 1
+        if segments > MAX_SEGMENTS or pos + 4 > len(data):
+            raise Malformed if segments > MAX_SEGMENTS else Truncated
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
         if length < 2 or end > len(data):
             raise Truncated
         if marker in SOF_MARKERS:
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
-            size = (width, height)
-        if _keep_segment(marker, data[pos + 4 : end]):
-            parts.append((pos, end))
+            precision, height, width = struct.unpack(">BHH", data[pos + 4 : pos + 9])
+            frame = Frame(width, height, precision, marker in PROGRESSIVE_MARKERS)
+        kept = _kept_segment(marker, data[pos + 4 : end])
+        if kept is not None:
+            parts.append(b"\xff" + bytes([marker]) + struct.pack(">H", len(kept) + 2) + kept)
         pos = end
         if marker == 0xDA:  # start of scan: the entropy-coded data runs to the next marker
-            if not size[0]:
+            scans += 1
+            if not frame.width or scans > MAX_SCANS:
                 raise Malformed
-            scanned = True
             scan_end = _scan_end(data, pos)
-            parts.append((pos, scan_end))
+            parts.append(data[pos:scan_end])
             pos = scan_end
 
 
-def _keep_segment(marker: int, body: bytes) -> bool:
-    if marker == 0xFE:  # comment
+def _kept_segment(marker: int, body: bytes) -> bytes | None:
+    """The body to write for a segment, or None to drop it. Comments and application
+    segments go, but for what draws the picture as meant: a JFIF header without its
+    thumbnail, Exif reduced to the orientation (no description, maker notes or location),
+    a colour profile that reads as one, Adobe's fixed-size colour transform."""
+    if marker == 0xFE:
+        return None
+    if not 0xE0 <= marker <= 0xEF:
+        return body
+    if marker == 0xE0 and body.startswith(b"JFIF\0") and len(body) >= 14:
+        return body[:12] + b"\0\0"
+    if marker == 0xE1 and body.startswith(b"Exif\0\0"):
+        return _orientation_only(body)
+    if marker == 0xE2 and body.startswith(b"ICC_PROFILE\0") and body[12:14] == b"\x01\x01":
+        return body if _is_colour_profile(body[14:]) else None
+    if marker == 0xEE and body.startswith(b"Adobe") and len(body) == 12:
+        return body
+    return None
+
+
+def _orientation_only(body: bytes) -> bytes | None:
+    exif = Image.Exif()
+    try:
+        exif.load(body)
+        orientation = int(exif.get(ORIENTATION, 0))
+    except Exception:
+        return None
+    if not 2 <= orientation <= 8:
+        return None  # upright (1), absent or nonsense: nothing worth keeping
+    kept = Image.Exif()
+    kept[ORIENTATION] = orientation
+    return kept.tobytes()
+
+
+def _is_colour_profile(profile: bytes) -> bool:
+    try:
+        ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    except Exception:
         return False
-    if 0xE0 <= marker <= 0xEF:
-        return body.startswith(JPEG_KEPT_APPS.get(marker, ()))
     return True
 
 
@@ -150,11 +231,18 @@ def _scan_end(data: bytes, pos: int) -> int:
         return pos
 
 
-def _decode_jpeg(clean) -> None:
+def _decode_jpeg(clean, frame: Frame) -> None:
     """Decode every block of the picture (at an eighth of its size: the Huffman data is all
-    read, the memory stays small). A table or scan libjpeg cannot read refuses it."""
+    read, the memory stays small). A table or scan libjpeg cannot read refuses it. A 12-bit
+    picture (scanners, DICOM exports), which Pillow does not read, is decoded by libjpeg."""
     clean.seek(0)
     try:
+        if frame.precision != 8:
+            from libjpeg import decode
+
+            decode(clean.read())
+            clean.seek(0)
+            return
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(clean) as image:
@@ -164,31 +252,28 @@ def _decode_jpeg(clean) -> None:
                 image.load()
     except Exception:
         clean.close()
-        raise _damaged("JPEG") from None
+        raise damaged("JPEG") from None
     clean.seek(0)
 
 
 def check_png(file):
     """Check a PNG and write its clean copy: (copy, size, notes). Raises ``Rejected``."""
-    file.seek(0)
-    data = file.read(settings.RECORDS_MAX_PICTURE_BYTES + 1)
-    if len(data) > settings.RECORDS_MAX_PICTURE_BYTES:
-        raise _too_heavy("PNG")
+    data = _picture_bytes(file, "PNG")
     try:
         chunks, end, header = _png_chunks(data)
     except (Truncated, Malformed, struct.error):
-        raise _damaged("PNG") from None
+        raise damaged("PNG") from None
     width, height, depth, colour, interlaced = header
     if width * height > settings.RECORDS_MAX_IMAGE_PIXELS or max(width, height) > MAX_SIDE:
         raise _too_large("PNG")
     try:
         _inflate_rows(data, chunks, width, height, depth * PNG_CHANNELS[colour], interlaced)
     except (Truncated, Malformed, zlib.error):
-        raise _damaged("PNG") from None
+        raise damaged("PNG") from None
     clean = scratch()
     clean.write(PNG_SIGNATURE)
     for kind, start, stop in chunks:
-        if kind in PNG_KEPT:
+        if kind in PNG_KEPT and (kind not in PNG_LENGTHS or stop - start - 12 in PNG_LENGTHS[kind]):
             clean.write(data[start:stop])
     return clean, clean.seek(0, 2), [EXTRA_DATA] if end < len(data) else []
 
@@ -198,8 +283,10 @@ def _png_chunks(data: bytes):
     right, one run of IDAT, IEND last. Also where the picture ends, and its header."""
     if not data.startswith(PNG_SIGNATURE):
         raise Malformed
-    chunks, pos, header, idat_done = [], 8, None, False
+    chunks, pos, header, idat_done, palette = [], 8, None, False, False
     while True:
+        if len(chunks) > MAX_CHUNKS:
+            raise Malformed
         if pos + 12 > len(data):
             raise Truncated
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
@@ -217,12 +304,16 @@ def _png_chunks(data: bytes):
             header = _png_header(body)
         if kind == b"IDAT" and idat_done:
             raise Malformed
+        if kind == b"PLTE":
+            if length % 3 or not 3 <= length <= 768:
+                raise Malformed
+            palette = True
         if chunks and chunks[-1][0] == b"IDAT" and kind != b"IDAT":
             idat_done = True
         chunks.append((kind, pos, end))
         pos = end
         if kind == b"IEND":
-            if not idat_done or (header[3] == 3 and b"PLTE" not in {c[0] for c in chunks}):
+            if not idat_done or (header[3] == 3 and not palette):
                 raise Malformed
             return chunks, end, header
 
@@ -253,8 +344,9 @@ def _png_rows(width: int, height: int, bits: int, interlaced: bool) -> list[tupl
 
 def _inflate_rows(data: bytes, chunks, width, height, bits, interlaced) -> None:
     """Inflate the image data a piece at a time, never holding it: it must be valid zlib,
-    hold exactly every row (none missing, nothing extra), and every row's filter byte must
-    be one of the five PNG defines."""
+    hold exactly every row (none missing, nothing extra), end where the image data ends (no
+    bytes after the stream), and every row's filter byte must be one of the five PNG
+    defines."""
     starts, offset = [], 0
     for count, stride in _png_rows(width, height, bits, interlaced):
         starts.append((offset, count, stride))
@@ -267,6 +359,8 @@ def _inflate_rows(data: bytes, chunks, width, height, bits, interlaced) -> None:
         if kind != b"IDAT":
             continue
         pending = data[start + 8 : stop - 4]
+        if decompressor.eof and pending:
+            raise Malformed  # image data after the end of its stream
         while pending:
             piece = decompressor.decompress(pending, 1024 * 1024)
             pending = decompressor.unconsumed_tail
@@ -279,6 +373,8 @@ def _inflate_rows(data: bytes, chunks, width, height, bits, interlaced) -> None:
                 raise Malformed
     if not decompressor.eof or produced != expected:
         raise Truncated
+    if decompressor.unused_data:
+        raise Malformed
 
 
 def _row_start_iter(passes):

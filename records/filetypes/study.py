@@ -42,6 +42,8 @@ ZIP64_LOCATOR = b"PK\x06\x07"
 # Images decoded at upload (the first of each file), as a check that they are not damaged;
 # the rest of a large study is checked by its structure, and drawn by the worker.
 DECODED_AT_UPLOAD = 40
+# PDF reports held aside from one CD for the family to add; any more are left out, named.
+MOST_HELD = 5
 
 
 def _entry_problem(name: str) -> str:
@@ -81,6 +83,8 @@ def _end_record(file) -> int | None:
         "<4s4H2LH", tail[at : at + 22]
     )
     record_at = size - len(tail) + at
+    if tail[max(0, at - 20) : at - 16] == ZIP64_LOCATOR:
+        return None  # ZIP64 (some writers repeat the real values here): zipfile checks it
     if 0xFFFF in (here, total) or 0xFFFFFFFF in (directory_size, directory_at):
         if tail[max(0, at - 20) : at - 16] != ZIP64_LOCATOR:
             raise Rejected(DAMAGED)
@@ -103,6 +107,8 @@ def _check_listing(entries: list[zipfile.ZipInfo]) -> None:
             raise Rejected("This ZIP contains links and is not accepted.")
         if entry.flag_bits & 0x1:
             raise Rejected("This ZIP is password-protected. Make it again without a password.")
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Rejected(PACKING)  # bzip2, LZMA, Deflate64…: unpacked without a limit
         if entry.file_size > settings.RECORDS_ZIP_MAX_RATIO * max(entry.compress_size, 1):
             raise Rejected("This ZIP is packed suspiciously tightly and is not accepted.")
         total += entry.file_size
@@ -122,10 +128,17 @@ def _check_name(entry: zipfile.ZipInfo, seen: set[str]) -> None:
     parts = PurePosixPath(path).parts
     if path.startswith(("/", "~")) or PureWindowsPath(raw).drive or ".." in parts:
         raise Rejected("This ZIP contains files that point outside it and is not accepted.")
-    key = unicodedata.normalize("NFC", path).casefold()
-    if key in seen:
+    key = unicodedata.normalize("NFC", kept_name(raw)).casefold()
+    if key in seen or not key:
         raise Rejected(f"This ZIP holds two files named “{raw[:80]}”. " + REMAKE)
     seen.add(key)
+
+
+def kept_name(raw: str) -> str:
+    """The path an entry unpacks to, as every system would write it: forward slashes, no
+    empty or "." parts, no dots or spaces ending a part (Windows drops them)."""
+    parts = (part.rstrip(". ") for part in raw.replace("\\", "/").split("/"))
+    return "/".join(part for part in parts if part not in ("", "."))
 
 
 def _classify(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> str:
@@ -176,15 +189,20 @@ def _rewrite(archive: zipfile.ZipFile, entries, *, hold_reports: bool):
                         f"{_entry_problem(entry.filename)} is another ZIP. Unpack it and "
                         "send its DICOM images, or send it on its own."
                     )
+                size = None
                 if kind in ("dicom", "dicomdir"):
-                    budget -= _add_dicom(
-                        archive, entry, study, kind, decode=images < DECODED_AT_UPLOAD
-                    )
-                    images += kind == "dicom"
-                elif kind == "pdf" and hold_reports and (report := _held_report(archive, entry)):
-                    held.append(report)
-                else:
-                    left_out.append(PurePosixPath(entry.filename).name)
+                    decode = images < DECODED_AT_UPLOAD
+                    size = _add_dicom(archive, entry, study, kind, decode=decode, budget=budget)
+                elif kind == "pdf" and hold_reports and len(held) < MOST_HELD:
+                    report = _held_report(archive, entry)
+                    if report is not None:
+                        held.append(report)
+                        continue
+                if size is None:
+                    left_out.append(PurePosixPath(kept_name(entry.filename)).name)
+                    continue
+                budget -= size
+                images += kind == "dicom"
     except BaseException:
         clean.close()
         for item in held:
@@ -212,11 +230,12 @@ def _damaged_entry(entry) -> str:
     )
 
 
-def _add_dicom(archive, entry, study: zipfile.ZipFile, kind: str, *, decode: bool) -> int:
+def _add_dicom(archive, entry, study, kind: str, *, decode: bool, budget: int) -> int | None:
     """Check one DICOM entry as a file of its own and write its clean copy into the study.
-    Returns the bytes it unpacked to."""
+    Returns the bytes it unpacked to, or None for a DICOM object that is not an image (a
+    report, a presentation state): it is left out with the other files."""
     try:
-        member, size = _unpacked(archive, entry, settings.RECORDS_MAX_IMAGING_BYTES)
+        member, size = _unpacked(archive, entry, budget)
     except Rejected:
         raise
     except NotImplementedError:
@@ -227,15 +246,16 @@ def _add_dicom(archive, entry, study: zipfile.ZipFile, kind: str, *, decode: boo
         try:
             content, _, _ = dicom.check_dicom(member, image=kind == "dicom", decode=decode)
         except Rejected as rejected:
+            if str(rejected) == dicom.NO_IMAGE:
+                return None
             if str(rejected) == dicom.DAMAGED:
                 raise Rejected(
                     f"{_entry_problem(entry.filename)} is incomplete or damaged. Export the "
                     "study again from the imaging CD or software and send the new copy."
                 ) from None
             raise
-    name = entry.filename.replace("\\", "/")
     # An entry near 2 GiB needs ZIP64 sizes, decided before its first byte is written.
-    with content, study.open(name, "w", force_zip64=size > 2**30) as target:
+    with content, study.open(kept_name(entry.filename), "w", force_zip64=size > 2**30) as target:
         for chunk in iter(lambda: content.read(CHUNK), b""):
             target.write(chunk)
     return size

@@ -58,10 +58,11 @@ def test_a_photo_without_extra_parts_is_stored_exactly_as_sent():
     assert (stored(photo), stored(scan)) == (photo, scan)
 
 
-def test_a_dicom_file_is_stored_with_only_its_preamble_changed():
+def test_a_dicom_file_is_stored_with_a_zero_preamble_and_ending_with_its_image():
     content = samples.dicom("MR_small.dcm")
+    padding = content.rfind(b"\xfc\xff\xfc\xff")  # the scanner's trailing padding
 
-    assert stored(content) == bytes(128) + content[128:]
+    assert stored(content) == bytes(128) + content[128:padding]
 
 
 def test_a_cleaned_pdf_keeps_every_page_and_its_text():

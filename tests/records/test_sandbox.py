@@ -1,5 +1,6 @@
-"""Previews are drawn in a child process held to hard limits: a file that slips past the
-checks at upload can fail its own processing, never the worker."""
+"""Untrusted files are judged (at upload) and drawn (previews) in a child process held to
+hard limits: a file built to exhaust them fails itself, never the web process or the
+worker, and the child hands back only JSON and the files it wrote."""
 
 import os
 import time
@@ -8,49 +9,62 @@ import pytest
 
 from records import previews
 from records.models import Preview, ProcessingState
-from records.sandbox import RenderFailed, run_limited
+from records.sandbox import ChildFailed, run_limited
 from records.services import document_process
 from tests import samples
 from tests.records.test_processing import uploaded
 
+LIMITS = {"memory": 64 * 1024 * 1024, "cpu_seconds": 1}
 
-def allocate(megabytes: int) -> int:
+
+def allocate(folder: str, megabytes: int) -> int:
     return len(bytearray(megabytes * 1024 * 1024))
 
 
-def spin() -> None:
+def spin(folder: str) -> None:
     while True:
         pass
 
 
-def crash() -> None:
+def crash(folder: str) -> None:
     os.abort()
 
 
-def test_the_result_comes_back_from_the_child():
-    assert run_limited(sum, [1, 2, 3]) == 6
+def write(folder: str, text: str) -> dict:
+    with open(os.path.join(folder, "out.txt"), "w") as out:
+        out.write(text)
+    return {"written": "out.txt", "length": len(text)}
 
 
-def test_memory_past_the_limit_fails_the_child_not_the_caller(settings):
-    settings.RECORDS_RENDER_MEMORY_BYTES = 64 * 1024 * 1024
+def test_the_result_and_the_files_come_back_from_the_child(tmp_path):
+    result = run_limited(write, str(tmp_path), "hello", **LIMITS)
 
-    with pytest.raises(RenderFailed):
-        run_limited(allocate, 256)
-    assert allocate(256) == 256 * 1024 * 1024  # this process itself is not limited
+    assert result == {"written": "out.txt", "length": 5}
+    assert (tmp_path / "out.txt").read_text() == "hello"
 
 
-def test_cpu_time_past_the_limit_stops_the_child(settings):
-    settings.RECORDS_RENDER_CPU_SECONDS = 1
+def test_memory_past_the_limit_fails_the_child_not_the_caller(tmp_path):
+    with pytest.raises(ChildFailed):
+        run_limited(allocate, str(tmp_path), 256, **LIMITS)
+    assert allocate(str(tmp_path), 256) == 256 * 1024 * 1024  # this process is not limited
+
+
+def test_cpu_time_past_the_limit_stops_the_child(tmp_path):
     started = time.monotonic()
 
-    with pytest.raises(RenderFailed):
-        run_limited(spin)
+    with pytest.raises(ChildFailed):
+        run_limited(spin, str(tmp_path), **LIMITS)
     assert time.monotonic() - started < 10
 
 
-def test_a_crash_in_a_decoder_fails_the_child_only():
-    with pytest.raises(RenderFailed):
-        run_limited(crash)
+def test_a_crash_in_a_decoder_fails_the_child_only(tmp_path):
+    with pytest.raises(ChildFailed):
+        run_limited(crash, str(tmp_path), **LIMITS)
+
+
+def test_a_child_answers_only_json(tmp_path):
+    with pytest.raises(ChildFailed):
+        run_limited(lambda folder: object(), str(tmp_path), **LIMITS)
 
 
 @pytest.mark.django_db
@@ -59,7 +73,7 @@ def test_a_document_whose_drawing_blows_the_limits_ends_failed_with_nothing_stor
 ):
     settings.RECORDS_RENDER_MEMORY_BYTES = 64 * 1024 * 1024
     document = uploaded(family_draft, family, samples.image("PNG"), "scan.png", kind="record")
-    monkeypatch.setitem(previews.RENDERERS, document.file_type, lambda _: allocate(512))
+    monkeypatch.setitem(previews.RENDERERS, document.file_type, lambda _: allocate("", 512))
 
     assert document_process(document_id=document.pk) is False
 

@@ -54,7 +54,6 @@ OTHER_FORMATS = {
     "null-bytes": b"\0" * 4096,
     "empty-zip": b"PK\x05\x06" + b"\0" * 18,
     "utf16-html": "<html><script>alert(1)</script></html>".encode("utf-16"),
-    "pdf-header-late": b"\n" * 600 + b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n",
 }
 
 WEB_PAGES = {
@@ -139,6 +138,14 @@ def pdf_refused_cases() -> list[Case]:
             "record",
         ),
         Case("pdf-header-only", b"%PDF-1.7\n", "refuse", PDF_DAMAGED, "a.pdf", "record"),
+        Case(
+            "pdf-blank-lines-then-garbage",
+            b"\n" * 600 + b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n",
+            "refuse",
+            PDF_DAMAGED,
+            "a.pdf",
+            "record",
+        ),
         Case(
             "pdf-garbage",
             b"%PDF-1.4\nthis is not a pdf\n%%EOF\n",
