@@ -142,7 +142,8 @@ def dicom_zip(fileobj) -> Result:
 
 def _study_headers(archive: zipfile.ZipFile):
     for entry in archive.infolist():
-        if entry.is_dir():
+        # A CD's directory is DICOM too, but no image of the study.
+        if entry.is_dir() or entry.filename.rsplit("/", 1)[-1].upper() == "DICOMDIR":
             continue
         with archive.open(entry) as member:
             head = member.read(132)

@@ -250,3 +250,15 @@ def test_the_image_count_comes_from_the_header_even_without_a_decoder(family, fa
     document.refresh_from_db()
     assert document.dicom_metadata["images"] == 1
     assert document.dicom_metadata["previews_missing"] is True
+
+
+def test_a_cds_directory_is_not_counted_as_a_series_of_the_study(family, family_draft):
+    from tests.records.corpus import imaging_cd
+
+    document = uploaded(family_draft, family, imaging_cd(report=False), "CD.zip")
+
+    document_process(document_id=document.pk)
+
+    document.refresh_from_db()
+    assert document.dicom_metadata["images"] == 3
+    assert [series["images"] for series in document.dicom_metadata["series"]] == [2, 1]
