@@ -94,6 +94,11 @@ MATRIX = {
     # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
     "records:document_file": SEES_THE_REQUEST,
     "records:preview": SEES_THE_REQUEST,
+    # The imaging viewer's images: the panel and the coordinators, never the family. An image
+    # URL carries the key of the person who opened the series (here the assigned reviewer);
+    # coordinators fetch with their own key (tests/records/test_frames.py).
+    "records:series_open": (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "records:series_image": (NOT_FOUND,) * 5 + (OK, NOT_FOUND),
     # Payments: only the family pays; whoever may see the request may see its receipt.
     "billing:pay": GET_NOT_ALLOWED,
     "billing:paid": SEES_THE_REQUEST,
@@ -303,6 +308,8 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=[family_request.documents.get().pk])
     if view == "records:preview":
         return reverse(view, args=[family_request.documents.get().previews.get().pk])
+    if view in {"records:series_open", "records:series_image"}:
+        return imaging_url(view, family_request)
     if view == "accounts:verify_email":
         return reverse(view, args=["not-a-real-token"])
     if view == "accounts:password_reset_confirm":
@@ -321,6 +328,21 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         signed_opinion(family_request)
         return reverse(view, args=[family_request.pk])
     return reverse(view)
+
+
+def imaging_url(view, family_request):
+    """A DICOM image on the family's request; an image URL as its panel member got it."""
+    from django.core import signing
+
+    from records.frame_views import KEY_SALT
+    from tests.records.imaging import stored_imaging, with_patient
+
+    document = stored_imaging(family_request, with_patient())
+    if view == "records:series_open":
+        return reverse(view, args=[document.pk, 1])
+    reviewer = family_request.assignments.get().reviewer_id
+    key = signing.dumps([str(document.pk), 1, reviewer], salt=KEY_SALT, compress=True)
+    return reverse(view, args=[key, 1])
 
 
 def reviews_url(view, family_request):
