@@ -49,6 +49,11 @@ KEEP = frozenset(
         "Modality",
         "SliceThickness",
         "ImagerPixelSpacing",
+        "PixelSpacingCalibrationType",
+        "EstimatedRadiographicMagnificationFactor",
+        "DistanceSourceToDetector",
+        "DistanceSourceToPatient",
+        "DistanceSourceToEntrance",
         "FrameTime",
         "InstanceNumber",
         "ImagePositionPatient",
@@ -94,6 +99,25 @@ KEEP = frozenset(
         "FrameVOILUTSequence",
         "PixelValueTransformationSequence",
     }
+)
+# Projection radiographs (CR, DX, mammography, intra-oral, XA): their Imager Pixel Spacing is
+# measured at the detector, and is what lengths use when the file has nothing better.
+PROJECTION_CLASSES = frozenset(
+    f"1.2.840.10008.5.1.4.1.1.{suffix}"
+    for suffix in [
+        "1",
+        "1.1",
+        "1.1.1",
+        "1.2",
+        "1.2.1",
+        "1.3",
+        "1.3.1",
+        "12.1",
+        "12.1.1",
+        "12.2",
+        "12.2.1",
+        "12.3",
+    ]
 )
 # UIDs that tie images together in the viewer: replaced, never sent as they are.
 PSEUDONYMOUS = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "SOPInstanceUID")
@@ -237,21 +261,57 @@ def _order(little: bool) -> str:
 
 
 def _image(dataset: Dataset, member: int | None, sha256: str) -> StudyImage:
-    spacing, source = _spacing(dataset.get("PixelSpacing")), "pixel"
-    if spacing is None:
-        spacing, source = _spacing(dataset.get("ImagerPixelSpacing")), "imager"
+    spacing, source = spacing_of(dataset)
     return StudyImage(
         member=member,
         frames=max(_number(dataset, "NumberOfFrames"), 1),
         rows=_number(dataset, "Rows"),
         columns=_number(dataset, "Columns"),
         spacing=spacing,
-        spacing_source=source if spacing else "",
+        spacing_source=source,
         sha256=sha256,
     )
 
 
-def _spacing(value) -> tuple[float, float] | None:
+def spacing_of(dataset: Dataset) -> tuple[tuple[float, float] | None, str]:
+    """The pixel spacing lengths are measured with, and where it comes from: "pixel" (Pixel
+    Spacing), "imager" (Imager Pixel Spacing, at the detector), "magnification" (Imager
+    Pixel Spacing corrected by the magnification the file states) or "" (not calibrated).
+    The same rules as the viewer's library (Cornerstone's ``getPixelSpacingInformation``),
+    so the value saved is the value the reviewer saw."""
+    pixel = _pair(dataset.get("PixelSpacing"))
+    if dataset.get("SOPClassUID") not in PROJECTION_CLASSES:
+        return (pixel, "pixel") if pixel else (None, "")
+    imager = _pair(dataset.get("ImagerPixelSpacing"))
+    if pixel and dataset.get("PixelSpacingCalibrationType") in ("GEOMETRY", "FIDUCIAL"):
+        return pixel, "pixel"
+    if imager is None:
+        return (pixel, "pixel") if pixel else (None, "")
+    magnification = _magnification(dataset)
+    if magnification:
+        return (imager[0] / magnification, imager[1] / magnification), "magnification"
+    if pixel:
+        return pixel, "pixel"
+    return imager, "imager"
+
+
+def _magnification(dataset: Dataset) -> float | None:
+    try:
+        stated = float(dataset.get("EstimatedRadiographicMagnificationFactor") or 0)
+        detector = float(dataset.get("DistanceSourceToDetector") or 0)
+        patient = float(
+            dataset.get("DistanceSourceToPatient") or dataset.get("DistanceSourceToEntrance") or 0
+        )
+    except (TypeError, ValueError):
+        return None
+    if stated > 1:
+        return stated
+    if 0 < patient < detector:
+        return detector / patient
+    return None
+
+
+def _pair(value) -> tuple[float, float] | None:
     try:
         row, column = (float(part) for part in value)
     except (TypeError, ValueError):

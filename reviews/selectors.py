@@ -29,7 +29,8 @@ from intake.selectors import (
     request_day_counts,
     review_request_get_for_user,
 )
-from records.models import Preview
+from records.frames import VIEWABLE
+from records.models import Document, Preview
 from reviews.letter import LetterContent, PanelMember
 from reviews.models import (
     Agreement,
@@ -38,6 +39,8 @@ from reviews.models import (
     DeadlineAlert,
     FinalOpinion,
     FollowUpQuestion,
+    KeyImage,
+    Measurement,
     Opinion,
     ReviewAssignment,
 )
@@ -330,6 +333,59 @@ def case_file(*, review_request: ReviewRequest) -> dict:
         .first(),
         "documents": documents,
     }
+
+
+def imaging_of_case(*, review_request: ReviewRequest, document_id) -> Document:
+    """A DICOM file or ZIP study sent with the case; 404 for anything else."""
+    try:
+        return review_request.documents.get(pk=document_id, file_type__in=VIEWABLE)
+    except (Document.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def _by_the_panel(items: QuerySet, document: Document) -> QuerySet:
+    """Rows made by the reviewers on the document's panel now (one active assignment per
+    reviewer and request: no duplicates)."""
+    return items.filter(
+        document=document,
+        reviewer__review_assignments__request_id=document.request_id,
+        reviewer__review_assignments__removed_at__isnull=True,
+    ).select_related("reviewer")
+
+
+def panel_measurements(*, document: Document) -> QuerySet[Measurement]:
+    """The panel's measurements on a document, image by image, in the order drawn."""
+    return _by_the_panel(Measurement.objects, document).order_by(
+        "series", "image", "frame", "created_at", "pk"
+    )
+
+
+def panel_key_images(*, document: Document) -> QuerySet[KeyImage]:
+    return _by_the_panel(KeyImage.objects, document).order_by(
+        "series", "image", "frame", "marked_at", "pk"
+    )
+
+
+def measurement_get(*, document: Document, measurement_id) -> Measurement:
+    try:
+        return Measurement.objects.select_related("document").get(
+            pk=measurement_id, document=document
+        )
+    except (Measurement.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def case_measurements(*, review_request: ReviewRequest) -> QuerySet[Measurement]:
+    """Every measurement the panel made on the case's imaging (for citing in an opinion)."""
+    return (
+        Measurement.objects.filter(
+            document__request=review_request,
+            reviewer__review_assignments__request=review_request,
+            reviewer__review_assignments__removed_at__isnull=True,
+        )
+        .select_related("reviewer", "document")
+        .order_by("document__uploaded_at", "series", "image", "frame", "created_at", "pk")
+    )
 
 
 def follow_ups_of(*, review_request: ReviewRequest) -> QuerySet[FollowUpQuestion]:

@@ -48,6 +48,11 @@ MATRIX = {
     "reviews:amend": GET_NOT_ALLOWED,
     "reviews:follow_up_answer": GET_NOT_ALLOWED,
     "reviews:follow_up_ask": GET_NOT_ALLOWED,
+    # The imaging viewer and the panel's measurements and key images on a study.
+    "reviews:viewer": PANEL_ONLY,
+    "reviews:measurements": PANEL_ONLY,
+    "reviews:measurement_delete": GET_NOT_ALLOWED,
+    "reviews:key_images": GET_NOT_ALLOWED,
     "admin:reviews_panel": STAFF,
     "admin:reviews_deliver": STAFF,
     "admin:index": STAFF,
@@ -308,7 +313,7 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=[family_request.documents.get().pk])
     if view == "records:preview":
         return reverse(view, args=[family_request.documents.get().previews.get().pk])
-    if view in {"records:series_open", "records:series_image"}:
+    if view in IMAGING_PAGES:
         return imaging_url(view, family_request)
     if view == "accounts:verify_email":
         return reverse(view, args=["not-a-real-token"])
@@ -330,6 +335,16 @@ def url_for(view, family_request, family_draft=None, family_call=None):
     return reverse(view)
 
 
+IMAGING_PAGES = {
+    "records:series_open",
+    "records:series_image",
+    "reviews:viewer",
+    "reviews:measurements",
+    "reviews:measurement_delete",
+    "reviews:key_images",
+}
+
+
 def imaging_url(view, family_request):
     """A DICOM image on the family's request; an image URL as its panel member got it."""
     from django.core import signing
@@ -340,6 +355,12 @@ def imaging_url(view, family_request):
     document = stored_imaging(family_request, with_patient())
     if view == "records:series_open":
         return reverse(view, args=[document.pk, 1])
+    if view == "reviews:measurement_delete":
+        from uuid import uuid4
+
+        return reverse(view, args=[family_request.reference, document.pk, uuid4()])
+    if view.startswith("reviews:"):
+        return reverse(view, args=[family_request.reference, document.pk])
     reviewer = family_request.assignments.get().reviewer_id
     key = signing.dumps([str(document.pk), 1, reviewer], salt=KEY_SALT, compress=True)
     return reverse(view, args=[key, 1])
@@ -377,6 +398,11 @@ POSTED = {
     "intake:request_invite": PRIMARY_ONLY,
     "intake:request_link_revoke": PRIMARY_ONLY,
     "intake:request_access_remove": PRIMARY_ONLY,
+    # Sent as form data, not the JSON the viewer sends: refused as unreadable (400), and
+    # a measurement that is not there is a 404, even to the panel.
+    "reviews:measurements": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, 400, NOT_FOUND),
+    "reviews:key_images": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, 400, NOT_FOUND),
+    "reviews:measurement_delete": (LOGIN,) + (NOT_FOUND,) * 6,
 }
 NEW_GUARDIAN = "new.guardian@example.org"
 
@@ -402,6 +428,8 @@ def sharing_changes(family_request) -> int:
 def test_posted_pages(request, client, family_request, view, persona, expected):
     if view in SHARING:
         url = sharing_url(view, family_request)
+    elif view in IMAGING_PAGES:
+        url = imaging_url(view, family_request)
     else:
         url = reverse(view, args=[family_request.reference])
     sign_in(client, request.getfixturevalue(persona))

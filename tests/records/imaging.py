@@ -59,3 +59,15 @@ def stored_imaging(review_request, content: bytes, *, name: str = "study.zip", a
         content=content,
         actor=actor or review_request.family,
     )
+
+
+def edited(content: bytes, *, remove=(), **fields) -> bytes:
+    """The DICOM file with fields removed or set (e.g. no Pixel Spacing: not calibrated)."""
+    dataset = pydicom.dcmread(io.BytesIO(content))
+    for keyword in remove:
+        delattr(dataset, keyword)
+    for keyword, value in fields.items():
+        setattr(dataset, keyword, value)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
