@@ -341,7 +341,7 @@ def _label(dataset: Dataset) -> str:
 def image_stream(*, document: Document, image: StudyImage) -> tuple[Iterator[bytes], int]:
     """The image as a DICOM file with only the ``KEEP`` fields, and its length: verified
     first (``CorruptDocument``), then streamed. Raises ``ImageUnreadable``."""
-    content = _verified_image(document, image)
+    content = image_read_verified(document=document, image=image)
     try:
         header, start, end = _rewritten(content, str(document.pk))
     except Exception:
@@ -350,7 +350,10 @@ def image_stream(*, document: Document, image: StudyImage) -> tuple[Iterator[byt
     return _chunks(content, header, start, end), len(header) + end - start
 
 
-def _verified_image(document: Document, image: StudyImage):
+def image_read_verified(*, document: Document, image: StudyImage):
+    """The image's stored bytes (one DICOM file) in a temporary file, once they are checked
+    against the checksum taken at upload or, in a ZIP, the digest taken with the verified
+    study. Raises ``CorruptDocument``."""
     if image.member is None:
         return document_read_verified(document=document)
     with (

@@ -214,6 +214,7 @@ def final_opinion(request, reference):
     context = _case_context(request, review_request)
     if not context["assignment"].is_lead:
         raise Http404
+    context["key_images"] = selectors.key_image_notes(review_request=review_request)
     final = context["final"]
     if request.method == "POST":
         form = FinalOpinionForm(request.POST)
