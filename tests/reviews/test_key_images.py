@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 CT = with_patient("CT_small.dcm")  # 128 by 128
 MR = with_patient("MR_small.dcm", SeriesNumber=2)
 COBB = [[10, 20], [60, 30], [12, 90], [62, 70]]
+PICTURE = pypdfium2.raw.FPDF_PAGEOBJ_IMAGE
 
 
 def pages(data: bytes) -> list[tuple[str, int]]:
@@ -35,7 +36,7 @@ def pages(data: bytes) -> list[tuple[str, int]]:
         return [
             (
                 " ".join(page.get_textpage().get_text_range().split()),
-                sum(1 for item in page.get_objects() if item.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE),
+                sum(1 for item in page.get_objects() if item.type == PICTURE),
             )
             for page in document
         ]
