@@ -437,17 +437,19 @@ def measurement_get(*, document: Document, measurement_id) -> Measurement:
         raise Http404 from None
 
 
-def case_measurements(*, review_request: ReviewRequest) -> QuerySet[Measurement]:
-    """Every measurement the panel made on the case's imaging (for citing in an opinion)."""
-    return (
-        Measurement.objects.filter(
-            document__request=review_request,
-            reviewer__review_assignments__request=review_request,
-            reviewer__review_assignments__removed_at__isnull=True,
-        )
+def case_citations(*, review_request: ReviewRequest) -> list[str]:
+    """Each measurement the panel made on the case's imaging, as an opinion cites it: what
+    it says, where it is and who measured it."""
+    found = (
+        Measurement.objects.filter(_on_panel(review_request), document__request=review_request)
         .select_related("reviewer", "document")
         .order_by("document__uploaded_at", "series", "image", "frame", "created_at", "pk")
     )
+    return [
+        f"{describe(m)} ({m.document.original_name}, {place_of(m).lower()}; "
+        f"measured by {m.reviewer.full_name})"
+        for m in found
+    ]
 
 
 def follow_ups_of(*, review_request: ReviewRequest) -> QuerySet[FollowUpQuestion]:

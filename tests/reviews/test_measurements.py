@@ -298,3 +298,17 @@ def test_key_images_are_toggled_through_the_page(client, study):
         (lead.full_name, True),
     ]
     assert [k["author"] for k in unmarked["key_images"]] == [member.full_name]
+
+
+def test_the_opinion_page_offers_the_panels_measurements_to_cite(client, study):
+    document, (lead, member, _) = study
+    save(document, lead, tool="cobb", points=COBB)
+    sign_in(client, member)
+
+    page = client.get(reverse("reviews:opinion", args=[document.request.reference]))
+
+    citation = (
+        f"Cobb angle {cobb_angle(COBB):.1f}° (study.zip, series 1 · image 1; "
+        f"measured by {lead.full_name})"
+    )
+    assert f'data-cite="{citation}"' in page.content.decode()
