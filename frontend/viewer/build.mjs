@@ -14,19 +14,50 @@ const codecs = {
   "@cornerstonejs/codec-charls/dist": "charlswasm_decode.wasm",
   "@cornerstonejs/codec-openjpeg/dist": "openjpegwasm_decode.wasm",
 };
-// The portal's CSP allows no style attributes (style-src 'self'). Cornerstone's text boxes
-// set theirs with setAttribute("style", …), which the browser refuses; the same rules set
-// through the element's style object are allowed. The build fails if the line moves.
-const styleAttribute = {
-  name: "style-through-cssom",
+// Two changes to the libraries, made as they are bundled; the build fails if the code they
+// replace moves, so an upgrade is checked by hand.
+const PATCHES = {
+  // The portal's CSP allows no style attributes (style-src 'self'). Cornerstone's text boxes
+  // set theirs with setAttribute("style", …), which the browser refuses; the same rules set
+  // through the element's style object are allowed.
+  "drawingSvg/drawTextBox.js": [
+    ["textElement.setAttribute('style', combinedStyle);", "textElement.style.cssText = combinedStyle;"],
+  ],
+  // OpenJPEG reports a code stream it cannot read only in the console, and the decoder the
+  // loader keeps for every image then hands back the previous image's pixels: another
+  // image would be shown as this one. A decoder of its own for each image (its pixels
+  // copied out before it is freed) reads nothing from a broken stream, which is refused,
+  // so the viewer says this image cannot be displayed.
+  "shared/decoders/decodeJPEG2000.js": [
+    ["const decoder = local.decoder;", "const decoder = new local.codec.J2KDecoder();"],
+    [
+      "const frameInfo = decoder.getFrameInfo();",
+      "const frameInfo = decoder.getFrameInfo();\n" +
+        "    if (!frameInfo.width || !frameInfo.height) {\n" +
+        "        decoder.delete();\n" +
+        "        throw new Error('The JPEG 2000 code stream could not be decoded.');\n" +
+        "    }",
+    ],
+    [
+      "const pixelData = getPixelData(frameInfo, decodedBufferInWASM);",
+      "const pixelData = getPixelData(frameInfo, decodedBufferInWASM.slice());\n    decoder.delete();",
+    ],
+  ],
+};
+const patched = {
+  name: "patched",
   setup(build) {
-    build.onLoad({ filter: /drawingSvg[\\/]drawTextBox\.js$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      const line = "textElement.setAttribute('style', combinedStyle);";
-      if (!source.includes(line)) {
-        throw new Error(`${args.path} changed: check how its text style is set.`);
+    const files = Object.keys(PATCHES).map((file) => file.replaceAll(".", "\\.")).join("|");
+    build.onLoad({ filter: new RegExp(`@cornerstonejs/.*/(${files})$`) }, async (args) => {
+      let source = await readFile(args.path, "utf8");
+      const file = Object.keys(PATCHES).find((name) => args.path.endsWith(name));
+      for (const [from, to] of PATCHES[file]) {
+        if (!source.includes(from)) {
+          throw new Error(`${args.path} changed: check the patch for “${from}”.`);
+        }
+        source = source.replace(from, to);
       }
-      return { contents: source.replace(line, "textElement.style.cssText = combinedStyle;"), loader: "js" };
+      return { contents: source, loader: "js" };
     });
   },
 };
@@ -40,7 +71,7 @@ const common = {
   metafile: true,
   logLevel: "warning",
   define: { "process.env.NODE_ENV": '"production"' },
-  plugins: [styleAttribute],
+  plugins: [patched],
   alias: Object.fromEntries(
     ["fs", "path", "module", "url", "crypto", "worker_threads"].map((name) => [name, "./src/node-builtins.cjs"]),
   ),

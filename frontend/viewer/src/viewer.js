@@ -343,6 +343,7 @@ function onKey(event) {
 
 function listen() {
   element.addEventListener(CoreEnums.Events.STACK_NEW_IMAGE, (event) => {
+    element.dataset.shown = String(event.detail.imageIdIndex + 1); // the image drawn last
     ui.placeholder.hidden = true;
     state.failed.delete(event.detail.imageId);
     measurements.imageShown(event.detail.imageId);
