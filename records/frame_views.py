@@ -14,8 +14,9 @@ from django.urls import reverse
 
 from accounts.request_info import client_ip
 from records import frames
-from records.models import AccessLog, Preview
-from records.selectors import imaging_get_for_viewer, request_of
+from records.frame_headers import ImageUnreadable
+from records.models import AccessLog
+from records.selectors import imaging_get_for_viewer, request_of, series_placeholders
 from records.services import CorruptDocument, access_log_write
 
 KEY_SALT = "records.frames.series"
@@ -68,7 +69,7 @@ def series_open(request, document_id, series):
         raise Http404
     _log(request, document.pk, AccessLog.Outcome.ALLOWED, document.request_id)
     key = signing.dumps([str(document.pk), series, request.user.pk], salt=KEY_SALT, compress=True)
-    placeholders = _placeholders(document, chosen)
+    placeholders = series_placeholders(document=document, series=chosen)
     response = JsonResponse(
         {
             "series": chosen.number,
@@ -89,24 +90,6 @@ def series_open(request, document_id, series):
     )
     response["Cache-Control"] = NO_STORE
     return response
-
-
-def _placeholders(document, series: frames.Series) -> dict[int, str]:
-    """The worker's preview of each image's first frame, where one matches it (same place
-    in the series and the same shape), by its place in the series."""
-    previews = Preview.objects.filter(document=document, series=series.preview_series)
-    found = {}
-    for preview in previews.only("pk", "position", "width", "height"):
-        if preview.position > len(series.images):
-            continue
-        image = series.images[preview.position - 1]
-        if image.rows and _same_shape(preview, image):
-            found[preview.position] = reverse("records:preview", args=[preview.pk])
-    return found
-
-
-def _same_shape(preview: Preview, image: frames.StudyImage) -> bool:
-    return abs(preview.width / preview.height - image.columns / image.rows) < 0.02
 
 
 def series_image(request, key, image):
@@ -139,7 +122,7 @@ def _image_response(request, document, image: frames.StudyImage):
     except CorruptDocument:
         _log(request, document.pk, AccessLog.Outcome.CORRUPT, document.request_id)
         return HttpResponse(CORRUPT, status=500, content_type="text/plain")
-    except frames.ImageUnreadable:
+    except ImageUnreadable:
         return HttpResponse(UNREADABLE, status=422, content_type="text/plain")
     response = StreamingHttpResponse(chunks, content_type="application/dicom")
     response["Content-Length"] = str(length)

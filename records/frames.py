@@ -1,105 +1,42 @@
 """Imaging for the reviewer's viewer: a study's series and images, read from the stored
 bytes, and each image sent to the browser as a DICOM file that holds only what a viewer
-needs to draw and measure it.
-
-What the browser receives is written again from an allow-list (``KEEP``): the pixel module,
-the geometry (spacing, position, orientation), the window and rescale values, and UIDs
-replaced by ones derived from the document (``_pseudo_uid``). Names, identifiers, birth
-dates, institutions, free text, private tags and overlays are never copied. The pixel data
-is copied from the stored file as it is, a chunk at a time: nothing is decoded here (the
-browser decodes) and no study is held in memory.
+needs to draw and measure it (``records.frame_headers`` writes the header again from an
+allow-list; the pixel data is copied as stored, a chunk at a time: nothing is decoded here,
+the browser decodes, and no study is held in memory).
 
 Every byte served is checked: a single DICOM file against the SHA-256 taken at upload, an
 image of a ZIP study against the digest of that image taken while the whole ZIP was
-verified (``study_index``, kept in the cache under the document's checksum).
+verified (``study_index``: read once per stored checksum, in the worker after processing,
+and kept signed beside the study in storage and in each process's cache). On S3 a study is
+streamed and its images are read by byte ranges, never downloaded whole into memory.
 """
 
+import contextlib
 import hashlib
 import io
+import logging
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
-import pydicom
+from django.core import signing
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
+from pydicom.dataset import Dataset
 
 from records.filetypes import EXECUTABLE_HEADERS
+from records.frame_headers import header_of, rewritten
 from records.models import Document, FileType
-from records.services import CHUNK, CorruptDocument, document_read_verified
+from records.services import CHUNK, CorruptDocument
+
+logger = logging.getLogger(__name__)
 
 VIEWABLE = frozenset({FileType.DICOM, FileType.DICOM_ZIP})
 INDEX_VERSION = 1
 INDEX_SECONDS = 12 * 3600
-PIXEL_DATA = 0x7FE00010
-ITEM, SEQUENCE_END = 0xFFFEE000, 0xFFFEE0DD
-UNDEFINED = 0xFFFFFFFF
-IMPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2"
-LONG_EXPLICIT = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT"}
-
-# The header fields a viewer needs (pydicom keywords); everything else stays in the file.
-KEEP = frozenset(
-    {
-        "ImageType",
-        "SOPClassUID",
-        "Modality",
-        "SliceThickness",
-        "ImagerPixelSpacing",
-        "PixelSpacingCalibrationType",
-        "EstimatedRadiographicMagnificationFactor",
-        "DistanceSourceToDetector",
-        "DistanceSourceToPatient",
-        "DistanceSourceToEntrance",
-        "FrameTime",
-        "InstanceNumber",
-        "ImagePositionPatient",
-        "ImageOrientationPatient",
-        "SliceLocation",
-        "SamplesPerPixel",
-        "PhotometricInterpretation",
-        "PlanarConfiguration",
-        "NumberOfFrames",
-        "FrameIncrementPointer",
-        "Rows",
-        "Columns",
-        "PixelSpacing",
-        "PixelAspectRatio",
-        "BitsAllocated",
-        "BitsStored",
-        "HighBit",
-        "PixelRepresentation",
-        "WindowCenter",
-        "WindowWidth",
-        "RescaleIntercept",
-        "RescaleSlope",
-        "RescaleType",
-        "VOILUTFunction",
-        "LossyImageCompression",
-        "RedPaletteColorLookupTableDescriptor",
-        "GreenPaletteColorLookupTableDescriptor",
-        "BluePaletteColorLookupTableDescriptor",
-        "RedPaletteColorLookupTableData",
-        "GreenPaletteColorLookupTableData",
-        "BluePaletteColorLookupTableData",
-        "ModalityLUTSequence",
-        "VOILUTSequence",
-        "LUTDescriptor",
-        "LUTData",
-        "ModalityLUTType",
-        # Enhanced multi-frame images keep their geometry in functional groups.
-        "SharedFunctionalGroupsSequence",
-        "PerFrameFunctionalGroupsSequence",
-        "PixelMeasuresSequence",
-        "PlanePositionSequence",
-        "PlaneOrientationSequence",
-        "FrameVOILUTSequence",
-        "PixelValueTransformationSequence",
-    }
-)
+INDEX_SALT = "records.frames.index"
 # Projection radiographs (CR, DX, mammography, intra-oral, XA): their Imager Pixel Spacing is
 # measured at the detector, and is what lengths use when the file has nothing better.
 PROJECTION_CLASSES = frozenset(
@@ -119,12 +56,6 @@ PROJECTION_CLASSES = frozenset(
         "12.3",
     ]
 )
-# UIDs that tie images together in the viewer: replaced, never sent as they are.
-PSEUDONYMOUS = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "SOPInstanceUID")
-
-
-class ImageUnreadable(Exception):
-    """The stored image has no pixel data a viewer could draw (or it is malformed)."""
 
 
 @dataclass(frozen=True)
@@ -160,27 +91,149 @@ class Study:
         return self.series[number - 1] if 0 < number <= len(self.series) else None
 
 
+# --- Reading the stored bytes ---------------------------------------------------------------
+
+
+class _Ranges(io.RawIOBase):
+    """An object in S3 read by byte ranges: a ZIP's directory and one image of it are read,
+    never the whole study (django-storages' file would download all of it, into memory)."""
+
+    def __init__(self, obj):
+        self._obj, self._size, self._position = obj, obj.content_length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        if self._position >= self._size:
+            return 0
+        last = min(self._position + len(buffer), self._size) - 1
+        data = self._obj.get(Range=f"bytes={self._position}-{last}")["Body"].read()
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+def _seekable(stored):
+    obj = getattr(stored, "obj", None)  # django-storages' S3 file: read by ranges
+    return io.BufferedReader(_Ranges(obj), buffer_size=CHUNK) if obj is not None else stored
+
+
+def _chunks_of(stored) -> Iterator[bytes]:
+    obj = getattr(stored, "obj", None)
+    if obj is not None:  # S3: one streamed request, a chunk at a time
+        yield from obj.get()["Body"].iter_chunks(CHUNK)
+    else:
+        yield from iter(lambda: stored.read(CHUNK), b"")
+
+
+def _read_verified(document: Document):
+    """The document's stored bytes, copied to a temporary file (in memory up to 1 MB) while
+    their SHA-256 is checked, streamed from S3 too. Raises ``CorruptDocument``."""
+    copy = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115 (returned)
+    digest = hashlib.sha256()
+    with default_storage.open(document.storage_key, "rb") as stored:
+        for chunk in _chunks_of(stored):
+            digest.update(chunk)
+            copy.write(chunk)
+    if digest.hexdigest() != document.sha256:
+        copy.close()
+        logger.error("Document %s does not match its checksum.", document.pk)
+        raise CorruptDocument(f"Document {document.pk}")
+    copy.seek(0)
+    return copy
+
+
 # --- The study's structure ----------------------------------------------------------------
 
 
 def study_index(*, document: Document) -> Study:
     """The series and images of an imaging document, read once per stored checksum (the
-    whole file is verified while it is read) and kept in the cache. Raises
+    whole file is verified while it is read). The worker reads it after processing
+    (``study_index_prepare``) and keeps it, signed, beside the study in storage, where
+    every web process finds it; each process also keeps it in its cache. Raises
     ``CorruptDocument``."""
     key = f"records:study-index:{INDEX_VERSION}:{document.pk}:{document.sha256}"
     study = cache.get(key)
     if study is None:
-        with document_read_verified(document=document) as content:
+        study = _index_stored(document)
+    if study is None:
+        with _read_verified(document) as content:
             if document.file_type == FileType.DICOM_ZIP:
                 study = _zip_study(content)
             else:
                 study = _file_study(content, document.sha256)
-        cache.set(key, study, INDEX_SECONDS)
+        _index_store(document, study)
+    cache.set(key, study, INDEX_SECONDS)
     return study
 
 
+def study_index_prepare(*, document_id) -> None:
+    """Read a processed imaging document's structure now (in the worker), so the first
+    reviewer to open it does not wait for it. Safe to run twice."""
+    document = Document.objects.filter(pk=document_id, file_type__in=VIEWABLE).first()
+    if document is not None:
+        # A study that no longer matches is logged here and refused (and logged) when opened.
+        with contextlib.suppress(CorruptDocument):
+            study_index(document=document)
+
+
+def _index_name(document: Document) -> str:
+    return f"studies/{document.pk.hex}-{document.sha256[:16]}-v{INDEX_VERSION}.index"
+
+
+def _index_stored(document: Document) -> Study | None:
+    """The index kept in storage, if there is one for these exact bytes. It is signed with
+    the site's key: an index changed in storage is ignored and read again from the study."""
+    name = _index_name(document)
+    try:
+        with default_storage.open(name, "rb") as stored:
+            kept = signing.loads(stored.read().decode(), salt=INDEX_SALT)
+    except (FileNotFoundError, OSError, signing.BadSignature, ValueError):
+        return None
+    if kept.get("document") != str(document.pk) or kept.get("sha256") != document.sha256:
+        return None
+    return Study(
+        tuple(
+            Series(number, preview, label, tuple(_image_kept(*image) for image in images))
+            for number, preview, label, images in kept["series"]
+        )
+    )
+
+
+def _image_kept(member, frames, rows, columns, spacing, source, sha256) -> StudyImage:
+    pair = (float(spacing[0]), float(spacing[1])) if spacing else None
+    return StudyImage(member, frames, rows, columns, pair, source, sha256)
+
+
+def _index_store(document: Document, study: Study) -> None:
+    kept = {
+        "document": str(document.pk),
+        "sha256": document.sha256,
+        "series": [
+            [s.number, s.preview_series, s.label, [list(astuple(image)) for image in s.images]]
+            for s in study.series
+        ],
+    }
+    name = _index_name(document)
+    default_storage.delete(name)  # one that was changed or cut short: replaced
+    signed = signing.dumps(kept, salt=INDEX_SALT, compress=True)
+    default_storage.save(name, ContentFile(signed.encode()))
+
+
 def _file_study(content, sha256: str) -> Study:
-    dataset, start = _header(content)
+    dataset, start = header_of(content)
     images = (_image(dataset, None, sha256),) if start is not None else ()
     return Study((Series(1, 1, _label(dataset), images),) if images else ())
 
@@ -199,7 +252,7 @@ def _zip_study(content) -> Study:
                     continue
             copy, sha256 = _member_copy(archive, entry)
             with copy:
-                dataset, start = _header(copy)
+                dataset, start = header_of(copy)
             series_key = (_number(dataset, "SeriesNumber"), _text(dataset, "SeriesInstanceUID"))
             order = (series_key, _number(dataset, "InstanceNumber"), entry.filename)
             image = _image(dataset, member, sha256) if start is not None else None
@@ -233,31 +286,6 @@ def _member_copy(archive: zipfile.ZipFile, entry):
             copy.write(chunk)
     copy.seek(0)
     return copy, digest.hexdigest()
-
-
-def _header(content) -> tuple[Dataset, int | None]:
-    """The header (no pixels) and where the pixel data element starts (None without one).
-    A deflated file is inflated whole to know (one image; pydicom reads it so)."""
-    content.seek(0)
-    dataset = pydicom.dcmread(content, stop_before_pixels=True)
-    start = content.tell()
-    if dataset.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-        content.seek(0)
-        start = 0 if "PixelData" in pydicom.dcmread(content) else None
-    elif content.read(4) != _tag_bytes(dataset):
-        start = None
-    content.seek(0)
-    return dataset, start
-
-
-def _tag_bytes(dataset: Dataset) -> bytes:
-    little = dataset.file_meta.TransferSyntaxUID != EXPLICIT_BIG
-    order = _order(little)
-    return (0x7FE0).to_bytes(2, order) + (0x0010).to_bytes(2, order)
-
-
-def _order(little: bool) -> str:
-    return "little" if little else "big"
 
 
 def _image(dataset: Dataset, member: int | None, sha256: str) -> StudyImage:
@@ -343,7 +371,7 @@ def image_stream(*, document: Document, image: StudyImage) -> tuple[Iterator[byt
     first (``CorruptDocument``), then streamed. Raises ``ImageUnreadable``."""
     content = image_read_verified(document=document, image=image)
     try:
-        header, start, end = _rewritten(content, str(document.pk))
+        header, start, end = rewritten(content, str(document.pk))
     except Exception:
         content.close()
         raise
@@ -355,10 +383,10 @@ def image_read_verified(*, document: Document, image: StudyImage):
     against the checksum taken at upload or, in a ZIP, the digest taken with the verified
     study. Raises ``CorruptDocument``."""
     if image.member is None:
-        return document_read_verified(document=document)
+        return _read_verified(document)
     with (
         default_storage.open(document.storage_key, "rb") as stored,
-        zipfile.ZipFile(stored) as archive,
+        zipfile.ZipFile(_seekable(stored)) as archive,
     ):
         copy, sha256 = _member_copy(archive, archive.infolist()[image.member])
     if sha256 != image.sha256:
@@ -380,106 +408,3 @@ def _chunks(content, header: bytes, start: int, end: int) -> Iterator[bytes]:
             yield chunk
     finally:
         content.close()
-
-
-def _rewritten(content, document_id: str) -> tuple[bytes, int, int]:
-    """The kept header written again, and where the stored pixel data element starts and
-    ends (it is copied as it is)."""
-    try:
-        dataset, start = _header(content)
-    except Exception as error:  # pydicom's errors vary with the damage
-        raise ImageUnreadable(type(error).__name__) from None
-    if start is None:
-        raise ImageUnreadable("no pixel data")
-    if dataset.file_meta.TransferSyntaxUID == DeflatedExplicitVRLittleEndian:
-        return _inflated(content, document_id), 0, 0
-    end = _element_end(content, start, dataset)
-    return _write(_kept(dataset, document_id), dataset.file_meta.TransferSyntaxUID), start, end
-
-
-def _inflated(content, document_id: str) -> bytes:
-    """A deflated file is inflated and sent uncompressed (one image, read whole)."""
-    content.seek(0)
-    dataset = pydicom.dcmread(content)
-    kept = _kept(dataset, document_id)
-    kept.PixelData = dataset.PixelData
-    kept["PixelData"].VR = dataset["PixelData"].VR
-    return _write(kept, ExplicitVRLittleEndian)
-
-
-def _element_end(content, start: int, dataset: Dataset) -> int:
-    """Where the pixel data element that starts at ``start`` ends, from its own length or,
-    when undefined, by walking its items to the sequence delimiter (never past the file)."""
-    syntax = dataset.file_meta.TransferSyntaxUID
-    little = syntax != EXPLICIT_BIG
-    size = content.seek(0, io.SEEK_END)
-    content.seek(start + 4)
-    if syntax == IMPLICIT_LITTLE:
-        length = int.from_bytes(content.read(4), _order(little))
-    else:
-        vr = content.read(2)
-        width = 4 if vr in LONG_EXPLICIT else 2
-        content.read(2 if width == 4 else 0)
-        length = int.from_bytes(content.read(width), _order(little))
-    position = content.tell()
-    if length != UNDEFINED:
-        return _within(position + length, size)
-    while position + 8 <= size:
-        content.seek(position)
-        tag = int.from_bytes(content.read(2), _order(little)) << 16
-        tag |= int.from_bytes(content.read(2), _order(little))
-        item_length = int.from_bytes(content.read(4), _order(little))
-        position += 8
-        if tag == SEQUENCE_END:
-            return position
-        if tag != ITEM or item_length == UNDEFINED:
-            break
-        position += item_length
-    raise ImageUnreadable("pixel data ends early")
-
-
-def _within(end: int, size: int) -> int:
-    if end > size:
-        raise ImageUnreadable("pixel data ends early")
-    return end
-
-
-def _kept(dataset: Dataset, document_id: str) -> Dataset:
-    """A new dataset with only the kept fields (in sequences too) and UIDs made from the
-    document's id, so images of one series still belong together."""
-    kept = _filtered(dataset)
-    for name in PSEUDONYMOUS:
-        if name in dataset:
-            setattr(kept, name, _pseudo_uid(document_id, name, str(dataset.get(name))))
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = dataset.get("SOPClassUID", "1.2.840.10008.5.1.4.1.1.7")
-    meta.MediaStorageSOPInstanceUID = kept.get(
-        "SOPInstanceUID", _pseudo_uid(document_id, "SOPInstanceUID", "")
-    )
-    kept.file_meta = meta
-    return kept
-
-
-def _filtered(dataset: Dataset) -> Dataset:
-    kept = Dataset()
-    for element in dataset:
-        if element.keyword not in KEEP or element.tag == PIXEL_DATA:
-            continue
-        if element.VR == "SQ":
-            kept.add_new(element.tag, "SQ", [_filtered(item) for item in element.value])
-        else:
-            kept.add(element)
-    return kept
-
-
-def _pseudo_uid(document_id: str, name: str, original: str) -> str:
-    """A UID under the UUID root (2.25) derived from the document, the field and the
-    original value: stable for one document, telling nothing of the original."""
-    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'{document_id}/{name}/{original}').int}"
-
-
-def _write(dataset: Dataset, syntax: str) -> bytes:
-    dataset.file_meta.TransferSyntaxUID = syntax
-    buffer = io.BytesIO()
-    pydicom.dcmwrite(buffer, dataset, enforce_file_format=True)
-    return buffer.getvalue()

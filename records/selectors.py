@@ -94,3 +94,20 @@ def imaging_get_for_viewer(*, user: User, document_id) -> Document:
         return documents.select_related("request").get(pk=document_id)
     except (Document.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def series_placeholders(*, document: Document, series) -> dict[int, str]:
+    """The worker's preview of each image's first frame in a series (``records.frames``),
+    where one matches it (same place in the series, same shape), by its place: the viewer
+    shows it while the image loads."""
+    from django.urls import reverse
+
+    previews = Preview.objects.filter(document=document, series=series.preview_series)
+    found = {}
+    for preview in previews.only("pk", "position", "width", "height"):
+        if preview.position > len(series.images):
+            continue
+        image = series.images[preview.position - 1]
+        if image.rows and abs(preview.width / preview.height - image.columns / image.rows) < 0.02:
+            found[preview.position] = reverse("records:preview", args=[preview.pk])
+    return found

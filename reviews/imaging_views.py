@@ -16,6 +16,7 @@ from accounts.request_info import client_ip
 from intake.lifecycle import Status
 from records.frames import study_index
 from records.models import AccessLog
+from records.selectors import series_placeholders
 from records.services import CorruptDocument, access_log_write
 from reviews import measurements, selectors
 from reviews.models import FinalOpinion
@@ -87,8 +88,11 @@ def _page(request, review_request, document, study) -> dict:
         "csrf": get_token(request),
         "canEdit": _can_edit(review_request),
     }
+    first = study.series[0]
     return {
         "series": series,
+        # The first image's preview is in the page: on screen before the viewer has loaded.
+        "placeholder": series_placeholders(document=document, series=first).get(1),
         "viewer_config": json.dumps(config),
         "viewer_can_edit": config["canEdit"],
     }

@@ -17,7 +17,8 @@ from PIL import Image, ImageDraw, ImageFont
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from records.frames import ImageUnreadable, image_read_verified, study_index
+from records.frame_headers import ImageUnreadable
+from records.frames import image_read_verified, study_index
 from records.models import Document
 from records.sandbox import RenderFailed, run_limited
 from records.services import CorruptDocument

@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pydicom
 import pytest
+from django.core import signing
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
@@ -192,11 +193,47 @@ def test_an_image_changed_in_storage_is_refused_and_logged(client, study, assign
 
     assert response.status_code == 500
     assert AccessLog.objects.filter(outcome="corrupt", document_id=study.pk).count() == 1
-    # Opened again, the whole study is checked first: refused before any image is listed.
+
+
+def test_the_study_is_read_once_and_its_index_kept_signed_in_storage(
+    client, study, assigned_reviewer
+):
     from django.core.cache import cache
 
+    from records.frames import INDEX_SALT, _index_name, study_index_prepare
+
+    study_index_prepare(document_id=study.pk)  # as the worker does after processing
+    name = _index_name(study)
+    kept = default_storage.open(name).read().decode()
+    assert not [secret for secret in SECRETS if secret.decode() in kept]
+    # Another process (an empty cache) uses it; changed, it is ignored and read again.
     cache.clear()
+    sign_in(client, assigned_reviewer)
+    assert open_series(client, study, 2).json()["label"] == "MR"
+    series = [[1, 1, "Forged", []], [2, 2, "Forged", []]]
+    forged = {"document": str(study.pk), "sha256": study.sha256, "series": series}
+    default_storage.delete(name)
+    default_storage.save(name, io.BytesIO(signing.dumps(forged, salt="other").encode()))
+    cache.clear()
+
+    assert open_series(client, study, 2).json()["label"] == "MR"
+    replaced = signing.loads(default_storage.open(name).read().decode(), salt=INDEX_SALT)
+    assert [label for _, _, label, _ in replaced["series"]] == ["CT", "MR"]
+
+
+def test_a_study_changed_in_storage_is_refused_when_it_is_read_again(
+    client, study, assigned_reviewer
+):
+    from django.core.cache import cache
+
+    tampered = study_zip(RLE, with_patient("CT_small.dcm", PatientName="Other^Child"), MR)
+    default_storage.delete(study.storage_key)
+    default_storage.save(study.storage_key, io.BytesIO(tampered))
+    cache.clear()
+    sign_in(client, assigned_reviewer)
+
     assert open_series(client, study, 1).status_code == 500
+    assert AccessLog.objects.filter(outcome="corrupt", document_id=study.pk).count() == 1
 
 
 def test_an_image_with_its_pixel_data_cut_short_says_it_cannot_be_displayed(
@@ -230,10 +267,15 @@ def test_the_stored_previews_are_offered_as_placeholders(client, family_request,
 
 
 def test_images_of_a_study_on_s3_are_served_the_same_way(
-    client, s3_storage, family_request, assigned_reviewer
+    client, s3_storage, family_request, assigned_reviewer, monkeypatch
 ):
+    from storages.backends.s3 import S3File
+
     document = stored_imaging(family_request, study_zip(RLE, CT, MR))
     sign_in(client, assigned_reviewer)
+    # The study is streamed once and its images read by ranges: never downloaded whole
+    # into the web process, as django-storages' file object would.
+    monkeypatch.setattr(S3File, "file", property(lambda self: pytest.fail("read whole")))
 
     mr = open_series(client, document, 2).json()
 
@@ -243,3 +285,16 @@ def test_images_of_a_study_on_s3_are_served_the_same_way(
         True,
     ]
     assert not [secret for content in sent for secret in SECRETS if secret in content]
+
+
+def test_the_worker_reads_the_study_after_processing_it(family_request):
+    from records.frames import _index_name
+    from records.tasks import process_document_task
+
+    document = stored_imaging(family_request, study_zip(CT, MR))
+    document.state = "received"
+    document.save(update_fields=["state"])
+
+    process_document_task(document_id=str(document.pk))
+
+    assert default_storage.exists(_index_name(document))
