@@ -253,3 +253,39 @@ def test_each_encoding_is_drawn_and_an_image_that_cannot_be_decoded_says_so_alon
     expect(viewport).to_have_attribute("data-shown", "5")
     expect(failure).to_be_hidden()
     assert csp_violations == []
+
+
+def test_on_a_tablet_one_finger_measures_and_two_fingers_zoom(
+    live_server, browser, family_request, assigned_reviewer
+):
+    context = browser.new_context(has_touch=True, viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    study = stored_imaging(family_request, study_zip(with_patient("CT_small.dcm")), name="cd.zip")
+    sign_in_with_code(page, live_server.url, assigned_reviewer)
+    page.goto(live_server.url + reverse("reviews:viewer", args=[study.request.reference, study.pk]))
+    viewport = page.locator("[data-viewport]")
+    expect(viewport).to_have_attribute("data-shown", "1")
+    box = viewport.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    fingers = page.context.new_cdp_session(page)
+
+    def touch(kind, *points):
+        touches = [{"x": px, "y": py, "id": n} for n, (px, py) in enumerate(points)]
+        fingers.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touches})
+        page.wait_for_timeout(30)
+
+    page.get_by_role("button", name="Length").tap()
+    touch("touchStart", (x - 60, y))
+    for step in range(1, 9):
+        touch("touchMove", (x - 60 + 15 * step, y + 5 * step))
+    touch("touchEnd")
+    expect(page.locator("[data-status]")).to_have_text(re.compile(r"^Saved: Length [\d.]+ mm\.$"))
+    assert Measurement.objects.get().tool == "length"
+
+    touch("touchStart", (x - 40, y), (x + 40, y))
+    for step in range(1, 9):
+        touch("touchMove", (x - 40 - 10 * step, y), (x + 40 + 10 * step, y))
+    touch("touchEnd")
+    zoom = re.search(r"zoom ([\d.]+)\u00d7", page.locator("[data-overlay]").text_content())[1]
+    assert float(zoom) > 1.5
+    context.close()

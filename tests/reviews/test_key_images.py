@@ -155,3 +155,37 @@ def test_the_final_opinion_page_shows_the_key_images_the_letter_will_print(clien
 
     assert "Key images the letter prints" in page
     assert f"spine-cd.zip, CT, series 1 · image 1, marked by {reviewers[1].full_name}" in page
+
+
+def test_a_measurement_moved_while_the_lead_signs_stops_the_signing(study, monkeypatch):
+    from reviews import services
+    from reviews.models import FinalOpinion, Measurement
+
+    document, request, (lead, member, third) = study
+    mark(document, member)
+    submit_opinions(request, [lead, member, third])
+    draw = services.key_image_figures
+
+    def draw_then_move(*, notes):
+        figures = draw(notes=notes)
+        moved = Measurement.objects.get()  # meanwhile, the member moves a line
+        measurements.measurement_save(
+            document=document,
+            study=study_index(document=document),
+            measurement_id=moved.pk,
+            series=1,
+            image=1,
+            frame=1,
+            tool="cobb",
+            points=[[10, 20], [60, 40], [12, 90], [62, 70]],
+            label="",
+            actor=member,
+        )
+        return figures
+
+    monkeypatch.setattr(services, "key_image_figures", draw_then_move)
+
+    with pytest.raises(services.ReviewClosed, match="changed while you signed"):
+        sign(request, lead)
+
+    assert FinalOpinion.objects.get().signed_at is None
