@@ -15,10 +15,12 @@ from accounts.models import User
 from accounts.services import user_set_role
 from billing.services import payment_record_phone
 from demo import data, files
+from demo.spine_study import spine_study_zip
 from intake import services as intake
 from intake.lifecycle import Status
 from intake.models import ConsentText, Department, Question, ReviewService
 from intake.selectors import questionnaire_current
+from records.models import Document
 from records.services import document_upload
 from reviews.models import ReviewerProfile
 from reviews.services import panel_set
@@ -36,6 +38,7 @@ def demo_load() -> list[User]:
         by_email = {user.email: user for user in users}
         _reviewers(by_email)
         _requests(by_email)
+        _imaging_case(by_email)
         _calls(by_email)
     return users
 
@@ -105,6 +108,33 @@ def _requests(users: dict[str, User]) -> None:
 
     draft = intake.review_request_start(service=spine, family=family, eligibility=data.ELIGIBILITY)
     intake.guardian_save(review_request=draft, fields=data.GUARDIAN)
+
+
+SPINE_STUDY = "Spine CT and standing X-ray.zip"
+
+
+def _imaging_case(users: dict[str, User]) -> None:
+    """A spine review in review with a CD's study (a coronal CT series and a standing film,
+    with real pixel spacing), read by the three spine reviewers, reviewer 1 leading: the
+    imaging viewer has something to show at once. Added once, also to an earlier demo."""
+    family = users["family@example.org"]
+    if Document.objects.filter(request__family=family, original_name=SPINE_STUDY).exists():
+        return
+    coordinator = users["coordinator@example.org"]
+    spine = ReviewService.objects.get(slug="spine-document-review")
+    request = _sent_and_paid(spine, family, coordinator, child=data.CHILDREN[0])
+    document_upload(
+        review_request=request,
+        kind="imaging",
+        actor=family,
+        ip_address="127.0.0.1",
+        upload=SimpleUploadedFile(SPINE_STUDY, spine_study_zip()),
+    )
+    request = intake.review_request_transition(
+        review_request=request, to_status=Status.IN_REVIEW, actor=coordinator
+    )
+    readers = [users[f"reviewer{number}@example.org"] for number in (1, 2, 3)]
+    panel_set(review_request=request, reviewers=readers, lead=readers[0], actor=coordinator)
 
 
 def _reviewers(users: dict[str, User]) -> None:

@@ -8,7 +8,7 @@ from django.http import Http404
 from accounts.models import User
 from intake.models import DocumentKind, ReferringPediatrician, ReviewRequest
 from intake.selectors import review_request_get_for_family, review_requests_for_user
-from records.models import Document, HeldFile, Preview
+from records.models import Document, FileType, HeldFile, Preview
 
 
 def documents_for_request(*, review_request: ReviewRequest) -> QuerySet[Document]:
@@ -78,3 +78,36 @@ def pediatrician_details(*, review_request: ReviewRequest) -> dict:
     """The referral step's saved values, to fill the form again."""
     details = ReferringPediatrician.objects.filter(request=review_request).first()
     return model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}
+
+
+def imaging_get_for_viewer(*, user: User, document_id) -> Document:
+    """A DICOM file or ZIP study for the imaging viewer: for the reviewers on its request's
+    panel now, and coordinators and admins. Families read their own files as they sent them
+    (``document_file``); the viewer's images are not for them. 404 for anyone else."""
+    if not user.is_authenticated or user.is_family:
+        raise Http404
+    documents = Document.objects.filter(
+        request__in=review_requests_for_user(user=user),
+        file_type__in=[FileType.DICOM, FileType.DICOM_ZIP],
+    )
+    try:
+        return documents.select_related("request").get(pk=document_id)
+    except (Document.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def series_placeholders(*, document: Document, series) -> dict[int, str]:
+    """The worker's preview of each image's first frame in a series (``records.frames``),
+    where one matches it (same place in the series, same shape), by its place: the viewer
+    shows it while the image loads."""
+    from django.urls import reverse
+
+    previews = Preview.objects.filter(document=document, series=series.preview_series)
+    found = {}
+    for preview in previews.only("pk", "position", "width", "height"):
+        if preview.position > len(series.images):
+            continue
+        image = series.images[preview.position - 1]
+        if image.rows and abs(preview.width / preview.height - image.columns / image.rows) < 0.02:
+            found[preview.position] = reverse("records:preview", args=[preview.pk])
+    return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import frame_views, views
 
 app_name = "records"
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("files/<uuid:document_id>/", views.document_file, name="document_file"),
     path("files/previews/<uuid:preview_id>/", views.preview_image, name="preview"),
     path("referrals/<str:token>/", views.pediatrician_upload, name="pediatrician_upload"),
+    # The imaging viewer: open a series (logged), then fetch its images with the key it gave.
+    path(
+        "files/<uuid:document_id>/series/<int:series>/",
+        frame_views.series_open,
+        name="series_open",
+    ),
+    path("imaging/<str:key>/<int:image>/", frame_views.series_image, name="series_image"),
 ]

@@ -7,6 +7,7 @@ bytes: the creation date is read from the signing time instead of the clock, and
 identifier is a hash of the content.
 """
 
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ class LetterContent:
     signed_name: str
     signed_credentials: str
     signed_at: str  # already formatted, e.g. "November 21, 2026, 3:05 PM EST"
+    # The panel's key images (``reviews.key_images.KeyImageNote``: a caption and the
+    # measurements drawn on each), listed in the letter and printed after it.
+    key_images: tuple = ()
 
 
 class _LetterPDF(FPDF):
@@ -91,9 +95,11 @@ class _LetterPDF(FPDF):
         self.cell(0, 4, f"Second opinion {self.reference}", align="R")
 
 
-def letter_render(*, content: LetterContent) -> bytes:
-    """The letter as PDF bytes: letterhead, sections, the panel for more than one reviewer and
-    the signature; long text flows over pages, each with the reference and "Page x of y"."""
+def letter_render(*, content: LetterContent, figures: tuple[bytes | None, ...] = ()) -> bytes:
+    """The letter as PDF bytes: letterhead, sections, the panel for more than one reviewer,
+    the key images listed, the signature, then a page for each key image (``figures``: its
+    PNG, or None where it could not be drawn); long text flows over pages, each with the
+    reference and "Page x of y"."""
     pdf = _document(content=content)
     _letterhead(pdf)
     _details(pdf, content=content)
@@ -104,8 +110,40 @@ def letter_render(*, content: LetterContent) -> bytes:
     if len(content.panel) > 1:
         _panel(pdf, panel=content.panel)
     _section(pdf, "Dissent", content.dissent)
+    _key_image_list(pdf, content.key_images)
     _signature(pdf, content=content)
+    for number, note in enumerate(content.key_images, start=1):
+        figure = figures[number - 1] if number <= len(figures) else None
+        _key_image_page(pdf, number, note, figure)
     return bytes(pdf.output())
+
+
+def _key_image_list(pdf: _LetterPDF, notes) -> None:
+    if not notes:
+        return
+    _heading(pdf, "Key images")
+    pdf.set_font(_FONT, size=10)
+    _paragraph(pdf, "The images this opinion rests on are printed at the end of this letter:")
+    for number, note in enumerate(notes, start=1):
+        measured = "; ".join(mark.text for mark in note.marks)
+        _paragraph(pdf, f"{number}. {note.caption}" + (f": {measured}" if measured else ""))
+
+
+def _key_image_page(pdf: _LetterPDF, number: int, note, figure: bytes | None) -> None:
+    """One key image on its own page, as large as the page allows, with its caption."""
+    pdf.add_page()
+    _heading(pdf, f"Key image {number}", keep_with=0)
+    pdf.set_font(_FONT, size=10)
+    _paragraph(pdf, note.caption)
+    for mark in note.marks:
+        _paragraph(pdf, mark.text)
+    pdf.ln(2)
+    if figure is None:
+        _paragraph(pdf, "This image could not be printed; the panel read it in the study sent.")
+        return
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    height = pdf.h - pdf.get_y() - 24
+    pdf.image(io.BytesIO(figure), x=pdf.l_margin, w=width, h=height, keep_aspect_ratio=True)
 
 
 def _document(*, content: LetterContent) -> _LetterPDF:

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -287,3 +289,87 @@ class DeadlineAlert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.request}"
+
+
+class MeasurementTool(models.TextChoices):
+    LENGTH = "length", "Length"
+    ANGLE = "angle", "Angle"
+    COBB = "cobb", "Cobb angle"
+    ARROW = "arrow", "Arrow"
+
+
+class Measurement(models.Model):
+    """A reviewer's measurement on one image of an imaging document: the points drawn (in
+    the image's own pixels) and the value the portal worked out from them and the image's
+    pixel spacing. The id is the viewer's, so a save sent twice is still one measurement.
+    Each reviewer changes only their own; the panel sees them all."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    document = models.ForeignKey(
+        "records.Document", on_delete=models.PROTECT, related_name="measurements"
+    )
+    series = models.PositiveSmallIntegerField()
+    image = models.PositiveIntegerField(help_text="Its place in the series, from 1.")
+    frame = models.PositiveIntegerField(default=1)
+    tool = models.CharField(max_length=10, choices=MeasurementTool.choices)
+    points = models.JSONField(help_text="[[column, row], …] in the image's pixels.")
+    label = models.CharField(max_length=200, blank=True, help_text="An arrow's text.")
+    value = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=5, blank=True)  # "mm", "px" or "°"
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="measurements"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tool__in=MeasurementTool.values), name="measurement_tool_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(series__gte=1, image__gte=1, frame__gte=1),
+                name="measurement_place_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["document", "series", "image"], name="measurement_image_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.get_tool_display()} on {self.document}"
+
+
+class KeyImage(models.Model):
+    """An image a reviewer marked as one the opinion rests on, with the window they read it
+    in. The signed letter lists the panel's key images and prints each with the measurements
+    its reviewer drew on it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    document = models.ForeignKey(
+        "records.Document", on_delete=models.PROTECT, related_name="key_images"
+    )
+    series = models.PositiveSmallIntegerField()
+    image = models.PositiveIntegerField()
+    frame = models.PositiveIntegerField(default=1)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="key_images"
+    )
+    window_center = models.FloatField(null=True, blank=True)
+    window_width = models.FloatField(null=True, blank=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "series", "image", "frame", "reviewer"],
+                name="key_image_once_per_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_width__isnull=True) | Q(window_width__gt=0),
+                name="key_image_window_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Key image {self.series}/{self.image} of {self.document}"

@@ -29,8 +29,12 @@ from intake.selectors import (
     request_day_counts,
     review_request_get_for_user,
 )
-from records.models import Preview
+from records.frames import VIEWABLE, study_index
+from records.models import Document, Preview
+from records.services import CorruptDocument
+from reviews.key_images import KeyImageNote, Mark
 from reviews.letter import LetterContent, PanelMember
+from reviews.measurements import describe, place_of
 from reviews.models import (
     Agreement,
     AlertKind,
@@ -38,6 +42,8 @@ from reviews.models import (
     DeadlineAlert,
     FinalOpinion,
     FollowUpQuestion,
+    KeyImage,
+    Measurement,
     Opinion,
     ReviewAssignment,
 )
@@ -245,7 +251,66 @@ def letter_content(*, final_opinion: FinalOpinion) -> LetterContent:
         signed_name=final_opinion.signed_name,
         signed_credentials=final_opinion.signed_credentials,
         signed_at=dateformat.format(signed_at, "F j, Y, g:i A T"),
+        key_images=key_image_notes(review_request=request),
     )
+
+
+def _series_label(document: Document, series: int) -> str:
+    try:
+        found = study_index(document=document).series_at(series)
+    except CorruptDocument:
+        found = None
+    return f"{document.original_name}, {found.label}" if found else document.original_name
+
+
+def _on_panel(review_request: ReviewRequest) -> Q:
+    return Q(
+        reviewer__review_assignments__request=review_request,
+        reviewer__review_assignments__removed_at__isnull=True,
+    )
+
+
+def _marks_by_image(review_request: ReviewRequest) -> dict[tuple, tuple[Mark, ...]]:
+    """The panel's measurements on the case, as drawn, by (document, series, image, frame,
+    reviewer), in the order they were made."""
+    marks: dict[tuple, list[Mark]] = {}
+    found = Measurement.objects.filter(_on_panel(review_request), document__request=review_request)
+    for m in found.order_by("created_at", "pk"):
+        place = (m.document_id, m.series, m.image, m.frame, m.reviewer_id)
+        points = tuple((float(x), float(y)) for x, y in m.points)
+        marks.setdefault(place, []).append(Mark(m.tool, points, describe(m)))
+    return {place: tuple(drawn) for place, drawn in marks.items()}
+
+
+def key_image_notes(*, review_request: ReviewRequest) -> tuple[KeyImageNote, ...]:
+    """The panel's key images on the case (members on the panel now), study by study and
+    image by image, each with the measurements its reviewer drew on it."""
+    keys = (
+        KeyImage.objects.filter(_on_panel(review_request), document__request=review_request)
+        .select_related("reviewer", "document")
+        .order_by("document__uploaded_at", "series", "image", "frame", "marked_at", "pk")
+    )
+    marks = _marks_by_image(review_request)
+    labels: dict[tuple, str] = {}
+    notes = []
+    for key in keys:
+        label = labels.get((key.document_id, key.series))
+        if label is None:
+            label = labels[key.document_id, key.series] = _series_label(key.document, key.series)
+        notes.append(
+            KeyImageNote(
+                document_id=str(key.document_id),
+                series=key.series,
+                image=key.image,
+                frame=key.frame,
+                window=(key.window_center, key.window_width) if key.window_width else None,
+                caption=f"{label}, {place_of(key).lower()}, marked by {key.reviewer.full_name}",
+                marks=marks.get(
+                    (key.document_id, key.series, key.image, key.frame, key.reviewer_id), ()
+                ),
+            )
+        )
+    return tuple(notes)
 
 
 @dataclass(frozen=True)
@@ -330,6 +395,61 @@ def case_file(*, review_request: ReviewRequest) -> dict:
         .first(),
         "documents": documents,
     }
+
+
+def imaging_of_case(*, review_request: ReviewRequest, document_id) -> Document:
+    """A DICOM file or ZIP study sent with the case; 404 for anything else."""
+    try:
+        return review_request.documents.get(pk=document_id, file_type__in=VIEWABLE)
+    except (Document.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def _by_the_panel(items: QuerySet, document: Document) -> QuerySet:
+    """Rows made by the reviewers on the document's panel now (one active assignment per
+    reviewer and request: no duplicates)."""
+    return items.filter(
+        document=document,
+        reviewer__review_assignments__request_id=document.request_id,
+        reviewer__review_assignments__removed_at__isnull=True,
+    ).select_related("reviewer")
+
+
+def panel_measurements(*, document: Document) -> QuerySet[Measurement]:
+    """The panel's measurements on a document, image by image, in the order drawn."""
+    return _by_the_panel(Measurement.objects, document).order_by(
+        "series", "image", "frame", "created_at", "pk"
+    )
+
+
+def panel_key_images(*, document: Document) -> QuerySet[KeyImage]:
+    return _by_the_panel(KeyImage.objects, document).order_by(
+        "series", "image", "frame", "marked_at", "pk"
+    )
+
+
+def measurement_get(*, document: Document, measurement_id) -> Measurement:
+    try:
+        return Measurement.objects.select_related("document").get(
+            pk=measurement_id, document=document
+        )
+    except (Measurement.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def case_citations(*, review_request: ReviewRequest) -> list[str]:
+    """Each measurement the panel made on the case's imaging, as an opinion cites it: what
+    it says, where it is and who measured it."""
+    found = (
+        Measurement.objects.filter(_on_panel(review_request), document__request=review_request)
+        .select_related("reviewer", "document")
+        .order_by("document__uploaded_at", "series", "image", "frame", "created_at", "pk")
+    )
+    return [
+        f"{describe(m)} ({m.document.original_name}, {place_of(m).lower()}; "
+        f"measured by {m.reviewer.full_name})"
+        for m in found
+    ]
 
 
 def follow_ups_of(*, review_request: ReviewRequest) -> QuerySet[FollowUpQuestion]:

@@ -23,6 +23,7 @@ from records.services import (
     generated_bytes_discard,
     generated_bytes_store,
 )
+from reviews.key_images import key_image_figures
 from reviews.letter import letter_render
 from reviews.models import (
     DeclineReason,
@@ -372,7 +373,8 @@ def final_opinion_sign(
     final.signed_credentials = credentials_of(actor)
     final.signed_at = signed_at
     written = letter_content(final_opinion=final)
-    content = letter_render(content=written)
+    figures = key_image_figures(notes=written.key_images)
+    content = letter_render(content=written, figures=figures)
     key = generated_bytes_store(content=content)
     try:
         with transaction.atomic():

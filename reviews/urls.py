@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import views
+from reviews import imaging_views, views
 
 app_name = "reviews"
 
@@ -18,4 +18,22 @@ urlpatterns = [
         name="follow_up_answer",
     ),
     path("requests/<str:reference>/follow-ups/", views.follow_up_ask, name="follow_up_ask"),
+    # The imaging viewer, and the panel's measurements and key images on a study.
+    path("cases/<str:reference>/imaging/<uuid:document_id>/", imaging_views.viewer, name="viewer"),
+    path(
+        "cases/<str:reference>/imaging/<uuid:document_id>/measurements/",
+        imaging_views.measurements_view,
+        name="measurements",
+    ),
+    path(
+        "cases/<str:reference>/imaging/<uuid:document_id>/measurements/<uuid:measurement_id>/"
+        "delete/",
+        imaging_views.measurement_delete,
+        name="measurement_delete",
+    ),
+    path(
+        "cases/<str:reference>/imaging/<uuid:document_id>/key-images/",
+        imaging_views.key_images,
+        name="key_images",
+    ),
 ]

@@ -100,6 +100,7 @@ def opinion(request, reference):
     """The reviewer's opinion: saved as a draft, or submitted (then final)."""
     review_request = selectors.case_get_for_reviewer(user=request.user, reference=reference)
     context = _case_context(request, review_request)
+    context["citations"] = selectors.case_citations(review_request=review_request)
     draft, submitted = context["mine"].draft, context["mine"].opinion
     amendment = draft is not None and draft.version > 1
     if request.method == "POST":
@@ -214,6 +215,7 @@ def final_opinion(request, reference):
     context = _case_context(request, review_request)
     if not context["assignment"].is_lead:
         raise Http404
+    context["key_images"] = selectors.key_image_notes(review_request=review_request)
     final = context["final"]
     if request.method == "POST":
         form = FinalOpinionForm(request.POST)

@@ -48,6 +48,11 @@ MATRIX = {
     "reviews:amend": GET_NOT_ALLOWED,
     "reviews:follow_up_answer": GET_NOT_ALLOWED,
     "reviews:follow_up_ask": GET_NOT_ALLOWED,
+    # The imaging viewer and the panel's measurements and key images on a study.
+    "reviews:viewer": PANEL_ONLY,
+    "reviews:measurements": PANEL_ONLY,
+    "reviews:measurement_delete": GET_NOT_ALLOWED,
+    "reviews:key_images": GET_NOT_ALLOWED,
     "admin:reviews_panel": STAFF,
     "admin:reviews_deliver": STAFF,
     "admin:index": STAFF,
@@ -94,6 +99,11 @@ MATRIX = {
     # Everyone who may see the request may read its files; the rest get a 404 (and a log line).
     "records:document_file": SEES_THE_REQUEST,
     "records:preview": SEES_THE_REQUEST,
+    # The imaging viewer's images: the panel and the coordinators, never the family. An image
+    # URL carries the key of the person who opened the series (here the assigned reviewer);
+    # coordinators fetch with their own key (tests/records/test_frames.py).
+    "records:series_open": (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, OK, NOT_FOUND),
+    "records:series_image": (NOT_FOUND,) * 5 + (OK, NOT_FOUND),
     # Payments: only the family pays; whoever may see the request may see its receipt.
     "billing:pay": GET_NOT_ALLOWED,
     "billing:paid": SEES_THE_REQUEST,
@@ -303,6 +313,8 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=[family_request.documents.get().pk])
     if view == "records:preview":
         return reverse(view, args=[family_request.documents.get().previews.get().pk])
+    if view in IMAGING_PAGES:
+        return imaging_url(view, family_request)
     if view == "accounts:verify_email":
         return reverse(view, args=["not-a-real-token"])
     if view == "accounts:password_reset_confirm":
@@ -321,6 +333,37 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         signed_opinion(family_request)
         return reverse(view, args=[family_request.pk])
     return reverse(view)
+
+
+IMAGING_PAGES = {
+    "records:series_open",
+    "records:series_image",
+    "reviews:viewer",
+    "reviews:measurements",
+    "reviews:measurement_delete",
+    "reviews:key_images",
+}
+
+
+def imaging_url(view, family_request):
+    """A DICOM image on the family's request; an image URL as its panel member got it."""
+    from django.core import signing
+
+    from records.frame_views import KEY_SALT
+    from tests.records.imaging import stored_imaging, with_patient
+
+    document = stored_imaging(family_request, with_patient())
+    if view == "records:series_open":
+        return reverse(view, args=[document.pk, 1])
+    if view == "reviews:measurement_delete":
+        from uuid import uuid4
+
+        return reverse(view, args=[family_request.reference, document.pk, uuid4()])
+    if view.startswith("reviews:"):
+        return reverse(view, args=[family_request.reference, document.pk])
+    reviewer = family_request.assignments.get().reviewer_id
+    key = signing.dumps([str(document.pk), 1, reviewer], salt=KEY_SALT, compress=True)
+    return reverse(view, args=[key, 1])
 
 
 def reviews_url(view, family_request):
@@ -355,6 +398,11 @@ POSTED = {
     "intake:request_invite": PRIMARY_ONLY,
     "intake:request_link_revoke": PRIMARY_ONLY,
     "intake:request_access_remove": PRIMARY_ONLY,
+    # Sent as form data, not the JSON the viewer sends: refused as unreadable (400), and
+    # a measurement that is not there is a 404, even to the panel.
+    "reviews:measurements": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, 400, NOT_FOUND),
+    "reviews:key_images": (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, 400, NOT_FOUND),
+    "reviews:measurement_delete": (LOGIN,) + (NOT_FOUND,) * 6,
 }
 NEW_GUARDIAN = "new.guardian@example.org"
 
@@ -380,6 +428,8 @@ def sharing_changes(family_request) -> int:
 def test_posted_pages(request, client, family_request, view, persona, expected):
     if view in SHARING:
         url = sharing_url(view, family_request)
+    elif view in IMAGING_PAGES:
+        url = imaging_url(view, family_request)
     else:
         url = reverse(view, args=[family_request.reference])
     sign_in(client, request.getfixturevalue(persona))

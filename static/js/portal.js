@@ -234,6 +234,15 @@
     }
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);
+    // A measurement from the imaging viewer, cited at the end of the findings.
+    form.querySelectorAll("[data-cite]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var findings = form.querySelector("[name=findings]");
+        findings.value = findings.value.replace(/\s+$/, "") + (findings.value.trim() ? "\n" : "") + button.dataset.cite;
+        findings.focus();
+        changed();
+      });
+    });
     form.addEventListener("submit", function () {
       window.clearTimeout(timer);
       window.sessionStorage.removeItem(key);

@@ -38,9 +38,9 @@ def test_loading_twice_adds_nothing_the_second_time(capsys):
         "ReviewService": 2,
         "Question": 11,
         "User": 8,
-        "ReviewRequest": 3,
-        "ReviewAssignment": 1,
-        "Document": 6,
+        "ReviewRequest": 4,
+        "ReviewAssignment": 4,
+        "Document": 10,
     }
 
 
@@ -109,9 +109,10 @@ def test_the_demo_family_and_reviewer_each_see_their_requests(client):
     reviewer_page = sign_in(type(client)(), reviewer).get(reverse("reviews:my_reviews"))
 
     statuses = sorted(request.status for request in family_page.context["requests"])
-    assert statuses == ["draft", "in_review", "submitted"]
+    assert statuses == ["draft", "in_review", "in_review", "submitted"]
     assert [r.service.slug for r in (case.request for case in reviewer_page.context["cases"])] == [
-        "hip-document-review"
+        "hip-document-review",
+        "spine-document-review",  # with the spine study, read by the three spine reviewers
     ]
 
 
@@ -141,3 +142,27 @@ def test_the_demo_spine_review_can_get_its_panel_of_three_from_the_pools(db, set
     suggested = {user.email for user in panel_suggest(review_request=spine)}
     assert suggested == {"reviewer1@example.org", "reviewer2@example.org", "reviewer3@example.org"}
     assert spine.service.department.program_lead.email == "reviewer1@example.org"
+
+
+def test_the_spine_reviewers_can_open_the_demo_study_in_the_viewer(client):
+    from records.frames import study_index
+    from records.services import document_process
+    from tests.conftest import sign_in
+
+    call_command("load_demo")
+    study = Document.objects.get(original_name="Spine CT and standing X-ray.zip")
+    document_process(document_id=study.pk)  # as the worker does after the upload
+    reviewer = User.objects.get(email="reviewer2@example.org")
+    sign_in(client, reviewer)
+
+    page = client.get(reverse("reviews:viewer", args=[study.request.reference, study.pk]))
+
+    assert page.status_code == 200
+    ct, film = study_index(document=study).series
+    assert (ct.label, ct.frames, ct.images[0].spacing) == ("CT · Coronal spine", 24, (0.8, 0.8))
+    assert (film.label, film.images[0].spacing, film.images[0].spacing_source) == (
+        "DX · Standing PA spine",
+        (0.4, 0.4),
+        "imager",
+    )
+    assert study.previews.count() == 25  # the worker's previews: the viewer's placeholders

@@ -294,8 +294,8 @@ def test_an_amendment_submitted_while_the_letter_is_written_stops_the_signing(
     request, (lead, second, _) = submitted
     render = services.letter_render
 
-    def render_then_amend(*, content):
-        data = render(content=content)
+    def render_then_amend(*, content, **figures):
+        data = render(content=content, **figures)
         # Meanwhile, in another browser, a member changes their mind.
         services.opinion_amend(review_request=request, actor=second)
         services.opinion_submit(

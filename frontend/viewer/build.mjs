@@ -1,0 +1,114 @@
+// Rebuilds static/viewer/ (committed, so `make run` needs no Node) from src/ and the exact
+// package versions in package-lock.json:   cd frontend/viewer && npm ci && npm run build
+//
+// viewer.js            the page's script (Cornerstone3D core and tools, the DICOM loader)
+// decodeImageFrameWorker.js   the loader's decoding worker, found next to viewer.js
+// *.wasm               the codecs the worker loads for JPEG, JPEG-LS and JPEG 2000 images
+// THIRD-PARTY-LICENSES.txt   the licence of every package bundled
+import { build } from "esbuild";
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+
+const out = new URL("../../static/viewer/", import.meta.url).pathname;
+const codecs = {
+  "@cornerstonejs/codec-libjpeg-turbo-8bit/dist": "libjpegturbowasm_decode.wasm",
+  "@cornerstonejs/codec-charls/dist": "charlswasm_decode.wasm",
+  "@cornerstonejs/codec-openjpeg/dist": "openjpegwasm_decode.wasm",
+};
+// Two changes to the libraries, made as they are bundled; the build fails if the code they
+// replace moves, so an upgrade is checked by hand.
+const PATCHES = {
+  // The portal's CSP allows no style attributes (style-src 'self'). Cornerstone's text boxes
+  // set theirs with setAttribute("style", …), which the browser refuses; the same rules set
+  // through the element's style object are allowed.
+  "drawingSvg/drawTextBox.js": [
+    ["textElement.setAttribute('style', combinedStyle);", "textElement.style.cssText = combinedStyle;"],
+  ],
+  // OpenJPEG reports a code stream it cannot read only in the console, and the decoder the
+  // loader keeps for every image then hands back the previous image's pixels: another
+  // image would be shown as this one. A decoder of its own for each image (its pixels
+  // copied out before it is freed) reads nothing from a broken stream, which is refused,
+  // so the viewer says this image cannot be displayed.
+  "shared/decoders/decodeJPEG2000.js": [
+    ["const decoder = local.decoder;", "const decoder = new local.codec.J2KDecoder();"],
+    [
+      "const frameInfo = decoder.getFrameInfo();",
+      "const frameInfo = decoder.getFrameInfo();\n" +
+        "    if (!frameInfo.width || !frameInfo.height) {\n" +
+        "        decoder.delete();\n" +
+        "        throw new Error('The JPEG 2000 code stream could not be decoded.');\n" +
+        "    }",
+    ],
+    [
+      "const pixelData = getPixelData(frameInfo, decodedBufferInWASM);",
+      "const pixelData = getPixelData(frameInfo, decodedBufferInWASM.slice());\n    decoder.delete();",
+    ],
+  ],
+};
+const patched = {
+  name: "patched",
+  setup(build) {
+    const files = Object.keys(PATCHES).map((file) => file.replaceAll(".", "\\.")).join("|");
+    build.onLoad({ filter: new RegExp(`@cornerstonejs/.*/(${files})$`) }, async (args) => {
+      let source = await readFile(args.path, "utf8");
+      const file = Object.keys(PATCHES).find((name) => args.path.endsWith(name));
+      for (const [from, to] of PATCHES[file]) {
+        if (!source.includes(from)) {
+          throw new Error(`${args.path} changed: check the patch for “${from}”.`);
+        }
+        source = source.replace(from, to);
+      }
+      return { contents: source, loader: "js" };
+    });
+  },
+};
+const common = {
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  define: { "process.env.NODE_ENV": '"production"' },
+  plugins: [patched],
+  alias: Object.fromEntries(
+    ["fs", "path", "module", "url", "crypto", "worker_threads"].map((name) => [name, "./src/node-builtins.cjs"]),
+  ),
+};
+
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+const bundled = new Set();
+const note = (result) => {
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+    if (match) bundled.add(match[1]);
+  }
+};
+note(await build({ ...common, entryPoints: { viewer: "src/viewer.js" }, outdir: out }));
+note(await build({
+  ...common,
+  entryPoints: {
+    decodeImageFrameWorker:
+      "node_modules/@cornerstonejs/dicom-image-loader/dist/esm/decodeImageFrameWorker.js",
+  },
+  outdir: out,
+}));
+for (const [folder, name] of Object.entries(codecs)) {
+  await copyFile(`node_modules/${folder}/${name}`, `${out}${name}`);
+}
+await writeFile(`${out}THIRD-PARTY-LICENSES.txt`, await licences([...bundled].sort()));
+console.log((await readdir(out)).sort().join("\n"));
+
+async function licences(names) {
+  const parts = [];
+  for (const name of names) {
+    const folder = `node_modules/${name}`;
+    const about = JSON.parse(await readFile(`${folder}/package.json`, "utf8"));
+    const file = (await readdir(folder)).find((entry) => /^(licen[cs]e|copying)/i.test(entry));
+    const text = file ? await readFile(`${folder}/${file}`, "utf8") : `License: ${about.license}`;
+    parts.push(`${name} ${about.version} (${about.license})\n\n${text.trim()}\n`);
+  }
+  return parts.join(`\n${"-".repeat(78)}\n\n`);
+}
