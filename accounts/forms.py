@@ -103,9 +103,11 @@ class OutboxPasswordResetForm(PasswordResetForm):
             "accounts:password_reset_confirm",
             kwargs={"uidb64": context["uid"], "token": context["token"]},
         )
+        user = context.get("user")
         message_queue(
             to=to_email,
             template="password_reset",
+            language=user.language if user is not None else None,
             context={"reset_url": f"{settings.SITE_URL}{url}"},
         )
 

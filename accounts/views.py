@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
@@ -46,6 +48,16 @@ def home(request):
     if role == Role.REVIEWER:
         return redirect("reviews:my_reviews")
     return redirect("admin:index")
+
+
+@require_POST
+def language(request):
+    """The switch on every page: Django's ``set_language`` keeps the choice in a cookie and
+    goes back to the page (``next``); a signed-in family's account remembers it too."""
+    response = set_language(request)
+    if request.user.is_authenticated and request.user.is_family:
+        services.user_language_set(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 class LoginView(auth_views.LoginView):

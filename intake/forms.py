@@ -5,6 +5,7 @@ missing is listed by the progress indicator and the final checklist, not refused
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
@@ -259,6 +260,14 @@ class CoordinatorStartForm(EligibilityForm):
         label="The family's questions for the reviewers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    language = forms.ChoiceField(
+        label="The family's language",
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,  # English when left out
+        help_text="Their invitation, its reminder and their pages are in this language "
+        "until they choose otherwise on their account.",
     )
 
     GUARDIAN_FIELDS = ("legal_name", "email", "phone", "relationship")

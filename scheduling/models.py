@@ -197,6 +197,9 @@ class Booking(models.Model):
     reason = models.TextField(blank=True)
     consent_to_contact = models.BooleanField()
     family_time_zone = models.CharField(max_length=64)
+    # The language of the page the family booked on: its e-mails and reminders follow it
+    # (a family that booked signed in: its account's language, see ``mail_language``).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     rescheduled_from = models.OneToOneField(
@@ -260,6 +263,12 @@ class Booking(models.Model):
     @property
     def family_zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.family_time_zone)
+
+    @property
+    def mail_language(self) -> str:
+        """The language of e-mails about this call: the account's (a family that switched
+        since keeps reading its own language), else the page's it booked on."""
+        return self.family.language if self.family_id else self.language
 
     @property
     def family_time(self) -> datetime:
@@ -438,6 +447,13 @@ class Appointment(models.Model):
             and (self.booking.department_id != self.department_id)
         ):
             raise ValidationError({"booking": "This call was with another department."})
+
+    @property
+    def mail_language(self) -> str:
+        """The family's language: its account's, else that of the call it booked."""
+        if self.family_id:
+            return self.family.language
+        return self.booking.mail_language if self.booking_id else settings.LANGUAGE_CODE
 
     @property
     def location_notes(self) -> list[tuple[str, str]]:

@@ -69,6 +69,14 @@ class ReviewRequest(models.Model):
     eligibility = models.JSONField(
         default=dict, blank=True, help_text="The answers and result of the eligibility check."
     )
+    # The family's language while it has no account (a coordinator picks it when starting a
+    # request by phone): its invitation is in it. Once the family joins, its account decides.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The family's language, for a request started by phone.",
+    )
     # The fee when the request was sent: payments use it, whatever the price is later.
     fee_cents = models.PositiveIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -110,6 +118,11 @@ class ReviewRequest(models.Model):
         if self.fee_cents is None:
             return self.service.fee_display
         return money(self.fee_cents, self.currency, drop_zero_cents=True)
+
+    @property
+    def mail_language(self) -> str:
+        """The family's language for e-mails: its account's once it has joined."""
+        return self.family.language if self.family_id else self.language
 
     @property
     def started_by_coordinator(self) -> bool:
@@ -283,6 +296,8 @@ class ConsentSignature(models.Model):
     user_agent = models.CharField(max_length=500, blank=True)
     fee_cents = models.PositiveIntegerField(help_text="The fee shown next to the text when signed.")
     currency = models.CharField(max_length=3)
+    # The language of the text the guardian read and signed (the version's English or Spanish).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     def __str__(self):
         return f"Consent v{self.consent_text.version} signed for {self.request}"

@@ -149,6 +149,7 @@ def review_request_notify_family(*, review_request: ReviewRequest) -> None:
     message_queue(
         to=review_request.family.email,
         template="request_update",
+        language=review_request.family.language,
         context={
             "reference": review_request.reference,
             "status_url": f"{settings.SITE_URL}{path}",

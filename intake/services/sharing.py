@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from accounts.models import User, normalize_email
+from accounts.services import language_or_default
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.lifecycle import Status
 from intake.links import invitation_url
@@ -49,10 +50,12 @@ def review_request_start_for_family(
     guardian: dict,
     child: dict,
     actor: User,
+    language: str = settings.LANGUAGE_CODE,
 ) -> ReviewRequest:
     """A draft a coordinator starts for a family on the phone: the same eligibility check as
     the public page (its answers and result recorded, with who asked), and what the family
-    said filled in. The family has no account on it until they accept the invitation; they
+    said filled in, in the family's ``language`` (its invitation's). The family has no
+    account on it until they accept the invitation; they
     check it all, complete it and sign the consent themselves. Refused with a
     ``ValidationError`` giving the check's reasons when the family is not eligible."""
     result = check_eligibility(service, eligibility)
@@ -66,7 +69,8 @@ def review_request_start_for_family(
             "checked_at": timezone.now().isoformat(),
             "checked_by": "coordinator",
         }
-        request.save(update_fields=["eligibility"])
+        request.language = language_or_default(language)
+        request.save(update_fields=["eligibility", "language"])
         Guardian.objects.create(
             request=request,
             state=eligibility.state,
@@ -150,6 +154,7 @@ def invitation_send(
             created_by=actor,
             created_at=now,
             expires_at=now + timedelta(days=days),
+            language=_invitation_language(request, kind, actor),
         )
         _invitation_mail(invitation, INVITATION_TEMPLATES[kind])
         review_request_event_add(
@@ -167,16 +172,27 @@ def _is_on_request(request: ReviewRequest, email: str) -> bool:
     return request.shared_accesses.filter(user__email=email, removed_at__isnull=True).exists()
 
 
+def _invitation_language(request: ReviewRequest, kind: str, actor: User) -> str:
+    """The family's language for its own link; a second guardian reads the inviting
+    guardian's; a pediatrician's practice reads English, like the rest of the staff."""
+    if kind == Invitation.Kind.FAMILY:
+        return request.mail_language
+    if kind == Invitation.Kind.GUARDIAN:
+        return actor.language if actor.is_family else request.mail_language
+    return settings.LANGUAGE_CODE
+
+
 def _invitation_mail(invitation: Invitation, template: str) -> None:
     request = invitation.request
     message_queue(
         to=invitation.email,
         template=template,
+        language=invitation.language,
         context={
             "reference": request.reference,
             "phone": request.service.department.phone,
             "link_url": invitation_url(invitation),
-            "expires_on": dateformat.format(timezone.localtime(invitation.expires_at), "l, F j, Y"),
+            "expires_on": timezone.localtime(invitation.expires_at),
         },
     )
 
@@ -391,6 +407,7 @@ def _remind(invitation_id: int, kind: str) -> int:
                 message_queue(
                     to=request.family.email,
                     template="request_unfinished",
+                    language=request.family.language,
                     context={
                         "reference": request.reference,
                         "continue_url": f"{settings.SITE_URL}{path}",

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role, User
+from accounts.services import language_or_default
 from intake.models import Department, ReviewService
 from notifications.services import message_queue
 from scheduling import calendar
@@ -160,14 +161,17 @@ def booking_create(
     details: dict,
     family_time_zone: str,
     family: User | None = None,
+    language: str | None = None,
 ) -> Booking:
     """Book a free informational call. Two families never hold the same coordinator's time:
     the coordinators' rows are locked while the slot is checked again, and the database
     refuses a second call at the same start. Sends the confirmation (with a calendar invite
-    and links to move or cancel) to the family, and an invite to the coordinator."""
+    and links to move or cancel) to the family, in ``language`` (default: the page's), and
+    an invite to the coordinator."""
     fields = {name: details.get(name, "") for name in FAMILY_FIELDS}
     fields |= {
         "family_time_zone": family_time_zone,
+        "language": language_or_default(language or translation.get_language()),
         "family": family if family is not None and family.role == Role.FAMILY else None,
         "ical_uid": calendar.booking_uid(),
     }
@@ -194,6 +198,7 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     )
     fields = {name: getattr(old, name) for name in (*FAMILY_FIELDS, *PRECALL_FIELDS)}
     fields |= {
+        "language": old.language,
         "family_time_zone": old.family_time_zone,
         "family": old.family,
         "rescheduled_from": old,
@@ -287,28 +292,32 @@ def _announce(booking: Booking, template: str, *, cancelled: bool = False) -> No
             "reschedule_url": booking_url(booking, "reschedule"),
             "cancel_url": booking_url(booking, "cancel"),
         }
-    invite = calendar.booking_invite(
-        booking,
-        attendee_email=booking.email,
-        attendee_name=booking.parent_name,
-        cancelled=cancelled,
-    )
+    language = booking.mail_language
+    with translation.override(language):
+        invite = calendar.booking_invite(
+            booking,
+            attendee_email=booking.email,
+            attendee_name=booking.parent_name,
+            cancelled=cancelled,
+        )
     message_queue(
         to=booking.email,
         template=template,
         context=context,
         attachments=[_ics(invite)],
+        language=language,
     )
 
 
 def _tell_coordinator(booking: Booking, template: str, *, cancelled: bool = False) -> None:
     coordinator = booking.coordinator
-    invite = calendar.booking_invite(
-        booking,
-        attendee_email=coordinator.email,
-        attendee_name=coordinator.full_name or coordinator.email,
-        cancelled=cancelled,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        invite = calendar.booking_invite(
+            booking,
+            attendee_email=coordinator.email,
+            attendee_name=coordinator.full_name or coordinator.email,
+            cancelled=cancelled,
+        )
     message_queue(
         to=coordinator.email,
         template=template,
@@ -366,6 +375,7 @@ def reminder_send(*, booking_id: int, kind: str) -> bool:
     message_queue(
         to=booking.email,
         template="call_reminder",
+        language=booking.mail_language,
         context={
             "booking": booking,
             "department": booking.department,
@@ -391,6 +401,7 @@ def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
     message_queue(
         to=booking.email,
         template="call_precall",
+        language=booking.mail_language,
         context={
             "department": booking.department,
             "precall_url": booking_url(booking, "precall"),
@@ -473,6 +484,7 @@ def booking_invite_to_review(*, booking: Booking, actor: User) -> Booking:
     message_queue(
         to=booking.email,
         template="call_review_invitation",
+        language=booking.mail_language,
         context={
             "department": booking.department,
             "service": service,
