@@ -18,6 +18,8 @@ from django.utils import translation
 from django.utils.translation import trans_real
 from django.utils.translation.template import templatize
 
+from intake.models import US_STATES
+
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 
@@ -72,21 +74,10 @@ STAFF_FORMS = {
 NOT_YET_SPANISH = {
     "404.html",
     "500.html",
-    "AnswerForm",
-    "BookingForm",
-    "ChildForm",
-    "ConsentForm",
-    "EligibilityForm",
-    "FamilyAcceptForm",
     "FollowUpForm",
-    "GuardianForm",
     "LoginForm",
-    "PediatricianForm",
-    "PrecallForm",
     "ResendVerificationForm",
-    "SecondGuardianForm",
     "SignUpForm",
-    "UploadForm",
     "accounts/_form_page.html",
     "accounts/check_email.html",
     "accounts/locked_out.html",
@@ -139,7 +130,6 @@ NOT_YET_SPANISH = {
     "email/verify_email.subject.txt",
     "email/verify_email.txt",
     "intake/_pediatrician_link_form.html",
-    "intake/catalogue.html",
     "intake/invitation.html",
     "intake/invitation_problem.html",
     "intake/invitation_sign_in.html",
@@ -147,40 +137,35 @@ NOT_YET_SPANISH = {
     "intake/invitation_wrong_account.html",
     "intake/my_requests.html",
     "intake/request_detail.html",
-    "intake/service_detail.html",
     "intake/wizard/_buttons.html",
     "intake/wizard/base.html",
     "intake/wizard/consent.html",
     "intake/wizard/review.html",
-    "records/_document_line.html",
-    "records/_files_sent.html",
-    "records/_uploads.html",
     "records/corrupt.html",
     "records/pediatrician_upload.html",
     "records/wizard/documents.html",
     "records/wizard/referral.html",
     "reviews/_delivered_opinion.html",
-    "scheduling/_days.html",
-    "scheduling/_week_nav.html",
-    "scheduling/_when.html",
-    "scheduling/_zone_picker.html",
-    "scheduling/book.html",
-    "scheduling/booked.html",
-    "scheduling/cancel.html",
     "scheduling/cancelled.html",
-    "scheduling/link_problem.html",
     "scheduling/my_calls.html",
-    "scheduling/precall.html",
-    "scheduling/refused.html",
-    "scheduling/reschedule.html",
-    "scheduling/slots.html",
-    "scheduling/start.html",
 }
 
 
 # Words that are the same in both languages, or must not be translated: the switch names
 # each language in itself.
-SAME_IN_BOTH = {"English", "Español", "USD", "PDF", "DICOM", "ZIP", "JPEG", "PNG", "CT", "MRI"}
+SAME_IN_BOTH = {
+    "No",
+    "English",
+    "Español",
+    "USD",
+    "PDF",
+    "DICOM",
+    "ZIP",
+    "JPEG",
+    "PNG",
+    "CT",
+    "MRI",
+}
 SEEN_BY_PEOPLE = ("aria-label", "alt", "title", "placeholder")
 
 
@@ -318,7 +303,8 @@ def texts_of(form_class) -> dict[str, str]:
         for code, message in field.error_messages.items():
             texts[f"{name}.error.{code}"] = message
         for value, label in getattr(field, "choices", None) or []:
-            texts[f"{name}.choice.{value}"] = label
+            if value not in US_STATES:  # names of places, the same in Spanish
+                texts[f"{name}.choice.{value}"] = label
     return {key: str(value) for key, value in texts.items() if value}
 
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from intake.lifecycle import CLOCK_RUNNING, FAMILY_TIMELINE, Status
 from intake.models.catalogue import (
@@ -177,10 +179,10 @@ class StepDetails(models.Model):
 
 
 class Relationship(models.TextChoices):
-    MOTHER = "mother", "Mother"
-    FATHER = "father", "Father"
-    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
-    OTHER = "other", "Other relative or caregiver"
+    MOTHER = "mother", _("Mother")
+    FATHER = "father", _("Father")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+    OTHER = "other", _("Other relative or caregiver")
 
 
 class Guardian(StepDetails):
@@ -224,9 +226,9 @@ class Guardian(StepDetails):
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Another answer or not sure"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Another answer or not sure")
 
 
 class Child(StepDetails):
@@ -340,9 +342,10 @@ class RequestEvent(models.Model):
     def family_text(self) -> str:
         """The line the family's timeline shows for this event."""
         if self.kind != self.Kind.STATUS:
-            return self.note
+            # Fixed sentences are stored in English and read in the family's language.
+            return gettext(self.note) if self.note else ""
         if self.to_status == Status.DRAFT and self.request.started_by_coordinator:
-            return "Your coordinator started this request with you on the phone."
+            return _("Your coordinator started this request with you on the phone.")
         return FAMILY_TIMELINE.get(self.to_status, "")
 
     @property

@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 
 def money(cents: int, currency: str, *, drop_zero_cents: bool = False) -> str:
@@ -107,12 +107,12 @@ def validate_time_zone(value: str) -> None:
 class DocumentKind(models.TextChoices):
     """What a file sent with a request is. A service lists the kinds it requires."""
 
-    REFERRAL = "referral", "Referral from the pediatrician"
-    RECORD = "record", "Medical records"
-    IMAGING = "imaging", "Imaging (X-ray, MRI, CT)"
-    OTHER = "other", "Other"
+    REFERRAL = "referral", _("Referral from the pediatrician")
+    RECORD = "record", _("Medical records")
+    IMAGING = "imaging", _("Imaging (X-ray, MRI, CT)")
+    OTHER = "other", _("Other")
     # Written by the portal, never uploaded: the signed opinion letter.
-    OPINION = "opinion", "Opinion letter"
+    OPINION = "opinion", _("Opinion letter")
 
 
 REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)

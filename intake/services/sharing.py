@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import User, normalize_email
 from accounts.services import language_or_default
@@ -86,11 +87,15 @@ INVITATION_TEMPLATES = {
     Invitation.Kind.GUARDIAN: "invitation_guardian",
     Invitation.Kind.PEDIATRICIAN: "invitation_pediatrician",
 }
+# Stored in English on the event, read in the family's language (RequestEvent.family_text).
 INVITATION_TIMELINE = {
-    Invitation.Kind.FAMILY: "Your coordinator e-mailed you an invitation to finish this request.",
-    Invitation.Kind.GUARDIAN: "An invitation was e-mailed to a second guardian.",
-    Invitation.Kind.PEDIATRICIAN: "Your child's pediatrician was e-mailed a link to upload "
-    "the referral and records.",
+    Invitation.Kind.FAMILY: gettext_noop(
+        "Your coordinator e-mailed you an invitation to finish this request."
+    ),
+    Invitation.Kind.GUARDIAN: gettext_noop("An invitation was e-mailed to a second guardian."),
+    Invitation.Kind.PEDIATRICIAN: gettext_noop(
+        "Your child's pediatrician was e-mailed a link to upload the referral and records."
+    ),
 }
 # A request in these states takes no new links of the kind (it has moved past them).
 INVITABLE = {
@@ -280,7 +285,7 @@ def invitation_confirm_child(*, invitation: Invitation, date_of_birth) -> None:
             review_request_event_add(
                 review_request=invitation.request,
                 kind=RequestEvent.Kind.INVITATION,
-                note="The invitation was withdrawn after several wrong answers.",
+                note=gettext_noop("The invitation was withdrawn after several wrong answers."),
                 actor=None,
             )
     if failed >= INVITATION_MAX_CHECKS:

@@ -9,6 +9,8 @@ of a CD. It reads the upload in place and bounds every structure by the file's r
 so a file that lies about itself costs no more time or memory than its own bytes.
 """
 
+from django.utils.translation import gettext
+
 from records.filetypes.common import ACCEPTED, Checked, Held, Rejected
 from records.filetypes.dicom import EXECUTABLE_HEADERS, check_dicom
 from records.filetypes.names import display_name
@@ -53,15 +55,21 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
     head = file.read(1024)
     file.seek(0)
     if not head:
-        raise Rejected("This file is empty.")
+        raise Rejected(gettext("This file is empty."))
     file_type = file_type_of(head)
     if file_type is None:
         if any(marker in head.lower() for marker in WEB_CODE):
             raise Rejected(
-                f"Web pages are not accepted. Print the page to a PDF and send that, or send "
-                f"{ACCEPTED}."
+                gettext(
+                    "Web pages are not accepted. Print the page to a PDF and send that, or send "
+                    "%(accepted)s."
+                )
+                % {"accepted": ACCEPTED}
             )
-        raise Rejected(f"This type of file is not accepted. Send {ACCEPTED}.")
+        raise Rejected(
+            gettext("This type of file is not accepted. Send %(accepted)s.")
+            % {"accepted": ACCEPTED}
+        )
     if file_type == FileType.DICOM_ZIP:
         content, size, notes, images, held = check_study(file, hold_reports=hold_reports)
         content.seek(0)

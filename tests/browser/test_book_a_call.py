@@ -107,8 +107,13 @@ def test_a_parent_without_an_account_books_a_call_and_gets_the_invite(
     field(page, "You may contact me by phone and e-mail").check()
     page.get_by_role("button", name="Book the call").click()
 
-    expect(page.get_by_role("alert").filter(has_text="Nothing was booked yet")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Enter a valid phone number"))).to_be_visible()
+    # Focus moves to the list of errors, whose line for the phone leads to the field.
+    summary = page.get_by_role("alert").filter(has_text="Nothing was booked yet")
+    expect(summary).to_be_focused()
+    summary.get_by_role(
+        "link", name=re.compile(r"Phone number .*Enter a valid phone number")
+    ).click()
+    expect(field(page, "Phone number we should call")).to_be_focused()
     expect(field(page, "Your name")).to_have_value("Jordan Rivera")
     expect(field(page, "E-mail")).to_have_value(PARENT_EMAIL)
     expect(field(page, "You may contact me by phone and e-mail")).to_be_checked()

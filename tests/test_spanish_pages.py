@@ -1,0 +1,82 @@
+"""Pages a Spanish-speaking parent reads, checked in Spanish: the words, the dates and the
+money, the way the hospital's Spanish-speaking families read them."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from intake.models import money
+from tests.factories import DepartmentFactory, ReviewServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def spanish(client):
+    client.cookies["portal_language"] = "es"
+    return client
+
+
+def test_money_names_the_dollar_and_shows_cents_in_spanish():
+    with translation.override("es"):
+        assert money(50000, "usd", drop_zero_cents=True) == "$500.00 USD"
+        assert money(140000, "usd") == "$1,400.00 USD"
+    with translation.override("en"):
+        assert money(50000, "usd", drop_zero_cents=True) == "$500"
+
+
+def test_dates_read_day_then_month_in_spanish():
+    from django.template import Context, Template
+
+    template = Template('{% load i18n %}{{ day|date:_("l, F j, Y") }}')
+
+    with translation.override("es"):
+        assert (
+            template.render(Context({"day": date(2026, 12, 2)}))
+            == "miércoles 2 de diciembre de 2026"
+        )
+    with translation.override("en"):
+        assert template.render(Context({"day": date(2026, 12, 2)})) == "Wednesday, December 2, 2026"
+
+
+def test_the_front_page_and_a_service_read_in_spanish_with_the_catalogue_in_spanish(spanish):
+    department = DepartmentFactory(name="Orthopedics", name_es="Ortopedia")
+    ReviewServiceFactory(
+        department=department,
+        name="Spine document review",
+        name_es="Revisión de documentos de columna",
+        slug="spine",
+        fee_cents=50000,
+    )
+
+    page = spanish.get(reverse("intake:catalogue")).content.decode()
+
+    assert '<html lang="es">' in page
+    assert "Segundas opiniones para su hijo o hija" in page
+    assert "Ortopedia" in page
+    assert "Revisión de documentos de columna" in page
+    assert "Tarifa fija de $500.00 USD" in page
+    detail = spanish.get(reverse("intake:service_detail", args=["spine"])).content.decode()
+    assert "¿Es esta revisión para su hijo o hija?" in detail
+    assert "Edad de su hijo o hija, en años" in detail
+
+
+def test_a_catalogue_text_without_spanish_falls_back_to_english(spanish):
+    DepartmentFactory(name="Cardiology", name_es="")
+
+    page = spanish.get(reverse("intake:catalogue")).content.decode()
+
+    assert "Cardiology" in page
+
+
+def test_booking_a_call_reads_in_spanish(spanish):
+    DepartmentFactory(name="Neurology", name_es="Neurología", slug="neurology")
+
+    page = spanish.get(reverse("scheduling:start")).content.decode()
+    slots = spanish.get(reverse("scheduling:slots", args=["neurology"]) + "?tz=America/Chicago")
+
+    assert "Reservar una llamada informativa gratuita" in page
+    assert "Neurología: elija una hora" in slots.content.decode()
+    assert "Horas mostradas en" in slots.content.decode()
