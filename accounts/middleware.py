@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from accounts.signals import LAST_SEEN_AT, SESSION_STARTED_AT
 
@@ -45,7 +46,7 @@ class SessionTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_AT, now)
             if self._expired(user, now, started, last_seen):
                 logout(request)
-                messages.info(request, "You were signed out to protect patient information.")
+                messages.info(request, _("You were signed out to protect patient information."))
                 return _redirect_keeping_place(request, "accounts:login")
             if user.is_staff_member:
                 request.session[LAST_SEEN_AT] = now
