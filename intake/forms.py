@@ -323,7 +323,7 @@ class CoordinatorStartForm(EligibilityForm):
 class InviteForm(forms.Form):
     """The e-mail address a link goes to (a second guardian, or the pediatrician)."""
 
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label=_("E-mail address"))
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])

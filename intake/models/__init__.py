@@ -171,11 +171,8 @@ class StepDetails(models.Model):
 
     @property
     def missing(self) -> list[str]:
-        return [
-            str(self._meta.get_field(name).verbose_name)
-            for name in self.REQUIRED
-            if not getattr(self, name)
-        ]
+        """What is still blank, in the words the family reads (in its language)."""
+        return [str(self.MISSING_LABELS[name]) for name in self.REQUIRED if not getattr(self, name)]
 
 
 class Relationship(models.TextChoices):
@@ -213,6 +210,16 @@ class Guardian(StepDetails):
         "state",
         "zip_code",
     )
+    MISSING_LABELS = {
+        "legal_name": _("full legal name"),
+        "relationship": _("relationship to the child"),
+        "phone": _("phone"),
+        "email": _("e-mail"),
+        "address_line1": _("address"),
+        "city": _("city"),
+        "state": _("state"),
+        "zip_code": _("ZIP code"),
+    }
 
     def __str__(self):
         return f"Guardian on {self.request}"
@@ -221,7 +228,7 @@ class Guardian(StepDetails):
     def missing(self) -> list[str]:
         labels = super().missing
         if not self.has_legal_authority:
-            labels.append("statement of legal authority")
+            labels.append(str(_("statement of legal authority")))
         return labels
 
 
@@ -244,6 +251,14 @@ class Child(StepDetails):
     questions = models.TextField("your questions for the reviewers", blank=True)
 
     REQUIRED = ("first_name", "last_name", "date_of_birth", "sex", "prior_diagnosis", "questions")
+    MISSING_LABELS = {
+        "first_name": _("first name"),
+        "last_name": _("last name"),
+        "date_of_birth": _("date of birth"),
+        "sex": _("sex assigned at birth"),
+        "prior_diagnosis": _("prior diagnosis"),
+        "questions": _("your questions for the reviewers"),
+    }
 
     class Meta:
         verbose_name_plural = "children"
@@ -274,6 +289,11 @@ class ReferringPediatrician(StepDetails):
     )
 
     REQUIRED = ("name", "practice", "phone")
+    MISSING_LABELS = {
+        "name": _("pediatrician's name"),
+        "practice": _("practice"),
+        "phone": _("phone"),
+    }
 
     def __str__(self):
         return f"Referring pediatrician on {self.request}"

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates, family_notified
@@ -67,7 +68,7 @@ def review_request_create(
     """Start a draft request for ``family`` with a fresh unguessable reference. A coordinator
     (``created_by``) may start one whose family has no account yet (``family=None``)."""
     created_by = created_by or family
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 request = ReviewRequest.objects.create(
@@ -405,30 +406,36 @@ def consent_sign(
         request = _lock_draft(review_request)
         access = shared_access_for(review_request=request, user=actor)
         if actor.pk != request.family_id and access is None:
-            raise ValidationError("Only the child's parent or guardian can sign the consent.")
+            raise ValidationError(_("Only the child's parent or guardian can sign the consent."))
         if ConsentSignature.objects.filter(request=request).exists():
-            raise ValidationError("The consent is already signed.")
+            raise ValidationError(_("The consent is already signed."))
         if access is not None:
             if not access.has_legal_authority:
                 raise ValidationError(
-                    "Only a guardian with legal authority to consent for the child can sign. "
-                    "Ask the other guardian to sign."
+                    _(
+                        "Only a guardian with legal authority to consent for the child can "
+                        "sign. Ask the other guardian to sign."
+                    )
                 )
             legal_name = access.legal_name
         else:
             guardian = Guardian.objects.filter(request=request).first()
             if guardian is None or not guardian.legal_name or not guardian.has_legal_authority:
                 raise ValidationError(
-                    "First give your full legal name and confirm your legal authority on the "
-                    "“You” step."
+                    _(
+                        "First give your full legal name and confirm your legal authority on "
+                        "the “You” step."
+                    )
                 )
             legal_name = guardian.legal_name
         if not names_match(typed_name, legal_name):
-            message = f"Type your full legal name exactly as given: {legal_name}."
+            message = _("Type your full legal name exactly as given: %(name)s.") % {
+                "name": legal_name
+            }
             raise ValidationError({"typed_name": message})
         consent_text = consent_text_current()
         if consent_text is None:
-            raise ValidationError("The consent text is not available yet. Please call us.")
+            raise ValidationError(_("The consent text is not available yet. Please call us."))
         return ConsentSignature.objects.create(
             request=request,
             consent_text=consent_text,
@@ -438,6 +445,11 @@ def consent_sign(
             user_agent=user_agent[:500],
             fee_cents=request.service.fee_cents,
             currency=request.service.currency,
+            # The text the guardian read: the Spanish one when the page was Spanish and the
+            # version has it.
+            language="es"
+            if translation.get_language() == "es" and consent_text.body_es
+            else settings.LANGUAGE_CODE,
         )
 
 
