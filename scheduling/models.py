@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from intake.models import Department, ReviewService
@@ -144,11 +145,11 @@ class AvailabilityException(models.Model):
 
 
 class BookingStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    MOVED = "moved", "Moved to another time"
-    CANCELLED = "cancelled", "Cancelled"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
+    BOOKED = "booked", _("Booked")
+    MOVED = "moved", _("Moved to another time")
+    CANCELLED = "cancelled", _("Cancelled")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # A booking in these states holds its coordinator's time: nobody else may be booked over it.
@@ -318,13 +319,13 @@ class AppointmentLocation(models.Model):
 
 
 class AppointmentKind(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    VIRTUAL = "virtual", "Virtual (video)"
+    IN_PERSON = "in_person", _("In person")
+    VIRTUAL = "virtual", _("Virtual (video)")
 
 
 class AppointmentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Every legal change of an appointment, in one place: a scheduled visit may be moved (it stays
@@ -461,10 +462,10 @@ class Appointment(models.Model):
         if self.location is None:
             return []
         notes = (
-            ("Lodging", self.location.lodging),
-            ("Getting here", self.location.transport),
-            ("Parking", self.location.parking),
-            ("Food", self.location.food),
+            (_("Lodging"), self.location.lodging),
+            (_("Getting here"), self.location.transport),
+            (_("Parking"), self.location.parking),
+            (_("Food"), self.location.food),
         )
         return [(label, text) for label, text in notes if text]
 
@@ -475,7 +476,7 @@ class Appointment(models.Model):
 
 class AppointmentChangeKind(models.TextChoices):
     MOVED = "moved", "Moved"
-    CANCELLED = "cancelled", "Cancelled"
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class AppointmentChange(models.Model):

@@ -68,26 +68,6 @@ STAFF_FORMS = {
     "AppointmentMoveForm",
     "AppointmentCancelForm",
 }
-# Still to translate (docs/accessibility.md lists what is done); each comes off this list
-# with its Spanish, and the list only ever shrinks.
-NOT_YET_SPANISH = {
-    "FollowUpForm",
-    "billing/_payment_panel.html",
-    "billing/paid.html",
-    "billing/receipt.html",
-    "intake/invitation.html",
-    "intake/invitation_problem.html",
-    "intake/invitation_sign_in.html",
-    "intake/invitation_sign_up.html",
-    "intake/invitation_wrong_account.html",
-    "intake/my_requests.html",
-    "intake/request_detail.html",
-    "records/corrupt.html",
-    "records/pediatrician_upload.html",
-    "reviews/_delivered_opinion.html",
-    "scheduling/cancelled.html",
-    "scheduling/my_calls.html",
-}
 
 
 # Words that are the same in both languages, or must not be translated: the switch names
@@ -178,7 +158,7 @@ def spanish():
     return trans_real.translation("es")._catalog
 
 
-@pytest.mark.parametrize("name", [n for n in family_templates() if n not in NOT_YET_SPANISH])
+@pytest.mark.parametrize("name", family_templates())
 def test_every_word_of_a_family_template_is_marked_and_has_its_spanish(name, spanish):
     source = (TEMPLATES / name).read_text()
 
@@ -247,11 +227,7 @@ def texts_of(form_class) -> dict[str, str]:
     return {key: str(value) for key, value in texts.items() if value}
 
 
-@pytest.mark.parametrize(
-    "form_class",
-    [form for form in family_forms() if form.__name__ not in NOT_YET_SPANISH],
-    ids=lambda form: form.__name__,
-)
+@pytest.mark.parametrize("form_class", family_forms(), ids=lambda form: form.__name__)
 def test_every_text_of_a_family_form_reads_in_spanish(form_class, db):
     with translation.override("en"):
         english = texts_of(form_class)
