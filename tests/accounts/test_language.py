@@ -109,3 +109,23 @@ def test_the_admin_sign_in_page_is_english_for_a_spanish_browser(client):
     page = client.get(reverse("admin:login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
 
     assert "Contraseña" not in page
+
+
+def test_a_language_chosen_before_signing_in_is_kept_on_the_account(client, family):
+    switch(client, "es")
+
+    client.post(reverse("accounts:login"), {"username": family.email, "password": PASSWORD})
+
+    family.refresh_from_db()
+    assert family.language == "es"
+    assert '<html lang="es">' in client.get(reverse("intake:my_requests")).content.decode()
+
+
+def test_signing_in_without_choosing_keeps_the_account_s_language(client, family):
+    family.language = "es"
+    family.save(update_fields=["language"])
+
+    client.post(reverse("accounts:login"), {"username": family.email, "password": PASSWORD})
+
+    family.refresh_from_db()
+    assert family.language == "es"
