@@ -2,7 +2,7 @@
 Chicago time. The clock is the real one: the coordinator takes calls every day, all day."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +11,8 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from notifications.models import Message
-from scheduling.models import AvailabilityException, Booking, wall_clock
-from scheduling.slots import booking_window, slots_open
-from tests.factories import DepartmentFactory
-from tests.scheduling.conftest import add_coordinator
+from scheduling.models import Booking, wall_clock
+from scheduling.slots import slots_open
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,40 +22,6 @@ pytestmark = [
 
 CHICAGO = ZoneInfo("America/Chicago")
 PARENT_EMAIL = "jordan.rivera@example.org"
-# The first open time must still be open when the form is sent a few seconds later.
-MARGIN = timedelta(minutes=5)
-
-
-@pytest.fixture
-def neurology(coordinator):
-    department = DepartmentFactory(
-        name="Neurology",
-        slug="neurology",
-        phone="404-555-0120",
-        time_zone="America/New_York",
-        call_length_minutes=30,
-        buffer_minutes=10,
-        minimum_notice_hours=1,
-        booking_horizon_days=14,
-    )
-    staff = add_coordinator(
-        department, coordinator, hours=((time(0), time(23, 59)),), weekdays=range(7)
-    )
-    now = timezone.now()
-    earliest, _ = booking_window(department, now)
-    first = slots_open(department=department, now=now)[0]
-    if first.starts_at - earliest < MARGIN:
-        # Too close to the minimum notice: the coordinator takes that one off, so the first
-        # time offered is comfortably bookable whatever the real clock says.
-        zone = ZoneInfo(department.time_zone)
-        AvailabilityException.objects.create(
-            department=department,
-            coordinator=staff,
-            date=first.starts_at.astimezone(zone).date(),
-            start_time=first.starts_at.astimezone(zone).time(),
-            end_time=first.ends_at.astimezone(zone).time(),
-        )
-    return department
 
 
 def field(page, label):

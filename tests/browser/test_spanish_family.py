@@ -13,7 +13,6 @@ from intake.lifecycle import Status
 from intake.models import ConsentSignature, ConsentText, Question, ReviewRequest
 from notifications.models import Message
 from tests import samples
-from tests.browser.test_book_a_call import neurology  # noqa: F401  (the department fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,7 +81,7 @@ def test_a_spanish_speaking_parent_books_a_call_and_sends_a_spine_review_in_span
     neurology,
     spine_in_spanish,
     coordinator,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     referral = tmp_path / "carta de referencia.pdf"
     referral.write_bytes(samples.pdf())
