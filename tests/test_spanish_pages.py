@@ -80,3 +80,39 @@ def test_booking_a_call_reads_in_spanish(spanish):
     assert "Reservar una llamada informativa gratuita" in page
     assert "Neurología: elija una hora" in slots.content.decode()
     assert "Horas mostradas en" in slots.content.decode()
+
+
+def test_a_refused_upload_is_explained_in_spanish(client, family, family_draft):
+    from tests.conftest import sign_in
+
+    family.language = "es"
+    family.save(update_fields=["language"])
+    sign_in(client, family)
+    page = b"<html><script>alert(1)</script></html>"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        reverse("records:upload", args=[family_draft.reference]),
+        {"kind": "record", "file": SimpleUploadedFile("informe.pdf", page)},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("No se aceptan páginas web.")
+
+
+def test_a_booking_refusal_reads_in_spanish():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scheduling.services import _refusal
+
+    department = DepartmentFactory(name="Neurology", name_es="Neurología", minimum_notice_hours=24)
+    now = timezone.now()
+
+    with translation.override("es"):
+        refusal = _refusal(department, now + timedelta(hours=1), now)
+
+    assert str(refusal).startswith("Las llamadas se reservan con al menos 24 horas")
+    assert "Neurología" in str(refusal)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User, normalize_email
@@ -118,7 +119,7 @@ def _check_inviter(request: ReviewRequest, kind: str, actor: User) -> None:
         return  # coordinators and admins
     if kind == Invitation.Kind.FAMILY or request.family_id != actor.pk:
         # Only the primary guardian shares the case (a second guardian cannot add a third).
-        raise ValidationError("Only the primary guardian or a coordinator can send this link.")
+        raise ValidationError(_("Only the primary guardian or a coordinator can send this link."))
 
 
 def invitation_send(
@@ -134,17 +135,20 @@ def invitation_send(
         _check_inviter(request, kind, actor)
         if request.status not in INVITABLE[kind]:
             raise ValidationError(
-                f"{request.reference} is {request.get_status_display().lower()}: this link "
-                "cannot be sent any more."
+                _("%(reference)s is %(status)s: this link cannot be sent any more.")
+                % {
+                    "reference": request.reference,
+                    "status": str(request.get_status_display()).lower(),
+                }
             )
         if kind == Invitation.Kind.FAMILY and request.family_id is not None:
-            raise ValidationError("The family has already joined this request.")
+            raise ValidationError(_("The family has already joined this request."))
         if kind != Invitation.Kind.FAMILY and request.family_id is None:
             raise ValidationError(
-                "Invite the family first: others join once the family has accepted."
+                _("Invite the family first: others join once the family has accepted.")
             )
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
-            raise ValidationError("This address is already a guardian on this request.")
+            raise ValidationError(_("This address is already a guardian on this request."))
         now = timezone.now()
         request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (
@@ -230,19 +234,26 @@ def invitation_check(*, invitation: Invitation, now=None) -> None:
     if state == "open":
         return
     phone = invitation.request.service.department.phone
+    pediatrician = invitation.kind == Invitation.Kind.PEDIATRICIAN
     ask = (
-        f"Ask the family for a new link, or call {phone}."
-        if invitation.kind == Invitation.Kind.PEDIATRICIAN
-        else f"Call your coordinator at {phone} for a new one."
-    )
+        _("Ask the family for a new link, or call %(phone)s.")
+        if pediatrician
+        else _("Call your coordinator at %(phone)s for a new one.")
+    ) % {"phone": phone}
+    otherwise = (
+        _("Otherwise, ask the family for a new link, or call %(phone)s.")
+        if pediatrician
+        else _("Otherwise, call your coordinator at %(phone)s for a new one.")
+    ) % {"phone": phone}
+    expired_on = dateformat.format(timezone.localtime(invitation.expires_at), _("F j, Y"))
     messages = {
-        "accepted": "This invitation has already been used. If it was you, sign in to see "
-        "the request. Otherwise, " + ask[0].lower() + ask[1:],
-        "revoked": "This link was withdrawn, or replaced by a newer one. " + ask,
-        "expired": "This link expired on "
-        + dateformat.format(timezone.localtime(invitation.expires_at), "F j, Y")
-        + ". "
-        + ask,
+        "accepted": _(
+            "This invitation has already been used. If it was you, sign in to see the request."
+        )
+        + " "
+        + otherwise,
+        "revoked": _("This link was withdrawn, or replaced by a newer one.") + " " + ask,
+        "expired": _("This link expired on %(day)s.") % {"day": expired_on} + " " + ask,
     }
     raise InvitationClosed(state, messages[state])
 
@@ -291,13 +302,18 @@ def invitation_confirm_child(*, invitation: Invitation, date_of_birth) -> None:
     if failed >= INVITATION_MAX_CHECKS:
         raise InvitationClosed(
             "revoked",
-            f"This link was withdrawn after several wrong dates of birth. Call {phone} for "
-            "a new one.",
+            _(
+                "This link was withdrawn after several wrong dates of birth. Call %(phone)s "
+                "for a new one."
+            )
+            % {"phone": phone},
         )
     raise ValidationError(
         {
-            "child_date_of_birth": "This is not the date of birth your coordinator noted. "
-            f"Check it, or call {phone}."
+            "child_date_of_birth": _(
+                "This is not the date of birth your coordinator noted. Check it, or call %(phone)s."
+            )
+            % {"phone": phone}
         }
     )
 
@@ -325,13 +341,13 @@ def invitation_accept(*, invitation: Invitation, user: User, details: dict | Non
         now = timezone.now()
         if current.kind == Invitation.Kind.FAMILY:
             if request.family_id is not None:
-                raise InvitationClosed("accepted", "The family has already joined this request.")
+                raise InvitationClosed("accepted", _("The family has already joined this request."))
             request.family = user
             request.save(update_fields=["family"])
-            line = "You accepted the invitation and joined this request."
+            line = gettext_noop("You accepted the invitation and joined this request.")
         else:
             if _is_on_request(request, user.email):
-                raise InvitationClosed("accepted", "You are already a guardian on this request.")
+                raise InvitationClosed("accepted", _("You are already a guardian on this request."))
             SharedAccess.objects.create(
                 request=request, user=user, invitation=current, granted_at=now, **details
             )
@@ -351,7 +367,9 @@ def shared_access_remove(*, access: SharedAccess, actor: User) -> SharedAccess:
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=access.request_id)
         if not (actor.sees_all_requests or actor.pk == request.family_id):
-            raise ValidationError("Only the primary guardian or a coordinator can remove access.")
+            raise ValidationError(
+                _("Only the primary guardian or a coordinator can remove access.")
+            )
         updated = SharedAccess.objects.filter(pk=access.pk, removed_at__isnull=True).update(
             removed_at=timezone.now(), removed_by=actor
         )
