@@ -124,3 +124,77 @@ def test_the_check_fails_on_a_page_with_a_serious_violation(live_server, page):
     found = axe_violations(page)
 
     assert any(line.startswith("label (critical)") for line in found)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_booking_paying_and_links_have_no_serious_violation(
+    live_server, page, language, neurology, family, family_draft, coordinator
+):
+    from billing.services import payment_record_phone
+    from intake.lifecycle import Status
+    from intake.links import invitation_url
+    from intake.services import invitation_send, review_request_transition
+    from tests.factories import review_request
+
+    set_language(page, live_server, language)
+    found = []
+
+    # Booking: the times, the form sent with a wrong phone, the confirmation.
+    page.goto(live_server.url + reverse("scheduling:slots", args=[neurology.slug]))
+    check(page, found, "slots")
+    page.locator("a[href*='/calls/neurology/book/']").first.click()
+    check(page, found, "booking form")
+    page.locator("[name=parent_name]").fill("Jordan Rivera")
+    page.locator("[name=phone]").fill("12")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    check(page, found, "booking form with errors")
+    page.locator("[name=phone]").fill("404-555-0123")
+    page.locator("[name=email]").fill("jordan@example.org")
+    page.locator("[name=child_first_name]").fill("Alex")
+    page.locator("[name=child_age]").fill("9")
+    page.locator("[name=consent_to_contact]").check()
+    page.locator("main form button[type=submit]").click()
+    check(page, found, "call booked")
+
+    # The status page waiting for payment, then paid with its receipt; the pediatrician's page.
+    signed_in(page, live_server, family)
+    family.language = language
+    family.save(update_fields=["language"])
+    waiting = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
+    page.goto(live_server.url + reverse("intake:request_detail", args=[waiting.reference]))
+    check(page, found, "status: awaiting payment")
+    payment_record_phone(
+        review_request=waiting,
+        amount_cents=waiting.fee_cents,
+        reference="4242",
+        note="",
+        actor=coordinator,
+    )
+    page.goto(live_server.url + reverse("billing:receipt", args=[waiting.reference]))
+    check(page, found, "receipt")
+    asked = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
+    payment_record_phone(
+        review_request=asked,
+        amount_cents=asked.fee_cents,
+        reference="4243",
+        note="",
+        actor=coordinator,
+    )
+    review_request_transition(
+        review_request=asked,
+        to_status=Status.NEEDS_INFO,
+        actor=coordinator,
+        note="Please send the MRI report.",
+    )
+    page.goto(live_server.url + reverse("intake:request_detail", args=[asked.reference]))
+    check(page, found, "status: needs information")
+    link = invitation_send(
+        review_request=family_draft, kind="pediatrician", email="dr.lee@example.org", actor=family
+    )
+    page.context.clear_cookies()
+    set_language(page, live_server, language)
+    page.goto(invitation_url(link).replace("http://testserver", live_server.url))
+    check(page, found, "pediatrician upload")
+
+    assert not found, "\n".join(found)
