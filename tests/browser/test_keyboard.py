@@ -23,7 +23,8 @@ def focus_is_visible(page) -> bool:
             let el = document.activeElement;
             if (el.classList.contains("btn-check")) { el = el.nextElementSibling; }
             const s = getComputedStyle(el);
-            return (s.outlineStyle !== "none" && s.outlineWidth !== "0px") || s.boxShadow !== "none";
+            const outlined = s.outlineStyle !== "none" && s.outlineWidth !== "0px";
+            return outlined || s.boxShadow !== "none";
         }"""
     )
 
