@@ -240,7 +240,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 class RequestEventInline(admin.TabularInline):
     model = RequestEvent
-    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "from_status", "to_status", "actor", "shown_note")
     readonly_fields = fields
     ordering = ("created_at", "pk")
     extra = 0
@@ -248,6 +248,10 @@ class RequestEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="note")
+    def shown_note(self, event):
+        return event.note_text
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -116,3 +116,32 @@ def test_a_booking_refusal_reads_in_spanish():
 
     assert str(refusal).startswith("Las llamadas se reservan con al menos 24 horas")
     assert "Neurología" in str(refusal)
+
+
+def test_the_timeline_reads_in_the_family_s_language_with_the_amount_as_it_writes_money(
+    client, family, coordinator
+):
+    from billing.services import payment_record_phone
+    from intake.lifecycle import Status
+    from tests.conftest import sign_in
+    from tests.factories import review_request
+
+    request = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
+    payment_record_phone(
+        review_request=request,
+        amount_cents=request.fee_cents,
+        reference="4242",
+        note="",
+        actor=coordinator,
+    )
+    family.language = "es"
+    family.save(update_fields=["language"])
+    sign_in(client, family)
+
+    page = client.get(reverse("intake:request_detail", args=[request.reference])).content.decode()
+
+    assert "Tarifa de $500.00 USD pagada por teléfono." in page
+    assert "Su solicitud está completa y pagada." in page
+    event = request.events.get(to_status=Status.SUBMITTED)
+    with translation.override("en"):
+        assert event.note_text == "Fee of $500.00 paid by phone."

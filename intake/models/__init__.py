@@ -350,6 +350,10 @@ class RequestEvent(models.Model):
         help_text="Empty when the portal itself made the change (e.g. a payment webhook).",
     )
     note = models.TextField(blank=True)
+    # With values, ``note`` is a sentence of the catalogue with their places ("Fee of
+    # %(amount)s paid by phone."), read in the reader's language (``note_text``); an amount is
+    # kept as ``amount_cents`` and ``currency`` and written as that language writes money.
+    note_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -359,11 +363,23 @@ class RequestEvent(models.Model):
         return f"{self.request}: {self.from_status or '—'} → {self.to_status}"
 
     @property
+    def note_text(self) -> str:
+        """The note in the page's language: the portal's own sentences are stored in English
+        and looked up in the catalogue; what a person typed matches none and reads as typed."""
+        if not self.note:
+            return ""
+        if not self.note_params:
+            return gettext(self.note)
+        params = dict(self.note_params)
+        if "amount_cents" in params:
+            params["amount"] = money(params.pop("amount_cents"), params.pop("currency", "usd"))
+        return gettext(self.note) % params
+
+    @property
     def family_text(self) -> str:
         """The line the family's timeline shows for this event."""
         if self.kind != self.Kind.STATUS:
-            # Fixed sentences are stored in English and read in the family's language.
-            return gettext(self.note) if self.note else ""
+            return self.note_text
         if self.to_status == Status.DRAFT and self.request.started_by_coordinator:
             return _("Your coordinator started this request with you on the phone.")
         return FAMILY_TIMELINE.get(self.to_status, "")
@@ -372,7 +388,7 @@ class RequestEvent(models.Model):
     def family_note(self) -> str:
         """What the timeline shows under the line: a status change's note (the team's
         question, a reason); other events have said everything in their line."""
-        return self.note if self.kind == self.Kind.STATUS else ""
+        return self.note_text if self.kind == self.Kind.STATUS else ""
 
 
 # Who else may join a request (invitations, second guardians, reminders): their own module.

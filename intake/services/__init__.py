@@ -91,6 +91,7 @@ def review_request_transition(
     actor: User | None,
     note: str = "",
     only_moves: frozenset[tuple[Status, Status]] | None = None,
+    note_params: dict | None = None,
 ) -> ReviewRequest:
     """Move a request to ``to_status`` if ``lifecycle.TRANSITIONS`` allows it, and return it.
     ``only_moves`` narrows the legal moves further (e.g. to those a coordinator makes by hand).
@@ -128,6 +129,7 @@ def review_request_transition(
             to_status=to_status,
             actor=actor,
             note=note,
+            note_params=note_params or {},
             created_at=now,
         )
         if family_notified(from_status, to_status):
@@ -492,11 +494,19 @@ def review_request_answer(
 
 
 def review_request_event_add(
-    *, review_request: ReviewRequest, kind: str, note: str, actor: User | None
+    *,
+    review_request: ReviewRequest,
+    kind: str,
+    note: str,
+    actor: User | None,
+    note_params: dict | None = None,
 ) -> RequestEvent:
     """A line on the request's timeline that is not a status change (its ``note`` is the
-    family's line: never anything about the child)."""
-    return RequestEvent.objects.create(request=review_request, kind=kind, note=note, actor=actor)
+    family's line: never anything about the child; with ``note_params``, a sentence of the
+    catalogue read in each reader's language, see ``RequestEvent.note_text``)."""
+    return RequestEvent.objects.create(
+        request=review_request, kind=kind, note=note, note_params=note_params or {}, actor=actor
+    )
 
 
 # The invitations, shared access and requests coordinators start live in their own module;
