@@ -271,9 +271,12 @@ def questionnaire_new_version(*, service: ReviewService) -> Questionnaire:
                     position=question.position,
                     key=question.key,
                     text=question.text,
+                    text_es=question.text_es,
                     help_text=question.help_text,
+                    help_text_es=question.help_text_es,
                     kind=question.kind,
                     choices=question.choices,
+                    choices_es=question.choices_es,
                     required=question.required,
                 )
                 for question in previous.questions.order_by("position", "pk")
@@ -295,11 +298,18 @@ def questionnaire_publish(*, questionnaire: Questionnaire) -> Questionnaire:
     return questionnaire
 
 
-def consent_text_new_version(*, title: str, body: str) -> ConsentText:
-    """A new draft version of the financial consent. Two admins racing for the same number
-    is refused by the unique version, not silently merged."""
+def consent_text_new_version(
+    *, title: str, body: str, title_es: str = "", body_es: str = ""
+) -> ConsentText:
+    """A new draft version of the financial consent (in English, and in Spanish when given).
+    Two admins racing for the same number is refused by the unique version, not silently
+    merged."""
     return ConsentText.objects.create(
-        version=_next_version(ConsentText.objects.all()), title=title, body=body
+        version=_next_version(ConsentText.objects.all()),
+        title=title,
+        body=body,
+        title_es=title_es,
+        body_es=body_es,
     )
 
 
