@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,7 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -246,6 +247,14 @@ def _masked(email: str) -> str:
 
 
 @sensitive_post_parameters("password")
+def _read_in_invitation_language(request, invite) -> None:
+    """Someone opening an invitation, signed out and without a language chosen on this
+    browser, reads the language the invitation was written in (a new account keeps it)."""
+    if not request.user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(invite.language)
+        request.LANGUAGE_CODE = invite.language
+
+
 def invitation(request, token):
     """The page an invitation e-mail links to. A genuine, open link lets the invited person
     create an account for the invited address (or sign in to theirs) and join the request;
@@ -254,6 +263,7 @@ def invitation(request, token):
         invite = invitation_from_token(token, (Invitation.Kind.FAMILY, Invitation.Kind.GUARDIAN))
     except LinkInvalid:
         return render(request, "intake/invitation_problem.html", {"invalid": True}, status=404)
+    _read_in_invitation_language(request, invite)
     try:
         services.invitation_check(invitation=invite)
     except services.InvitationClosed as closed:
