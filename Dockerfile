@@ -15,6 +15,9 @@ RUN pip install .
 
 COPY . .
 
+# The translations Django reads, compiled from the catalogues in the repository.
+RUN python -m config.translations
+
 # Static files are collected at build time; the settings need values, not real secrets.
 RUN DJANGO_SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     DJANGO_ALLOWED_HOSTS=build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 \

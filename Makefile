@@ -8,7 +8,7 @@ PORT ?= 8000
 # set in the environment.
 run demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install migrate demo demo-codes lint format clean
+.PHONY: run test install migrate demo demo-codes lint format clean translations
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0])'
@@ -17,7 +17,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(INSTALLED)
+# The Spanish catalogue, compiled from the .po kept in the repository whenever it changes.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+%.mo: %.po $(INSTALLED)
+	$(BIN)/python -m config.translations --stale
+
+translations: $(MO_FILES)
+
+install: $(INSTALLED) translations
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

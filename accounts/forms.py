@@ -3,7 +3,9 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mail_limits import account_mail_allowed
 from accounts.models import User, normalize_email
@@ -12,20 +14,20 @@ from notifications.services import message_queue
 
 class SignUpForm(forms.Form):
     full_name = forms.CharField(
-        label="Your full name",
+        label=_("Your full name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="E-mail address",
-        help_text="We send a link to confirm it before you can sign in.",
+        label=_("E-mail address"),
+        help_text=_("We send a link to confirm it before you can sign in."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
     )
 
     def clean_email(self):
@@ -48,14 +50,16 @@ class LoginForm(AuthenticationForm):
     way to get a new link; the message appears only after the right password."""
 
     username = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That e-mail address and password do not match an account. "
-        "Check both, or reset your password.",
-        "unverified": "Confirm your e-mail address first: open the link we sent you.",
+        "invalid_login": _(
+            "That e-mail address and password do not match an account. "
+            "Check both, or reset your password."
+        ),
+        "unverified": _("Confirm your e-mail address first: open the link we sent you."),
     }
 
     def clean_username(self):
@@ -66,9 +70,10 @@ class LoginForm(AuthenticationForm):
         if user.is_family and user.email_verified_at is None:
             raise forms.ValidationError(
                 format_html(
-                    '{} <a href="{}">Send a new link</a>.',
+                    '{} <a href="{}">{}</a>.',
                     self.error_messages["unverified"],
                     reverse("accounts:resend_verification"),
+                    _("Send a new link"),
                 ),
                 code="unverified",
             )
@@ -76,7 +81,7 @@ class LoginForm(AuthenticationForm):
 
 class ResendVerificationForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
 
@@ -103,9 +108,11 @@ class OutboxPasswordResetForm(PasswordResetForm):
             "accounts:password_reset_confirm",
             kwargs={"uidb64": context["uid"], "token": context["token"]},
         )
+        user = context.get("user")
         message_queue(
             to=to_email,
             template="password_reset",
+            language=user.language if user is not None else None,
             context={"reset_url": f"{settings.SITE_URL}{url}"},
         )
 

@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from accounts.signals import LAST_SEEN_AT, SESSION_STARTED_AT
 
@@ -44,7 +46,7 @@ class SessionTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_AT, now)
             if self._expired(user, now, started, last_seen):
                 logout(request)
-                messages.info(request, "You were signed out to protect patient information.")
+                messages.info(request, _("You were signed out to protect patient information."))
                 return _redirect_keeping_place(request, "accounts:login")
             if user.is_staff_member:
                 request.session[LAST_SEEN_AT] = now
@@ -117,4 +119,30 @@ class SameOriginNullOriginMiddleware:
             and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
         ):
             request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)
+
+
+class AccountLanguageMiddleware:
+    """The language of the page, after Django's ``LocaleMiddleware`` has read the switch's
+    cookie or the browser's preference: a signed-in family reads the language kept on its
+    account (whatever device it signs in from), and every staff page stays English."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._admin_prefix = None
+
+    def __call__(self, request):
+        language = None
+        if self._admin_prefix is None:
+            self._admin_prefix = reverse("admin:index")
+        # Staff read English everywhere; the admin's own sign-in page too.
+        if request.path.startswith(self._admin_prefix) or (
+            request.user.is_authenticated and request.user.is_staff_member
+        ):
+            language = settings.LANGUAGE_CODE
+        elif request.user.is_authenticated and request.user.language:
+            language = request.user.language
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

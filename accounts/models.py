@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -50,6 +51,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # A family's pages and e-mails (those Celery sends later too) are in this language.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the family's pages and e-mails.",
+    )
 
     objects = UserManager()
 
@@ -64,6 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="user_email_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=[code for code, _ in settings.LANGUAGES]),
+                name="user_language_known",
             ),
         ]
 

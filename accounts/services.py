@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp import verify_token
@@ -31,15 +31,36 @@ def user_set_role(*, user: User, role: str) -> User:
     return user
 
 
-def family_sign_up(*, email: str, password: str, full_name: str) -> User | None:
+def language_or_default(language: str | None) -> str:
+    """``language`` if the portal speaks it, else the portal's default (English)."""
+    known = {code for code, _ in settings.LANGUAGES}
+    return language if language in known else settings.LANGUAGE_CODE
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language a family chose with the switch: its pages and every e-mail to
+    it (those sent later by a task too) follow it. An unknown code is ignored."""
+    if language in {code for code, _ in settings.LANGUAGES} and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
+
+
+def family_sign_up(
+    *, email: str, password: str, full_name: str, language: str | None = None
+) -> User | None:
     """Create a family account that can sign in once its address is confirmed, and send the
     confirmation link. If the address already has an account, nothing is created and the
     owner is told by e-mail instead: the page looks the same either way, so sign-up never
-    reveals who uses the portal. Returns the new account, or None."""
+    reveals who uses the portal. Returns the new account, or None. ``language`` (default:
+    the page's) is the account's, and the e-mail's."""
     email = normalize_email(email)
+    language = language_or_default(language or translation.get_language())
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+            user = User.objects.create_user(
+                email=email, password=password, full_name=full_name, language=language
+            )
             user_set_role(user=user, role=Role.FAMILY)
             email_verification_send(user=user)
     except IntegrityError:
@@ -48,6 +69,7 @@ def family_sign_up(*, email: str, password: str, full_name: str) -> User | None:
         message_queue(
             to=email,
             template="account_exists",
+            language=language,
             context={
                 "login_url": _absolute(reverse("accounts:login")),
                 "reset_url": _absolute(reverse("accounts:password_reset")),
@@ -65,6 +87,7 @@ def email_verification_send(*, user: User) -> None:
     message_queue(
         to=user.email,
         template="verify_email",
+        language=user.language,
         context={"verify_url": _absolute(path), "valid_days": days},
     )
 
@@ -161,16 +184,20 @@ def second_factor_reset(*, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
 
 
-def family_invited_sign_up(*, email: str, password: str, full_name: str) -> User:
+def family_invited_sign_up(
+    *, email: str, password: str, full_name: str, language: str | None = None
+) -> User:
     """A family account for someone who opened an invitation e-mailed to ``email``: the link
     reached that inbox, so the address counts as confirmed and they may sign in at once.
-    Raises ``IntegrityError`` if the address already has an account (they sign in instead)."""
+    Raises ``IntegrityError`` if the address already has an account (they sign in instead).
+    ``language`` (default: the page's) is the account's."""
     with transaction.atomic():
         user = User.objects.create_user(
             email=normalize_email(email),
             password=password,
             full_name=full_name,
             email_verified_at=timezone.now(),
+            language=language_or_default(language or translation.get_language()),
         )
         user_set_role(user=user, role=Role.FAMILY)
     return user

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("language/", views.language, name="language"),
     path("sign-in/", views.LoginView.as_view(), name="login"),
     path("sign-out/", views.LogoutView.as_view(), name="logout"),
     path("sign-up/", views.sign_up, name="sign_up"),

@@ -6,7 +6,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
@@ -48,6 +51,16 @@ def home(request):
     return redirect("admin:index")
 
 
+@require_POST
+def language(request):
+    """The switch on every page: Django's ``set_language`` keeps the choice in a cookie and
+    goes back to the page (``next``); a signed-in family's account remembers it too."""
+    response = set_language(request)
+    if request.user.is_authenticated and request.user.is_family:
+        services.user_language_set(user=request.user, language=request.POST.get("language", ""))
+    return response
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
@@ -86,10 +99,10 @@ def verify_email(request, token):
         return render(request, "accounts/verify_failed.html", {"expired": False}, status=400)
     if services.user_verify_email(user=user):
         messages.success(
-            request, "Thank you, your e-mail address is confirmed. You can sign in now."
+            request, _("Thank you, your e-mail address is confirmed. You can sign in now.")
         )
     else:
-        messages.info(request, "Your e-mail address was already confirmed.")
+        messages.info(request, _("Your e-mail address was already confirmed."))
     if request.user.is_authenticated:
         return redirect("accounts:home")
     return redirect("accounts:login")

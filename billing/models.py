@@ -2,14 +2,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from intake.models import ReviewRequest, money
 
 
 class PaymentMethod(models.TextChoices):
-    CHECKOUT = "checkout", "Online (Stripe Checkout)"
-    PHONE = "phone", "By phone"
-    LINK = "link", "Payment link (Stripe Checkout)"
+    CHECKOUT = "checkout", _("Online (Stripe Checkout)")
+    PHONE = "phone", _("By phone")
+    LINK = "link", _("Payment link (Stripe Checkout)")
 
 
 class PaymentStatus(models.TextChoices):

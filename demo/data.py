@@ -9,6 +9,8 @@ DEPARTMENTS = [
     {
         "slug": "orthopedics",
         "name": "Orthopedics",
+        "name_es": "Ortopedia",
+        "summary_es": "Huesos, articulaciones, la columna y lesiones deportivas.",
         "phone": "404-555-0110",
         "call_length_minutes": 30,
         "summary": "Bones, joints, the spine and sports injuries.",
@@ -16,6 +18,8 @@ DEPARTMENTS = [
     {
         "slug": "cardiology",
         "name": "Cardiology",
+        "name_es": "Cardiología",
+        "summary_es": "Enfermedades del corazón, desde el nacimiento hasta la juventud.",
         "phone": "404-555-0120",
         "call_length_minutes": 20,
         "summary": "Heart conditions, from birth through young adulthood.",
@@ -23,6 +27,9 @@ DEPARTMENTS = [
     {
         "slug": "cancer-and-blood-disorders",
         "name": "Cancer and Blood Disorders",
+        "name_es": "Cáncer y trastornos de la sangre",
+        "summary_es": "Cánceres infantiles, anemia de células falciformes y otros trastornos "
+        "de la sangre.",
         "phone": "404-555-0130",
         "call_length_minutes": 30,
         "summary": "Childhood cancers, sickle cell disease and other blood disorders.",
@@ -30,6 +37,9 @@ DEPARTMENTS = [
     {
         "slug": "neurology",
         "name": "Neurology",
+        "name_es": "Neurología",
+        "summary_es": "Epilepsia, dolores de cabeza y otras enfermedades del cerebro y los "
+        "nervios.",
         "phone": "404-555-0140",
         "call_length_minutes": 15,
         "summary": "Epilepsy, headaches and other conditions of the brain and nerves.",
@@ -52,6 +62,11 @@ SERVICES = [
         "fee_cents": 50000,
         "reviewers_required": 3,
         "readers": "three spine program leaders",
+        "name_es": "Revisión de documentos de columna",
+        "readers_es": "tres líderes del programa de columna",
+        "summary_es": "Tres líderes de nuestro programa de columna leen los expedientes y las "
+        "imágenes de su hijo o hija y escriben una sola opinión sobre el diagnóstico y el plan "
+        "de atención.",
         "summary": "Three leaders of our spine program read your child's records and imaging and "
         "write one opinion on the diagnosis and the care plan.",
         **_ELIGIBILITY,
@@ -63,6 +78,10 @@ SERVICES = [
         "fee_cents": 16700,
         "reviewers_required": 1,
         "readers": "a hip program leader",
+        "name_es": "Revisión de documentos de cadera",
+        "readers_es": "un líder del programa de cadera",
+        "summary_es": "Un líder de nuestro programa de cadera lee los expedientes y las imágenes "
+        "de su hijo o hija y escribe una opinión sobre el diagnóstico y el plan de atención.",
         "summary": "A leader of our hip program reads your child's records and imaging and writes "
         "an opinion on the diagnosis and the care plan.",
         **_ELIGIBILITY,
@@ -104,6 +123,32 @@ QUESTIONS = {
     ],
 }
 
+# The questions in Spanish: (text, choices in the same order as the English ones).
+QUESTIONS_ES = {
+    "condition": (
+        {
+            "spine-document-review": "¿Qué enfermedad de la columna le diagnosticaron?",
+            "hip-document-review": "¿Qué enfermedad de la cadera le diagnosticaron?",
+        },
+        {
+            "spine-document-review": ["Escoliosis", "Cifosis", "Espondilolistesis", "Otra o no sé"],
+            "hip-document-review": [
+                "Displasia de cadera",
+                "Enfermedad de Perthes",
+                "Epifisiólisis de la cabeza femoral",
+                "Otra o no sé",
+            ],
+        },
+    ),
+    "diagnosed_on": ("¿Cuándo se le diagnosticó por primera vez?", None),
+    "back_pain": ("¿Su hijo o hija tiene dolor de espalda?", None),
+    "brace": ("¿Su hijo o hija ha usado un corsé para esto?", None),
+    "surgery_recommended": ("¿Algún médico le ha recomendado cirugía?", None),
+    "other_conditions": ("Otras enfermedades o cirugías anteriores", None),
+    "limp": ("¿Su hijo o hija cojea?", None),
+    "prior_surgery": ("¿Su hijo o hija ha tenido una cirugía de cadera?", None),
+}
+
 CONSENT_TITLE = "Financial consent for a document review"
 CONSENT_BODY = """\
 A document review is a self-pay service. It is not billed to insurance, and insurance does not
@@ -115,6 +160,21 @@ in full. Once the review has started, the fee is not refundable.
 
 A document review gives a written opinion on the records you send. It does not make your child a
 patient of the hospital and does not replace a visit with a doctor.
+"""
+
+CONSENT_TITLE_ES = "Consentimiento financiero para una revisión de documentos"
+CONSENT_BODY_ES = """\
+Una revisión de documentos es un servicio que paga la familia. No se factura al seguro médico, y
+el seguro no lo cubre. La tarifa fija que se muestra para la revisión se paga al enviar la
+solicitud.
+
+Si, después de pagar, vemos que la solicitud de su hijo o hija no cumple los requisitos de esta
+revisión, o que los expedientes no se pueden completar, nos comunicaremos con usted. Si la revisión
+no se puede hacer, se le reembolsa la tarifa completa. Una vez comenzada la revisión, la tarifa no
+es reembolsable.
+
+Una revisión de documentos da una opinión escrita sobre los expedientes que usted envía. No
+convierte a su hijo o hija en paciente del hospital y no reemplaza una consulta con un médico.
 """
 
 ACCOUNTS = [

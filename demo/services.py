@@ -61,6 +61,7 @@ def _catalogue() -> None:
                     kind=kind,
                     required=required,
                     choices=choices,
+                    **_spanish_question(service.slug, key),
                 )
                 for position, (key, text, kind, required, choices) in enumerate(
                     data.QUESTIONS[service.slug], start=1
@@ -68,8 +69,21 @@ def _catalogue() -> None:
             )
             intake.questionnaire_publish(questionnaire=draft)
     if not ConsentText.objects.exists():
-        consent = intake.consent_text_new_version(title=data.CONSENT_TITLE, body=data.CONSENT_BODY)
+        consent = intake.consent_text_new_version(
+            title=data.CONSENT_TITLE,
+            body=data.CONSENT_BODY,
+            title_es=data.CONSENT_TITLE_ES,
+            body_es=data.CONSENT_BODY_ES,
+        )
         intake.consent_text_publish(consent_text=consent)
+
+
+def _spanish_question(slug: str, key: str) -> dict:
+    text, choices = data.QUESTIONS_ES[key]
+    return {
+        "text_es": text[slug] if isinstance(text, dict) else text,
+        "choices_es": (choices or {}).get(slug, []) if isinstance(choices, dict) else [],
+    }
 
 
 def _account(role: str, email: str, full_name: str) -> User:

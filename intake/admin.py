@@ -56,6 +56,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
         (None, {"fields": ("name", "slug", "summary", "phone", "time_zone", "active")}),
+        ("In Spanish", {"fields": ("name_es", "summary_es")}),
         (
             "Informational calls",
             {
@@ -98,6 +99,9 @@ class ReviewServiceForm(forms.ModelForm):
             "slug",
             "summary",
             "readers",
+            "name_es",
+            "summary_es",
+            "readers_es",
             "fee_cents",
             "currency",
             "reviewers_required",
@@ -147,10 +151,26 @@ class ReviewServiceAdmin(admin.ModelAdmin):
 
 class QuestionForm(forms.ModelForm):
     choices = ListField(lines=True, help_text="One option per line (choice questions only).")
+    choices_es = ListField(
+        lines=True,
+        label="Choices in Spanish",
+        help_text="The same options in Spanish, one per line, in the same order.",
+    )
 
     class Meta:
         model = Question
-        fields = ("position", "key", "text", "help_text", "kind", "choices", "required")
+        fields = (
+            "position",
+            "key",
+            "text",
+            "text_es",
+            "help_text",
+            "help_text_es",
+            "kind",
+            "choices",
+            "choices_es",
+            "required",
+        )
 
 
 class QuestionInline(admin.StackedInline):
@@ -210,12 +230,12 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 @admin.register(ConsentText)
 class ConsentTextAdmin(admin.ModelAdmin):
     list_display = ("title", "version", "published_at")
-    fields = ("title", "body", "version", "published_at")
+    fields = ("title", "body", "title_es", "body_es", "version", "published_at")
     actions = ("publish",)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_published:
-            return ("title", "body", "version", "published_at")
+            return ("title", "body", "title_es", "body_es", "version", "published_at")
         return ("version", "published_at")
 
     def has_delete_permission(self, request, obj=None):
@@ -240,7 +260,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 class RequestEventInline(admin.TabularInline):
     model = RequestEvent
-    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "from_status", "to_status", "actor", "shown_note")
     readonly_fields = fields
     ordering = ("created_at", "pk")
     extra = 0
@@ -248,6 +268,10 @@ class RequestEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="note")
+    def shown_note(self, event):
+        return event.note_text
 
     def has_add_permission(self, request, obj=None):
         return False

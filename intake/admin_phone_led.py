@@ -110,6 +110,7 @@ class PhoneLedAdminMixin:
                         name: data[name] or ("" if name != "date_of_birth" else None)
                         for name in form.CHILD_FIELDS
                     },
+                    language=data["language"] or settings.LANGUAGE_CODE,
                     actor=request.user,
                 )
             except ValidationError as refused:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, ngettext
+
 # A review is "due soon" with this many days left or fewer: the reviewer's badge turns amber
 # and the panel gets its reminder.
 DUE_SOON_DAYS = 2
@@ -104,10 +106,19 @@ class Countdown:
     def label(self) -> str:
         """What the pages say, e.g. "Due today", "3 days left", "Overdue by 1 business day"."""
         if self.days_left == 0:
-            return "Due today"
+            return gettext("Due today")
         days = abs(self.days_left)
-        unit = f"{'business ' if self.business_days else ''}day{'s' * (days != 1)}"
-        return f"{days} {unit} left" if self.days_left > 0 else f"Overdue by {days} {unit}"
+        if self.days_left > 0 and self.business_days:
+            text = ngettext("%(days)s business day left", "%(days)s business days left", days)
+        elif self.days_left > 0:
+            text = ngettext("%(days)s day left", "%(days)s days left", days)
+        elif self.business_days:
+            text = ngettext(
+                "Overdue by %(days)s business day", "Overdue by %(days)s business days", days
+            )
+        else:
+            text = ngettext("Overdue by %(days)s day", "Overdue by %(days)s days", days)
+        return text % {"days": days}
 
     def __str__(self) -> str:
         return self.label

@@ -3,7 +3,10 @@ answers, with a plain explanation for every "no"."""
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from intake.models import US_STATES, ReviewService
+from intake.models.catalogue import localized
 
 
 @dataclass(frozen=True)
@@ -29,27 +32,35 @@ def check_eligibility(service: ReviewService, answers: EligibilityAnswers) -> El
             eligible=False,
             call_department=True,
             reasons=[
-                f"Because your child is in the hospital now, please call the "
-                f"{service.department.name} team at {phone}, so they can help you right away."
+                _(
+                    "Because your child is in the hospital now, please call the %(name)s team "
+                    "at %(phone)s, so they can help you right away."
+                )
+                % {"name": localized(service.department, "name"), "phone": phone}
             ],
         )
     reasons = []
     state = answers.state.strip().upper()
     if service.allowed_states and state not in service.allowed_states:
         reasons.append(
-            f"This review is offered to families living in {_listing(service.allowed_states)}."
+            _("This review is offered to families living in %(states)s.")
+            % {"states": _listing(service.allowed_states)}
         )
     zip_code = answers.zip_code.strip()
     if any(zip_code.startswith(prefix) for prefix in service.excluded_zip_prefixes):
         reasons.append(
-            "This review is not offered in your area, where families can see our specialists "
-            "in person."
+            _(
+                "This review is not offered in your area, where families can see our "
+                "specialists in person."
+            )
         )
     if service.max_patient_age is not None and answers.patient_age > service.max_patient_age:
-        reasons.append(f"This review is for patients under {service.max_patient_age + 1}.")
+        reasons.append(
+            _("This review is for patients under %(age)s.") % {"age": service.max_patient_age + 1}
+        )
     return EligibilityResult(eligible=not reasons, reasons=reasons)
 
 
 def _listing(states: list[str]) -> str:
     names = [US_STATES.get(state, state) for state in states]
-    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+    return ", ".join(names[:-1]) + (_(" or ") if len(names) > 1 else "") + names[-1]

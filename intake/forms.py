@@ -5,16 +5,22 @@ missing is listed by the progress indicator and the final checklist, not refused
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.models import User, normalize_email
 from intake.models import US_STATES, Question, Relationship, ReviewService, Sex
+from intake.models.catalogue import localized
 
+# Read when the form is drawn, in the page's language (Django's own validators speak Spanish).
+password_help_text = lazy(password_validation.password_validators_help_text_html, str)
 ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
 STATE_CHOICES = [
-    ("", "Choose a state"),
+    ("", _("Choose a state")),
     *sorted(US_STATES.items(), key=lambda item: item[1].removeprefix("the ")),
 ]
 
@@ -22,12 +28,19 @@ STATE_CHOICES = [
 def clean_zip(value: str) -> str:
     value = value.strip()
     if value and not ZIP_CODE.match(value):
-        raise forms.ValidationError("Enter a 5-digit ZIP code, such as 31401.")
+        raise forms.ValidationError(_("Enter a 5-digit ZIP code, such as 31401."))
     return value
 
 
 class PhoneField(PhoneNumberField):
     """A phone number in any usual US writing, or international with +; stored as +1…"""
+
+    default_error_messages = {
+        "invalid": _(
+            "Enter a valid phone number (e.g. (201) 555-0123) or a number with an international "
+            "call prefix."
+        )
+    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -42,21 +55,21 @@ class PhoneField(PhoneNumberField):
 
 
 class EligibilityForm(forms.Form):
-    state = forms.ChoiceField(label="State where you live", choices=STATE_CHOICES)
+    state = forms.ChoiceField(label=_("State where you live"), choices=STATE_CHOICES)
     zip_code = forms.CharField(
-        label="ZIP code",
+        label=_("ZIP code"),
         max_length=10,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
     patient_age = forms.IntegerField(
-        label="Your child's age in years",
+        label=_("Your child's age in years"),
         min_value=0,
         max_value=120,
-        error_messages={"min_value": "Enter your child's age in whole years (0 for a baby)."},
+        error_messages={"min_value": _("Enter your child's age in whole years (0 for a baby).")},
     )
     hospitalized = forms.TypedChoiceField(
-        label="Is your child in the hospital right now?",
-        choices=[("no", "No"), ("yes", "Yes")],
+        label=_("Is your child in the hospital right now?"),
+        choices=[("no", _("No")), ("yes", _("Yes"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
@@ -67,47 +80,49 @@ class EligibilityForm(forms.Form):
 
 class GuardianForm(forms.Form):
     legal_name = forms.CharField(
-        label="Your full legal name",
+        label=_("Your full legal name"),
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        help_text="As on your ID. You will type it again to sign the financial consent.",
+        help_text=_("As on your ID. You will type it again to sign the financial consent."),
     )
     relationship = forms.ChoiceField(
-        label="Your relationship to the child",
-        choices=[("", "Choose"), *Relationship.choices],
+        label=_("Your relationship to the child"),
+        choices=[("", _("Choose")), *Relationship.choices],
         required=False,
     )
     has_legal_authority = forms.BooleanField(
-        label="I am the child's parent or legal guardian and have legal authority to consent to "
-        "this review on the child's behalf.",
+        label=_(
+            "I am the child's parent or legal guardian and have legal authority to consent to "
+            "this review on the child's behalf."
+        ),
         required=False,
     )
-    phone = PhoneField(label="Phone")
+    phone = PhoneField(label=_("Phone"))
     email = forms.EmailField(
-        label="E-mail", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     address_line1 = forms.CharField(
-        label="Street address",
+        label=_("Street address"),
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     address_line2 = forms.CharField(
-        label="Apartment, suite (optional)",
+        label=_("Apartment, suite (optional)"),
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
-        label="City",
+        label=_("City"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    state = forms.ChoiceField(label="State", choices=STATE_CHOICES, required=False)
+    state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
     zip_code = forms.CharField(
-        label="ZIP code",
+        label=_("ZIP code"),
         max_length=10,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
@@ -118,39 +133,42 @@ class GuardianForm(forms.Form):
 
 
 class ChildForm(forms.Form):
-    first_name = forms.CharField(label="Child's first name", max_length=100, required=False)
-    last_name = forms.CharField(label="Child's last name", max_length=100, required=False)
+    first_name = forms.CharField(label=_("Child's first name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Child's last name"), max_length=100, required=False)
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
+        error_messages={"invalid": _("Enter the date of birth as a date, such as 2014-05-30.")},
     )
     sex = forms.ChoiceField(
-        label="Sex assigned at birth", choices=Sex.choices, required=False, widget=forms.RadioSelect
+        label=_("Sex assigned at birth"),
+        choices=Sex.choices,
+        required=False,
+        widget=forms.RadioSelect,
     )
     prior_diagnosis = forms.CharField(
-        label="The diagnosis your child was given",
+        label=_("The diagnosis your child was given"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="In your own words; the records say the rest.",
+        help_text=_("In your own words; the records say the rest."),
     )
     current_treatment = forms.CharField(
-        label="Current treatment (optional)",
+        label=_("Current treatment (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     questions = forms.CharField(
-        label="Your questions for the reviewers",
+        label=_("Your questions for the reviewers"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What would you like the specialists to answer?",
+        help_text=_("What would you like the specialists to answer?"),
     )
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
         if born and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
         return born
 
 
@@ -165,15 +183,20 @@ class QuestionnaireForm(forms.Form):
 
     @staticmethod
     def _field(question: Question) -> forms.Field:
-        label = question.text if question.required else f"{question.text} (optional)"
-        common = {"label": label, "help_text": question.help_text, "required": False}
+        text = localized(question, "text")
+        label = text if question.required else _("%(question)s (optional)") % {"question": text}
+        common = {
+            "label": label,
+            "help_text": localized(question, "help_text"),
+            "required": False,
+        }
         if question.kind == Question.Kind.YES_NO:
             return forms.ChoiceField(
-                choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect, **common
+                choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
             )
         if question.kind == Question.Kind.CHOICE:
             return forms.ChoiceField(
-                choices=[(c, c) for c in question.choices], widget=forms.RadioSelect, **common
+                choices=question.choice_options(), widget=forms.RadioSelect, **common
             )
         if question.kind == Question.Kind.DATE:
             return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
@@ -191,33 +214,33 @@ class QuestionnaireForm(forms.Form):
 
 class ConsentForm(forms.Form):
     typed_name = forms.CharField(
-        label="Type your full legal name to sign",
+        label=_("Type your full legal name to sign"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     agree = forms.BooleanField(
-        label="I have read the financial consent above and agree to it.",
-        error_messages={"required": "Tick the box to say you agree."},
+        label=_("I have read the financial consent above and agree to it."),
+        error_messages={"required": _("Tick the box to say you agree.")},
     )
 
 
 class PediatricianForm(forms.Form):
-    name = forms.CharField(label="Pediatrician's name", max_length=150, required=False)
-    practice = forms.CharField(label="Practice or clinic", max_length=200, required=False)
-    phone = PhoneField(label="Practice phone")
-    fax = PhoneField(label="Fax (optional)", widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    email = forms.EmailField(label="E-mail (optional)", required=False)
+    name = forms.CharField(label=_("Pediatrician's name"), max_length=150, required=False)
+    practice = forms.CharField(label=_("Practice or clinic"), max_length=200, required=False)
+    phone = PhoneField(label=_("Practice phone"))
+    fax = PhoneField(label=_("Fax (optional)"), widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    email = forms.EmailField(label=_("E-mail (optional)"), required=False)
     share_opinion = forms.BooleanField(
-        label="Also send the written opinion to this pediatrician.", required=False
+        label=_("Also send the written opinion to this pediatrician."), required=False
     )
 
 
 class AnswerForm(forms.Form):
     text = forms.CharField(
-        label="Your answer",
+        label=_("Your answer"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
-        help_text="Add any files above first; they are sent with your answer.",
+        help_text=_("Add any files above first; they are sent with your answer."),
     )
 
 
@@ -260,6 +283,14 @@ class CoordinatorStartForm(EligibilityForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    language = forms.ChoiceField(
+        label="The family's language",
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,  # English when left out
+        help_text="Their invitation, its reminder and their pages are in this language "
+        "until they choose otherwise on their account.",
+    )
 
     GUARDIAN_FIELDS = ("legal_name", "email", "phone", "relationship")
     CHILD_FIELDS = (
@@ -292,7 +323,7 @@ class CoordinatorStartForm(EligibilityForm):
 class InviteForm(forms.Form):
     """The e-mail address a link goes to (a second guardian, or the pediatrician)."""
 
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label=_("E-mail address"))
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -300,10 +331,10 @@ class InviteForm(forms.Form):
 
 def child_birth_date_field() -> forms.DateField:
     return forms.DateField(
-        label="Your child's date of birth",
+        label=_("Your child's date of birth"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="So that only your family can open this request.",
-        error_messages={"invalid": "Enter the date of birth as a date, such as 2014-05-30."},
+        help_text=_("So that only your family can open this request."),
+        error_messages={"invalid": _("Enter the date of birth as a date, such as 2014-05-30.")},
     )
 
 
@@ -318,15 +349,15 @@ class InvitationSignUpForm(forms.Form):
     the family's invitation, the child's date of birth too (see ``FamilyAcceptForm``)."""
 
     full_name = forms.CharField(
-        label="Your full name",
+        label=_("Your full name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        help_text=password_help_text(),
     )
 
     def __init__(self, *args, email: str, ask_birth_date: bool = False, **kwargs):
@@ -351,16 +382,21 @@ class SecondGuardianForm(forms.Form):
     they have the legal authority to consent for them (only then may they sign)."""
 
     legal_name = forms.CharField(
-        label="Your full legal name",
+        label=_("Your full legal name"),
         max_length=150,
-        help_text="As on your ID. You would type it again to sign the financial consent.",
+        help_text=_("As on your ID. You would type it again to sign the financial consent."),
     )
     relationship = forms.ChoiceField(
-        label="Your relationship to the child", choices=[("", "Choose"), *Relationship.choices]
+        label=_("Your relationship to the child"),
+        choices=[("", _("Choose")), *Relationship.choices],
     )
     has_legal_authority = forms.BooleanField(
-        label="I am the child's parent or legal guardian and have legal authority to consent "
-        "to this review on the child's behalf.",
+        label=_(
+            "I am the child's parent or legal guardian and have legal authority to consent "
+            "to this review on the child's behalf."
+        ),
         required=False,
-        help_text="Leave it unticked if you do not: you can still see the request and add files.",
+        help_text=_(
+            "Leave it unticked if you do not: you can still see the request and add files."
+        ),
     )

@@ -18,18 +18,19 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    SUBMITTED = "submitted", "Submitted"
-    NEEDS_INFO = "needs_info", "Needs information"
-    IN_REVIEW = "in_review", "In review"
-    OPINION_READY = "opinion_ready", "Opinion ready"
-    DELIVERED = "delivered", "Delivered"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
+    DRAFT = "draft", _("Draft")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    SUBMITTED = "submitted", _("Submitted")
+    NEEDS_INFO = "needs_info", _("Needs information")
+    IN_REVIEW = "in_review", _("In review")
+    OPINION_READY = "opinion_ready", _("Opinion ready")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -89,15 +90,15 @@ CLOCK_RUNNING = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
 
 # How the family's timeline says each move, in plain language.
 FAMILY_TIMELINE = {
-    Status.DRAFT: "You started this request.",
-    Status.AWAITING_PAYMENT: "You sent your request. The fee is due next.",
-    Status.SUBMITTED: "Your request is complete and paid. The review clock is running.",
-    Status.NEEDS_INFO: "The team asked you for more information.",
-    Status.IN_REVIEW: "The team confirmed it has received your records; the review has started.",
-    Status.OPINION_READY: "The written opinion is ready; your coordinator will contact you.",
-    Status.DELIVERED: "Your written opinion was delivered.",
-    Status.CANCELLED: "This request was cancelled.",
-    Status.REFUNDED: "Your fee was refunded.",
+    Status.DRAFT: _("You started this request."),
+    Status.AWAITING_PAYMENT: _("You sent your request. The fee is due next."),
+    Status.SUBMITTED: _("Your request is complete and paid. The review clock is running."),
+    Status.NEEDS_INFO: _("The team asked you for more information."),
+    Status.IN_REVIEW: _("The team confirmed it has received your records; the review has started."),
+    Status.OPINION_READY: _("The written opinion is ready; your coordinator will contact you."),
+    Status.DELIVERED: _("Your written opinion was delivered."),
+    Status.CANCELLED: _("This request was cancelled."),
+    Status.REFUNDED: _("Your fee was refunded."),
 }
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from intake.clock import Countdown, DayCount, countdown, days_left, due_before
@@ -34,6 +35,7 @@ from intake.models import (
     ReviewService,
     SharedAccess,
 )
+from intake.models.catalogue import localized
 
 
 def catalogue_departments() -> QuerySet[Department]:
@@ -204,25 +206,27 @@ def submission_checklist(*, review_request: ReviewRequest) -> list[ChecklistItem
     guardian = _related(review_request, "guardian")
     child = _related(review_request, "child")
     pediatrician = _related(review_request, "referring_pediatrician")
-    guardian_missing = guardian.missing if guardian else ["your details"]
-    child_missing = child.missing if child else ["your child's details"]
+    guardian_missing = guardian.missing if guardian else [_("your details")]
+    child_missing = child.missing if child else [_("your child's details")]
     items = [
-        ChecklistItem("guardian", "Your details", not guardian_missing, tuple(guardian_missing)),
-        ChecklistItem("child", "Your child's details", not child_missing, tuple(child_missing)),
+        ChecklistItem("guardian", _("Your details"), not guardian_missing, tuple(guardian_missing)),
+        ChecklistItem("child", _("Your child's details"), not child_missing, tuple(child_missing)),
         _eligibility_item(service, review_request, guardian, child),
         _questionnaire_item(review_request),
         ChecklistItem(
             "consent",
-            "Financial consent signed",
+            _("Financial consent signed"),
             ConsentSignature.objects.filter(request=review_request).exists(),
-            ("your signature",),
+            (_("your signature"),),
         ),
     ]
-    pediatrician_missing = pediatrician.missing if pediatrician else ["the pediatrician's details"]
+    pediatrician_missing = (
+        pediatrician.missing if pediatrician else [_("the pediatrician's details")]
+    )
     items.append(
         ChecklistItem(
             "referral",
-            "Referring pediatrician",
+            _("Referring pediatrician"),
             not pediatrician_missing,
             tuple(pediatrician_missing),
         )
@@ -232,18 +236,23 @@ def submission_checklist(*, review_request: ReviewRequest) -> list[ChecklistItem
         step = "referral" if kind == DocumentKind.REFERRAL else "documents"
         label = DocumentKind(kind).label
         items.append(
-            ChecklistItem(step, label, kind in present, (f"at least one file: {label.lower()}",))
+            ChecklistItem(
+                step,
+                label,
+                kind in present,
+                (_("at least one file: %(kind)s") % {"kind": str(label).lower()},),
+            )
         )
     return [item if not item.done else ChecklistItem(item.step, item.label, True) for item in items]
 
 
 def _eligibility_item(service, review_request, guardian, child) -> ChecklistItem:
-    label = "Eligible for this review"
+    label = _("Eligible for this review")
     if not (guardian and guardian.state and guardian.zip_code):
-        missing = ("your state and ZIP code, to check eligibility",)
+        missing = (_("your state and ZIP code, to check eligibility"),)
         return ChecklistItem("guardian", label, False, missing)
     if not (child and child.date_of_birth):
-        missing = ("your child's date of birth, to check eligibility",)
+        missing = (_("your child's date of birth, to check eligibility"),)
         return ChecklistItem("child", label, False, missing)
     result = check_eligibility(
         service,
@@ -264,13 +273,13 @@ def _questionnaire_item(review_request: ReviewRequest) -> ChecklistItem:
     )
     given = answers.answers if answers else {}
     missing = tuple(
-        question.text
+        localized(question, "text")
         for question in (questionnaire.questions.all() if questionnaire else [])
         if question.required and question.key not in given
     )
     if questionnaire is None:
-        missing = ("the questionnaire is not available yet",)
-    return ChecklistItem("questionnaire", "Medical-history questionnaire", not missing, missing)
+        missing = (_("the questionnaire is not available yet"),)
+    return ChecklistItem("questionnaire", _("Medical-history questionnaire"), not missing, missing)
 
 
 def request_summary(*, review_request: ReviewRequest) -> dict:
@@ -284,9 +293,22 @@ def request_summary(*, review_request: ReviewRequest) -> dict:
         "pediatrician": _related(review_request, "referring_pediatrician"),
         "signature": ConsentSignature.objects.filter(request=review_request).first(),
         "answers": [
-            (question.text, answers.answers.get(question.key, "")) for question in questions
+            (
+                localized(question, "text"),
+                _answer_shown(question, answers.answers.get(question.key)),
+            )
+            for question in questions
         ],
     }
+
+
+def _answer_shown(question, answer: str | None) -> str:
+    """A stored answer as the family reads it: yes/no and choices in the page's language."""
+    if not answer:
+        return ""
+    if question.kind == question.Kind.YES_NO:
+        return str(_("Yes") if answer == "yes" else _("No"))
+    return dict(question.choice_options()).get(answer, answer)
 
 
 # --- The coordinators' dashboard ------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -8,8 +9,9 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -99,7 +101,7 @@ def start(request, slug):
     eligibility = request.session.pop(_eligibility_key(service), None)
     if not eligibility:
         messages.info(
-            request, "First answer the four questions below to check this review is for you."
+            request, _("First answer the four questions below to check this review is for you.")
         )
         return redirect("intake:service_detail", slug=slug)
     review_request = services.review_request_start(
@@ -198,7 +200,10 @@ def request_invite(request, reference, kind):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"The link was e-mailed to {form.cleaned_data['email']}.")
+            messages.success(
+                request,
+                _("The link was e-mailed to %(email)s.") % {"email": form.cleaned_data["email"]},
+            )
             return wizard.redirect_back(request, review_request)
     if request.POST.get("next"):  # the referral step: its form fills the address in again
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
@@ -216,7 +221,7 @@ def request_link_revoke(request, reference, invitation_id):
         review_request.invitations.exclude(kind=Invitation.Kind.FAMILY), pk=invitation_id
     )
     services.invitation_revoke(invitation=invitation, actor=request.user)
-    messages.success(request, "The link no longer works.")
+    messages.success(request, _("The link no longer works."))
     return wizard.redirect_back(request, review_request)
 
 
@@ -242,6 +247,14 @@ def _masked(email: str) -> str:
 
 
 @sensitive_post_parameters("password")
+def _read_in_invitation_language(request, invite) -> None:
+    """Someone opening an invitation, signed out and without a language chosen on this
+    browser, reads the language the invitation was written in (a new account keeps it)."""
+    if not request.user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(invite.language)
+        request.LANGUAGE_CODE = invite.language
+
+
 def invitation(request, token):
     """The page an invitation e-mail links to. A genuine, open link lets the invited person
     create an account for the invited address (or sign in to theirs) and join the request;
@@ -250,6 +263,7 @@ def invitation(request, token):
         invite = invitation_from_token(token, (Invitation.Kind.FAMILY, Invitation.Kind.GUARDIAN))
     except LinkInvalid:
         return render(request, "intake/invitation_problem.html", {"invalid": True}, status=404)
+    _read_in_invitation_language(request, invite)
     try:
         services.invitation_check(invitation=invite)
     except services.InvitationClosed as closed:
@@ -361,7 +375,7 @@ def _accept(request, invite, form):
             "what is missing, and sign the consent yourself.",
         )
         return redirect("intake:wizard_guardian", reference=review_request.reference)
-    messages.success(request, "You now share this request.")
+    messages.success(request, _("You now share this request."))
     return redirect("intake:request_detail", reference=review_request.reference)
 
 
@@ -376,9 +390,9 @@ def request_answer(request, reference):
                 review_request=review_request, text=form.cleaned_data["text"], actor=request.user
             )
         except services.InvalidTransition:
-            messages.info(request, "This request is no longer waiting for an answer.")
+            messages.info(request, _("This request is no longer waiting for an answer."))
         else:
-            messages.success(request, "Thank you. Your answer was sent to the team.")
+            messages.success(request, _("Thank you. Your answer was sent to the team."))
         return redirect("intake:request_detail", reference=reference)
     context = {
         "review_request": review_request,
@@ -411,7 +425,9 @@ def wizard_guardian(request, review_request):
             "guardian",
             form,
             lambda data: None,
-            intro="The primary guardian's details, as they gave them: only they can change these.",
+            intro=_(
+                "The primary guardian's details, as they gave them: only they can change these."
+            ),
         )
     signature = getattr(review_request, "consent_signature", None)
     if signature is not None and signature.signed_by_id == request.user.pk:
@@ -423,7 +439,7 @@ def wizard_guardian(request, review_request):
         "guardian",
         form,
         lambda data: services.guardian_save(review_request=review_request, fields=data),
-        intro="Tell us who you are. We use this to contact you and on the financial consent.",
+        intro=_("Tell us who you are. We use this to contact you and on the financial consent."),
     )
 
 
@@ -436,7 +452,7 @@ def wizard_child(request, review_request):
         "child",
         form,
         lambda data: services.child_save(review_request=review_request, fields=data),
-        intro="About your child, the diagnosis you were given, and what you want to know.",
+        intro=_("About your child, the diagnosis you were given, and what you want to know."),
     )
 
 
@@ -461,8 +477,10 @@ def wizard_questionnaire(request, review_request):
         lambda data: services.questionnaire_answers_save(
             review_request=review_request, answers=data
         ),
-        intro="Questions about your child's health history. Answer what you can, and come "
-        "back for the rest.",
+        intro=_(
+            "Questions about your child's health history. Answer what you can, and come "
+            "back for the rest."
+        ),
     )
 
 
@@ -507,7 +525,7 @@ def wizard_review(request, review_request):
         except services.RequestLocked:
             return redirect("intake:request_detail", reference=reference)
         else:
-            messages.success(request, "Your request was sent. Thank you.")
+            messages.success(request, _("Your request was sent. Thank you."))
             return redirect("intake:request_detail", reference=reference)
     context = {
         "review_request": review_request,

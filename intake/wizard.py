@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from intake import services
 from intake.lifecycle import Status
@@ -28,13 +29,13 @@ class Step:
 
 
 STEPS = (
-    Step("guardian", "You", "intake:wizard_guardian"),
-    Step("child", "Your child", "intake:wizard_child"),
-    Step("questionnaire", "Medical history", "intake:wizard_questionnaire"),
-    Step("consent", "Financial consent", "intake:wizard_consent"),
-    Step("referral", "Referral", "records:wizard_referral"),
-    Step("documents", "Records and imaging", "records:wizard_documents"),
-    Step("review", "Review and send", "intake:wizard_review"),
+    Step("guardian", _("You"), "intake:wizard_guardian"),
+    Step("child", _("Your child"), "intake:wizard_child"),
+    Step("questionnaire", _("Medical history"), "intake:wizard_questionnaire"),
+    Step("consent", _("Financial consent"), "intake:wizard_consent"),
+    Step("referral", _("Referral"), "records:wizard_referral"),
+    Step("documents", _("Records and imaging"), "records:wizard_documents"),
+    Step("review", _("Review and send"), "intake:wizard_review"),
 )
 SLUGS = [step.slug for step in STEPS]
 
@@ -104,7 +105,7 @@ def family_draft(view):
         review_request = review_request_get_for_family(user=request.user, reference=reference)
         if review_request.status != Status.DRAFT:
             messages.info(
-                request, "This request has been sent, so it can no longer be changed here."
+                request, _("This request has been sent, so it can no longer be changed here.")
             )
             return redirect("intake:request_detail", reference=reference)
         return view(request, review_request, *args, **kwargs)

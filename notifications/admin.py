@@ -9,7 +9,7 @@ class MessageAdmin(ReadOnlyAdmin):
     """The outbox, read-only: staff can see what was sent and what is failing. Bodies are not
     shown: they hold sign-in links (verification, password reset) meant for one person."""
 
-    list_display = ("created_at", "template", "to", "status", "attempts", "sent_at")
+    list_display = ("created_at", "template", "language", "to", "status", "attempts", "sent_at")
     list_filter = ("status", "template")
     search_fields = ("to",)
     date_hierarchy = "created_at"
@@ -17,6 +17,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "to",
         "subject",
         "template",
+        "language",
         "status",
         "attempts",
         "created_at",

@@ -20,6 +20,8 @@ class Message(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     template = models.CharField(max_length=100, help_text="The template it was written from.")
+    # The language it was written in: the recipient's (a family's choice; staff read English).
+    language = models.CharField(max_length=8, default="en")
     # [{"filename", "content" or "content_base64", "mimetype"}]: a calendar invite as text, or
     # the opinion letter PDF as base64 (kept with the row, like the body).
     attachments = models.JSONField(default=list, blank=True)

@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import Message
 
@@ -29,19 +29,31 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def message_queue(
-    *, to: str, template: str, context: dict, attachments: list[dict] | None = None
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    attachments: list[dict] | None = None,
+    language: str | None = None,
 ) -> Message:
     """Write a message from ``templates/email/<template>.subject.txt`` and ``.txt`` and send
     it once the surrounding transaction commits. Rolled back with it if that fails.
     ``attachments`` are small files: ``{"filename", "content", "mimetype"}`` for text,
-    ``content_base64`` instead of ``content`` for bytes (a PDF letter)."""
+    ``content_base64`` instead of ``content`` for bytes (a PDF letter).
+    ``language`` is the recipient's (a family's ``User.language``, a booking's or an
+    invitation's); without it the message is in English, the staff's language, whatever
+    page or task queues it."""
+    language = language or settings.LANGUAGE_CODE
     context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
-    subject = render_to_string(f"email/{template}.subject.txt", context)
+    with translation.override(language):
+        subject = render_to_string(f"email/{template}.subject.txt", context)
+        body = render_to_string(f"email/{template}.txt", context)
     message = Message.objects.create(
         to=to,
         subject=" ".join(subject.split())[:200],
-        body=render_to_string(f"email/{template}.txt", context),
+        body=body,
         template=template,
+        language=language,
         attachments=attachments or [],
     )
     transaction.on_commit(lambda: _enqueue(message.pk))

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from records.services import ACCEPTED_BY_KIND
 
@@ -8,11 +9,11 @@ UPLOADABLE_KINDS = list(ACCEPTED_BY_KIND)
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What is it?", choices=[(kind.value, kind.label) for kind in UPLOADABLE_KINDS]
+        label=_("What is it?"), choices=[(kind.value, kind.label) for kind in UPLOADABLE_KINDS]
     )
     file = forms.FileField(
-        label="File",
-        error_messages={"required": "Choose a file to send.", "empty": "This file is empty."},
+        label=_("File"),
+        error_messages={"required": _("Choose a file to send."), "empty": _("This file is empty.")},
         widget=forms.ClearableFileInput(attrs={"multiple": False}),
     )
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from intake.models import DocumentKind, ReviewRequest
 
@@ -12,10 +13,10 @@ class FileType(models.TextChoices):
     """What a file is, decided from its bytes, never from its name."""
 
     PDF = "application/pdf", "PDF"
-    JPEG = "image/jpeg", "JPEG image"
-    PNG = "image/png", "PNG image"
-    DICOM = "application/dicom", "DICOM image"
-    DICOM_ZIP = "application/zip", "ZIP of a DICOM study"
+    JPEG = "image/jpeg", _("JPEG image")
+    PNG = "image/png", _("PNG image")
+    DICOM = "application/dicom", _("DICOM image")
+    DICOM_ZIP = "application/zip", _("ZIP of a DICOM study")
 
 
 class ProcessingState(models.TextChoices):

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from intake.lifecycle import Status
@@ -78,12 +79,18 @@ def _check_upload(kind: str, upload, *, hold_reports: bool) -> Checked:
     """The clean copy of an upload that is an accepted type for ``kind``, within its size
     limit; ``Rejected`` otherwise."""
     if kind not in ACCEPTED_BY_KIND:
-        raise Rejected("Choose what the file is: referral, medical records, imaging or other.")
+        raise Rejected(
+            gettext("Choose what the file is: referral, medical records, imaging or other.")
+        )
     limit = size_limit(kind)
     if upload.size > limit:
         raise Rejected(
-            f"This file is {upload.size / 1048576:,.0f} MB; {DocumentKind(kind).label.lower()} "
-            f"files can be up to {limit // 1048576:,} MB."
+            gettext("This file is %(size)s MB; %(kind)s files can be up to %(limit)s MB.")
+            % {
+                "size": f"{upload.size / 1048576:,.0f}",
+                "kind": str(DocumentKind(kind).label).lower(),
+                "limit": f"{limit // 1048576:,}",
+            }
         )
     checked = inspect(upload, hold_reports=hold_reports)
     if checked.file_type not in ACCEPTED_BY_KIND[kind]:
@@ -93,10 +100,13 @@ def _check_upload(kind: str, upload, *, hold_reports: bool) -> Checked:
             and checked.file_type in ACCEPTED_BY_KIND[DocumentKind.IMAGING]
         ):
             raise Rejected(
-                f"A {FileType(checked.file_type).label} belongs with imaging: choose “Imaging” "
-                "for it."
+                gettext("A %(type)s belongs with imaging: choose “Imaging” for it.")
+                % {"type": FileType(checked.file_type).label}
             )
-        raise Rejected(f"{DocumentKind(kind).label} must be a PDF, JPEG or PNG file.")
+        raise Rejected(
+            gettext("%(kind)s must be a PDF, JPEG or PNG file.")
+            % {"kind": DocumentKind(kind).label}
+        )
     return checked
 
 
@@ -142,7 +152,7 @@ def document_upload(
     link is checked again under the lock (revoked or expired meanwhile: refused). The family's
     imaging CD keeps its PDF reports aside (``HeldFile``) for the family to add as records."""
     if review_request.status not in UPLOADABLE:
-        raise Rejected("This request no longer accepts files.")
+        raise Rejected(gettext("This request no longer accepts files."))
     checked = _check_upload(kind, upload, hold_reports=upload_link is None)
     keys: list[str] = []
     try:
@@ -210,9 +220,9 @@ def _received(document: Document, actor, ip_address: str, *, upload_link=None) -
 def _lock_uploadable(review_request: ReviewRequest, upload_link: Invitation | None):
     request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
     if request.status not in UPLOADABLE:
-        raise Rejected("This request no longer accepts files.")
+        raise Rejected(gettext("This request no longer accepts files."))
     if upload_link is not None and not _link_works(upload_link):
-        raise Rejected("This upload link no longer works.")
+        raise Rejected(gettext("This upload link no longer works."))
     return request
 
 
@@ -260,7 +270,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=document.request_id)
         if request.status != Status.DRAFT:
-            raise Rejected("Files cannot be removed once the request is sent.")
+            raise Rejected(gettext("Files cannot be removed once the request is sent."))
         keys = [
             document.storage_key,
             *document.previews.values_list("storage_key", flat=True),
@@ -413,7 +423,7 @@ def held_file_add(*, held: HeldFile, actor: User, ip_address: str) -> Document:
         request = _lock_uploadable(held.request, None)
         current = HeldFile.objects.select_for_update().filter(pk=held.pk).first()
         if current is None:
-            raise Rejected("This report was already added or let go.")
+            raise Rejected(gettext("This report was already added or let go."))
         document = Document.objects.create(
             request=request,
             kind=DocumentKind.RECORD,

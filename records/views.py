@@ -5,6 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.request_info import client_ip
@@ -106,7 +107,7 @@ def _form_error(request, form) -> str:
         and length.isdigit()
         and int(length) > services.size_limit(DocumentKind.IMAGING)
     ):
-        return "This file is larger than any file we accept."
+        return gettext("This file is larger than any file we accept.")
     return " ".join(message for errors in form.errors.values() for message in errors)
 
 
@@ -144,14 +145,14 @@ def upload(request, reference):
     if error:
         messages.error(request, f"{_sent_name(request)}: {error}")
     else:
-        _tell_accepted(request, accepted, "was added.")
+        _tell_accepted(request, accepted, gettext("was added."))
     return wizard.redirect_back(request, review_request)
 
 
 def _sent_name(request) -> str:
     """The sent file's name, shortened, for a message (never trusted for anything else)."""
     name = request.FILES["file"].name if "file" in request.FILES else ""
-    return (name[:60] + "…" if len(name) > 60 else name) or "The file"
+    return (name[:60] + "…" if len(name) > 60 else name) or gettext("The file")
 
 
 def _tell_accepted(request, accepted: services.Upload, done: str) -> None:
@@ -317,7 +318,7 @@ def pediatrician_upload(request, token):
         if error:
             messages.error(request, f"{_sent_name(request)}: {error}")
         else:
-            _tell_accepted(request, accepted, "was sent. Thank you.")
+            _tell_accepted(request, accepted, gettext("was sent. Thank you."))
         return redirect(request.path)
     context = {
         "link": link,

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from reviews.models import (
@@ -149,7 +150,7 @@ class DeliveryForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     question = forms.CharField(
-        label="Your question", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Your question"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ReviewerProfile(models.Model):
@@ -151,8 +152,8 @@ class Opinion(models.Model):
 
 
 class Conclusion(models.TextChoices):
-    AGREE = "agree", "Agrees with the previous diagnosis and care plan"
-    DIFFERENT = "different", "Offers a different path"
+    AGREE = "agree", _("Agrees with the previous diagnosis and care plan")
+    DIFFERENT = "different", _("Offers a different path")
 
 
 class FinalOpinion(models.Model):

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from intake.models.catalogue import localized
 from scheduling.models import Appointment, Booking
 
 MIMETYPE = "text/calendar"
@@ -24,24 +26,25 @@ def booking_invite(
     booking: Booking, *, attendee_email: str, attendee_name: str, cancelled: bool = False
 ) -> str:
     department = booking.department
+    name = localized(department, "name")
     if cancelled:
-        description = "This call was cancelled."
+        description = _("This call was cancelled.")
     else:
-        description = (
-            f"A free informational call with the {department.name} second-opinion team of "
-            f"{settings.HOSPITAL_NAME}. We call you at the number you gave. "
-            f"To change or cancel it, use the links in your confirmation e-mail or call "
-            f"{department.phone}."
-        )
+        description = _(
+            "A free informational call with the %(name)s second-opinion team of %(hospital)s. "
+            "We call you at the number you gave. To change or cancel it, use the links in your "
+            "confirmation e-mail or call %(phone)s."
+        ) % {"name": name, "hospital": settings.HOSPITAL_NAME, "phone": department.phone}
     event = _event(
         uid=booking.ical_uid,
         sequence=booking.ical_sequence,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         zone=booking.department_zone,
-        summary=f"Informational call · {department.name}, {settings.HOSPITAL_NAME}",
+        summary=_("Informational call · %(name)s, %(hospital)s")
+        % {"name": name, "hospital": settings.HOSPITAL_NAME},
         description=description,
-        location="Phone call",
+        location=_("Phone call"),
         cancelled=cancelled,
     )
     event.add("attendee", _address(attendee_email, attendee_name, role="REQ-PARTICIPANT"))

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from intake.forms import PhoneField
 from intake.models import ReviewService
@@ -46,55 +47,56 @@ class StartField(forms.ChoiceField):
 
     def validate(self, value):
         if value is None:
-            raise forms.ValidationError("Pick a time from the list.", code="required")
+            raise forms.ValidationError(_("Pick a time from the list."), code="required")
 
 
 class BookingForm(forms.Form):
     start = StartField(
-        label="Time of the call", error_messages={"invalid_choice": "Pick a time from the list."}
+        label=_("Time of the call"),
+        error_messages={"invalid_choice": _("Pick a time from the list.")},
     )
     parent_name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=120,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = PhoneField(
-        label="Phone number we should call",
+        label=_("Phone number we should call"),
         required=True,
-        help_text="A US number such as 404-555-0123, or an international one starting with +.",
+        help_text=_("A US number such as 404-555-0123, or an international one starting with +."),
     )
     email = forms.EmailField(
-        label="E-mail",
-        help_text="We send the confirmation and calendar invite here.",
+        label=_("E-mail"),
+        help_text=_("We send the confirmation and calendar invite here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    child_first_name = forms.CharField(label="Your child's first name", max_length=60)
+    child_first_name = forms.CharField(label=_("Your child's first name"), max_length=60)
     child_age = forms.IntegerField(
-        label="Your child's age in years",
+        label=_("Your child's age in years"),
         min_value=0,
         max_value=25,
         error_messages={
-            "min_value": "Enter your child's age in whole years (0 for a baby).",
-            "max_value": "We see children and young adults up to 25.",
+            "min_value": _("Enter your child's age in whole years (0 for a baby)."),
+            "max_value": _("We see children and young adults up to 25."),
         },
     )
     diagnosis = forms.CharField(
-        label="Diagnosis, if you know it (optional)", max_length=200, required=False
+        label=_("Diagnosis, if you know it (optional)"), max_length=200, required=False
     )
     current_hospital = forms.CharField(
-        label="Hospital or doctor caring for your child now (optional)",
+        label=_("Hospital or doctor caring for your child now (optional)"),
         max_length=200,
         required=False,
     )
     reason = forms.CharField(
-        label="What would you like to talk about? (optional)",
+        label=_("What would you like to talk about? (optional)"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     consent_to_contact = forms.BooleanField(
-        label="You may contact me by phone and e-mail about this call.",
-        error_messages={"required": "We need your permission to call you; tick the box."},
+        label=_("You may contact me by phone and e-mail about this call."),
+        error_messages={"required": _("We need your permission to call you; tick the box.")},
     )
 
     def offer(self, start_choices) -> None:
@@ -112,10 +114,10 @@ class PrecallForm(forms.Form):
     """The short form a coordinator may send before the call."""
 
     QUESTIONS = {
-        "hopes": "What would you most like to learn from the call?",
-        "diagnosis": "What diagnosis has your child been given, and when?",
-        "treatment": "What treatment has your child had or been offered?",
-        "tests": "Which tests or imaging has your child had (for example X-ray, MRI)?",
+        "hopes": _("What would you most like to learn from the call?"),
+        "diagnosis": _("What diagnosis has your child been given, and when?"),
+        "treatment": _("What treatment has your child had or been offered?"),
+        "tests": _("Which tests or imaging has your child had (for example X-ray, MRI)?"),
     }
 
     hopes = forms.CharField(

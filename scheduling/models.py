@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from intake.models import Department, ReviewService
@@ -144,11 +145,11 @@ class AvailabilityException(models.Model):
 
 
 class BookingStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    MOVED = "moved", "Moved to another time"
-    CANCELLED = "cancelled", "Cancelled"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
+    BOOKED = "booked", _("Booked")
+    MOVED = "moved", _("Moved to another time")
+    CANCELLED = "cancelled", _("Cancelled")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # A booking in these states holds its coordinator's time: nobody else may be booked over it.
@@ -197,6 +198,9 @@ class Booking(models.Model):
     reason = models.TextField(blank=True)
     consent_to_contact = models.BooleanField()
     family_time_zone = models.CharField(max_length=64)
+    # The language of the page the family booked on: its e-mails and reminders follow it
+    # (a family that booked signed in: its account's language, see ``mail_language``).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     rescheduled_from = models.OneToOneField(
@@ -262,6 +266,12 @@ class Booking(models.Model):
         return zoneinfo.ZoneInfo(self.family_time_zone)
 
     @property
+    def mail_language(self) -> str:
+        """The language of e-mails about this call: the account's (a family that switched
+        since keeps reading its own language), else the page's it booked on."""
+        return self.family.language if self.family_id else self.language
+
+    @property
     def family_time(self) -> datetime:
         """When the call starts on the family's clock (no zone: for templates)."""
         return wall_clock(self.starts_at, self.family_zone)
@@ -309,13 +319,13 @@ class AppointmentLocation(models.Model):
 
 
 class AppointmentKind(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    VIRTUAL = "virtual", "Virtual (video)"
+    IN_PERSON = "in_person", _("In person")
+    VIRTUAL = "virtual", _("Virtual (video)")
 
 
 class AppointmentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Every legal change of an appointment, in one place: a scheduled visit may be moved (it stays
@@ -440,15 +450,22 @@ class Appointment(models.Model):
             raise ValidationError({"booking": "This call was with another department."})
 
     @property
+    def mail_language(self) -> str:
+        """The family's language: its account's, else that of the call it booked."""
+        if self.family_id:
+            return self.family.language
+        return self.booking.mail_language if self.booking_id else settings.LANGUAGE_CODE
+
+    @property
     def location_notes(self) -> list[tuple[str, str]]:
         """What to know before an in-person visit, from the location's notes."""
         if self.location is None:
             return []
         notes = (
-            ("Lodging", self.location.lodging),
-            ("Getting here", self.location.transport),
-            ("Parking", self.location.parking),
-            ("Food", self.location.food),
+            (_("Lodging"), self.location.lodging),
+            (_("Getting here"), self.location.transport),
+            (_("Parking"), self.location.parking),
+            (_("Food"), self.location.food),
         )
         return [(label, text) for label, text in notes if text]
 
@@ -459,7 +476,7 @@ class Appointment(models.Model):
 
 class AppointmentChangeKind(models.TextChoices):
     MOVED = "moved", "Moved"
-    CANCELLED = "cancelled", "Cancelled"
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class AppointmentChange(models.Model):

@@ -35,6 +35,13 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 BROWSER_SKIPPED = pytest.StashKey[int]()
 
 
+def pytest_configure(config):
+    """The Spanish catalogue as its .po says, even when pytest runs without ``make``."""
+    from config.translations import catalogues_compile
+
+    catalogues_compile(only_stale=True)
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests are skipped on SQLite, browser tests where Chromium is missing.
     CI sets REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1: then a missing part stops the run instead

@@ -113,6 +113,7 @@ MATRIX = {
     "accounts:login": SIGNED_OUT_ONLY,
     "accounts:sign_up": SIGNED_OUT_ONLY,
     "accounts:logout": GET_NOT_ALLOWED,
+    "accounts:language": GET_NOT_ALLOWED,
     "accounts:check_email": EVERYONE,
     "accounts:resend_verification": EVERYONE,
     "accounts:verify_email": (400,) * 7,

@@ -24,6 +24,7 @@ def payment_link_send(*, review_request: ReviewRequest, actor: User) -> Payment:
     message_queue(
         to=review_request.family.email,
         template="payment_link",
+        language=review_request.family.language,
         context={
             "reference": reference,
             "pay_url": payment.checkout_url,

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from billing.models import TAKEN, Payment, PaymentMethod, PaymentStatus
@@ -55,8 +56,11 @@ def payment_record_phone(
             review_request_event_add(
                 review_request=request,
                 kind=RequestEvent.Kind.PAYMENT,
-                note=f"Your fee of {payment.amount_display} was paid by phone. Your review "
-                "starts as soon as you send your request.",
+                note=gettext_noop(
+                    "Your fee of %(amount)s was paid by phone. Your review starts as soon as "
+                    "you send your request."
+                ),
+                note_params={"amount_cents": payment.amount_cents, "currency": payment.currency},
                 actor=actor,
             )
         else:
@@ -64,7 +68,8 @@ def payment_record_phone(
                 review_request=request,
                 to_status=Status.SUBMITTED,
                 actor=actor,
-                note=f"Fee of {payment.amount_display} paid by phone.",
+                note=gettext_noop("Fee of %(amount)s paid by phone."),
+                note_params={"amount_cents": payment.amount_cents, "currency": payment.currency},
             )
     return payment
 
@@ -78,5 +83,6 @@ def prepaid_request_sent(*, review_request: ReviewRequest) -> None:
             review_request=review_request,
             to_status=Status.SUBMITTED,
             actor=None,
-            note=f"Fee of {payment.amount_display} paid by phone in advance.",
+            note=gettext_noop("Fee of %(amount)s paid by phone in advance."),
+            note_params={"amount_cents": payment.amount_cents, "currency": payment.currency},
         )

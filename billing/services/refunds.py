@@ -7,6 +7,7 @@ import stripe
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from billing import stripe_api
@@ -124,7 +125,7 @@ def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
             review_request=request,
             to_status=Status.REFUNDED,
             actor=actor,
-            note="The fee was refunded in full.",
+            note=gettext_noop("The fee was refunded in full."),
         )
     elif request.status == Status.DRAFT:
         # Paid in advance on the phone, refunded before the family sent it: it owes the fee
@@ -132,7 +133,9 @@ def _end_request_refunded(request: ReviewRequest, *, actor) -> None:
         review_request_event_add(
             review_request=request,
             kind=RequestEvent.Kind.PAYMENT,
-            note="The fee paid by phone was refunded in full; it is due again when you send "
-            "your request.",
+            note=gettext_noop(
+                "The fee paid by phone was refunded in full; it is due again when you send "
+                "your request."
+            ),
             actor=actor,
         )

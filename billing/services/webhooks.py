@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from billing import stripe_api
 from billing.models import (
@@ -139,7 +140,8 @@ def _checkout_paid(session) -> None:
             review_request=request,
             to_status=Status.SUBMITTED,
             actor=None,
-            note=f"Fee of {payment.amount_display} paid online.",
+            note=gettext_noop("Fee of %(amount)s paid online."),
+            note_params={"amount_cents": payment.amount_cents, "currency": payment.currency},
         )
 
 

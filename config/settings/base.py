@@ -61,12 +61,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the page: the switch's cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.SameOriginNullOriginMiddleware",
     "records.uploads.NamedFileParserMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A signed-in family's language is the one on its account; staff pages stay English.
+    "accounts.middleware.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.StaffSecondFactorMiddleware",
@@ -382,7 +386,19 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Internationalisation -----------------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# Families read every page, e-mail and letter summary in English or Spanish; staff pages (the
+# admin, the reviewer workspace) stay English. See docs/decisions.md, "Spanish and
+# accessibility".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switch remembers an anonymous visitor's choice in this cookie (a year); a signed-in
+# family's choice is kept on the account.
+LANGUAGE_COOKIE_NAME = "portal_language"
+LANGUAGE_COOKIE_AGE = 365 * 86400
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# The hospital's own zone: the default for a family whose time zone is not known yet.
 TIME_ZONE = env.string("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from intake.lifecycle import CLOCK_RUNNING, FAMILY_TIMELINE, Status
 from intake.models.catalogue import (
@@ -69,6 +71,14 @@ class ReviewRequest(models.Model):
     eligibility = models.JSONField(
         default=dict, blank=True, help_text="The answers and result of the eligibility check."
     )
+    # The family's language while it has no account (a coordinator picks it when starting a
+    # request by phone): its invitation is in it. Once the family joins, its account decides.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The family's language, for a request started by phone.",
+    )
     # The fee when the request was sent: payments use it, whatever the price is later.
     fee_cents = models.PositiveIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -110,6 +120,11 @@ class ReviewRequest(models.Model):
         if self.fee_cents is None:
             return self.service.fee_display
         return money(self.fee_cents, self.currency, drop_zero_cents=True)
+
+    @property
+    def mail_language(self) -> str:
+        """The family's language for e-mails: its account's once it has joined."""
+        return self.family.language if self.family_id else self.language
 
     @property
     def started_by_coordinator(self) -> bool:
@@ -156,18 +171,15 @@ class StepDetails(models.Model):
 
     @property
     def missing(self) -> list[str]:
-        return [
-            str(self._meta.get_field(name).verbose_name)
-            for name in self.REQUIRED
-            if not getattr(self, name)
-        ]
+        """What is still blank, in the words the family reads (in its language)."""
+        return [str(self.MISSING_LABELS[name]) for name in self.REQUIRED if not getattr(self, name)]
 
 
 class Relationship(models.TextChoices):
-    MOTHER = "mother", "Mother"
-    FATHER = "father", "Father"
-    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
-    OTHER = "other", "Other relative or caregiver"
+    MOTHER = "mother", _("Mother")
+    FATHER = "father", _("Father")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+    OTHER = "other", _("Other relative or caregiver")
 
 
 class Guardian(StepDetails):
@@ -198,6 +210,16 @@ class Guardian(StepDetails):
         "state",
         "zip_code",
     )
+    MISSING_LABELS = {
+        "legal_name": _("full legal name"),
+        "relationship": _("relationship to the child"),
+        "phone": _("phone"),
+        "email": _("e-mail"),
+        "address_line1": _("address"),
+        "city": _("city"),
+        "state": _("state"),
+        "zip_code": _("ZIP code"),
+    }
 
     def __str__(self):
         return f"Guardian on {self.request}"
@@ -206,14 +228,14 @@ class Guardian(StepDetails):
     def missing(self) -> list[str]:
         labels = super().missing
         if not self.has_legal_authority:
-            labels.append("statement of legal authority")
+            labels.append(str(_("statement of legal authority")))
         return labels
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Another answer or not sure"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Another answer or not sure")
 
 
 class Child(StepDetails):
@@ -229,6 +251,14 @@ class Child(StepDetails):
     questions = models.TextField("your questions for the reviewers", blank=True)
 
     REQUIRED = ("first_name", "last_name", "date_of_birth", "sex", "prior_diagnosis", "questions")
+    MISSING_LABELS = {
+        "first_name": _("first name"),
+        "last_name": _("last name"),
+        "date_of_birth": _("date of birth"),
+        "sex": _("sex assigned at birth"),
+        "prior_diagnosis": _("prior diagnosis"),
+        "questions": _("your questions for the reviewers"),
+    }
 
     class Meta:
         verbose_name_plural = "children"
@@ -259,6 +289,11 @@ class ReferringPediatrician(StepDetails):
     )
 
     REQUIRED = ("name", "practice", "phone")
+    MISSING_LABELS = {
+        "name": _("pediatrician's name"),
+        "practice": _("practice"),
+        "phone": _("phone"),
+    }
 
     def __str__(self):
         return f"Referring pediatrician on {self.request}"
@@ -283,6 +318,8 @@ class ConsentSignature(models.Model):
     user_agent = models.CharField(max_length=500, blank=True)
     fee_cents = models.PositiveIntegerField(help_text="The fee shown next to the text when signed.")
     currency = models.CharField(max_length=3)
+    # The language of the text the guardian read and signed (the version's English or Spanish).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     def __str__(self):
         return f"Consent v{self.consent_text.version} signed for {self.request}"
@@ -313,6 +350,10 @@ class RequestEvent(models.Model):
         help_text="Empty when the portal itself made the change (e.g. a payment webhook).",
     )
     note = models.TextField(blank=True)
+    # With values, ``note`` is a sentence of the catalogue with their places ("Fee of
+    # %(amount)s paid by phone."), read in the reader's language (``note_text``); an amount is
+    # kept as ``amount_cents`` and ``currency`` and written as that language writes money.
+    note_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -322,19 +363,32 @@ class RequestEvent(models.Model):
         return f"{self.request}: {self.from_status or '—'} → {self.to_status}"
 
     @property
+    def note_text(self) -> str:
+        """The note in the page's language: the portal's own sentences are stored in English
+        and looked up in the catalogue; what a person typed matches none and reads as typed."""
+        if not self.note:
+            return ""
+        if not self.note_params:
+            return gettext(self.note)
+        params = dict(self.note_params)
+        if "amount_cents" in params:
+            params["amount"] = money(params.pop("amount_cents"), params.pop("currency", "usd"))
+        return gettext(self.note) % params
+
+    @property
     def family_text(self) -> str:
         """The line the family's timeline shows for this event."""
         if self.kind != self.Kind.STATUS:
-            return self.note
+            return self.note_text
         if self.to_status == Status.DRAFT and self.request.started_by_coordinator:
-            return "Your coordinator started this request with you on the phone."
+            return _("Your coordinator started this request with you on the phone.")
         return FAMILY_TIMELINE.get(self.to_status, "")
 
     @property
     def family_note(self) -> str:
         """What the timeline shows under the line: a status change's note (the team's
         question, a reason); other events have said everything in their line."""
-        return self.note if self.kind == self.Kind.STATUS else ""
+        return self.note_text if self.kind == self.Kind.STATUS else ""
 
 
 # Who else may join a request (invitations, second guardians, reminders): their own module.

@@ -9,16 +9,34 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 
 def money(cents: int, currency: str, *, drop_zero_cents: bool = False) -> str:
     """An amount as people read it: "$1,400.00", or "167.50 EUR" in another currency.
-    drop_zero_cents leaves out a zero ".00", as a price list does ("$500")."""
+    drop_zero_cents leaves out a zero ".00", as a price list does ("$500"). In Spanish the
+    dollar is named and the cents always shown ("$500.00 USD"): "$" alone also means pesos,
+    and US Spanish writes the decimal point as English does."""
     amount = f"{cents / 100:,.2f}"
+    if translation.get_language() == "es":
+        return f"${amount} USD" if currency == "usd" else f"{amount} {currency.upper()}"
     if drop_zero_cents:
         amount = amount.removesuffix(".00")
     return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
+
+
+SPANISH_HELP = "For families reading Spanish; left empty, they read the English text."
+
+
+def localized(obj, field: str):
+    """``obj.<field>`` in the page's language: its ``<field>_es`` for a Spanish page when it
+    is filled in, else the English text (catalogue data written by the hospital's staff)."""
+    if translation.get_language() == "es":
+        spanish = getattr(obj, f"{field}_es", None)
+        if spanish:
+            return spanish
+    return getattr(obj, field)
 
 
 US_STATES = {
@@ -89,12 +107,12 @@ def validate_time_zone(value: str) -> None:
 class DocumentKind(models.TextChoices):
     """What a file sent with a request is. A service lists the kinds it requires."""
 
-    REFERRAL = "referral", "Referral from the pediatrician"
-    RECORD = "record", "Medical records"
-    IMAGING = "imaging", "Imaging (X-ray, MRI, CT)"
-    OTHER = "other", "Other"
+    REFERRAL = "referral", _("Referral from the pediatrician")
+    RECORD = "record", _("Medical records")
+    IMAGING = "imaging", _("Imaging (X-ray, MRI, CT)")
+    OTHER = "other", _("Other")
     # Written by the portal, never uploaded: the signed opinion letter.
-    OPINION = "opinion", "Opinion letter"
+    OPINION = "opinion", _("Opinion letter")
 
 
 REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
@@ -111,8 +129,14 @@ class Department(models.Model):
     """A hospital department families can call; some also offer document reviews."""
 
     name = models.CharField(max_length=100, unique=True)
+    name_es = models.CharField(
+        "name in Spanish", max_length=100, blank=True, help_text=SPANISH_HELP
+    )
     slug = models.SlugField(unique=True)
     summary = models.CharField(max_length=300, blank=True)
+    summary_es = models.CharField(
+        "summary in Spanish", max_length=300, blank=True, help_text=SPANISH_HELP
+    )
     phone = models.CharField(max_length=30, help_text="The second-opinion coordinator's line.")
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
@@ -195,10 +219,17 @@ class ReviewService(models.Model):
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
     name = models.CharField(max_length=120)
+    name_es = models.CharField(
+        "name in Spanish", max_length=120, blank=True, help_text=SPANISH_HELP
+    )
     slug = models.SlugField(unique=True)
     summary = models.TextField(help_text="What the review is, in a family's words.")
+    summary_es = models.TextField("summary in Spanish", blank=True, help_text=SPANISH_HELP)
     readers = models.CharField(
         max_length=200, help_text="Who reads the file, e.g. “three spine program leaders”."
+    )
+    readers_es = models.CharField(
+        "readers in Spanish", max_length=200, blank=True, help_text=SPANISH_HELP
     )
     fee_cents = models.PositiveIntegerField(help_text="Flat fee in cents, e.g. 50000 for $500.")
     currency = models.CharField(
@@ -320,10 +351,23 @@ class Question(models.Model):
         max_length=50, help_text="Stable name of the answer, e.g. first_symptoms."
     )
     text = models.CharField(max_length=300)
+    text_es = models.CharField(
+        "text in Spanish", max_length=300, blank=True, help_text=SPANISH_HELP
+    )
     help_text = models.CharField(max_length=300, blank=True)
+    help_text_es = models.CharField(
+        "help text in Spanish", max_length=300, blank=True, help_text=SPANISH_HELP
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
     choices = models.JSONField(
         default=list, blank=True, help_text="The options of a choice question."
+    )
+    # The same options in the same order; the answer stored is always the English option.
+    choices_es = models.JSONField(
+        "choices in Spanish",
+        default=list,
+        blank=True,
+        help_text="The options in Spanish, in the same order as above.",
     )
     required = models.BooleanField(default=True)
 
@@ -344,6 +388,19 @@ class Question(models.Model):
         if self.kind == self.Kind.CHOICE and len(options) < 2:
             raise ValidationError({"choices": "A choice question needs at least two options."})
         self.choices = options if self.kind == self.Kind.CHOICE else []
+        spanish = [str(option).strip() for option in self.choices_es or [] if str(option).strip()]
+        if self.kind == self.Kind.CHOICE and spanish and len(spanish) != len(options):
+            raise ValidationError(
+                {"choices_es": "Give as many Spanish options as English ones, in the same order."}
+            )
+        self.choices_es = spanish if self.kind == self.Kind.CHOICE else []
+
+    def choice_options(self) -> list[tuple[str, str]]:
+        """(stored answer, what the family reads) for each option, in the page's language."""
+        labels = self.choices
+        if translation.get_language() == "es" and len(self.choices_es) == len(self.choices):
+            labels = self.choices_es
+        return list(zip(self.choices, labels, strict=True))
 
     def clean_answer(self, value) -> str | None:
         """The stored form of an answer (None: not answered), or a ValidationError whose
@@ -353,20 +410,23 @@ class Question(models.Model):
         if self.kind == QuestionKind.YES_NO:
             answer = {True: "yes", False: "no"}.get(value, str(value).strip().lower())
             if answer not in {"yes", "no"}:
-                raise ValidationError("Answer yes or no.")
+                raise ValidationError(_("Answer yes or no."))
             return answer
         if self.kind == QuestionKind.CHOICE:
             if str(value).strip() not in self.choices:
-                raise ValidationError(f"Choose one of: {', '.join(self.choices)}.")
+                labels = ", ".join(label for _value, label in self.choice_options())
+                raise ValidationError(_("Choose one of: %(options)s.") % {"options": labels})
             return str(value).strip()
         if self.kind == QuestionKind.DATE:
             try:
                 return date.fromisoformat(str(value).strip()).isoformat()
             except ValueError:
-                raise ValidationError("Enter a date such as 2024-03-15.") from None
+                raise ValidationError(_("Enter a date such as 2024-03-15.")) from None
         answer = str(value).strip()
         if len(answer) > ANSWER_MAX_LENGTH:
-            raise ValidationError(f"Keep this answer under {ANSWER_MAX_LENGTH} characters.")
+            raise ValidationError(
+                _("Keep this answer under %(limit)s characters.") % {"limit": ANSWER_MAX_LENGTH}
+            )
         return answer
 
 
@@ -377,6 +437,10 @@ class ConsentText(models.Model):
     version = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=200)
     body = models.TextField()
+    # The same consent in Spanish: a family signs the text in the language it reads, and the
+    # signature records which (``ConsentSignature.language``).
+    title_es = models.CharField("title in Spanish", max_length=200, blank=True)
+    body_es = models.TextField("text in Spanish", blank=True, help_text=SPANISH_HELP)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -56,6 +56,9 @@ class Invitation(models.Model):
     # Wrong answers to "your child's date of birth" on a family invitation (a stranger who got
     # the e-mail through a mistyped address does not know it); too many withdraw the link.
     failed_checks = models.PositiveSmallIntegerField(default=0)
+    # The language of its e-mails (and reminders): the family's, as the coordinator picked
+    # it; a second guardian's, as the inviting guardian reads; English for a pediatrician.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     objects = InvitationQuerySet.as_manager()
 

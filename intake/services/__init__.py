@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from intake.lifecycle import NOTE_REQUIRED, TRANSITIONS, Status, due_dates, family_notified
@@ -67,7 +68,7 @@ def review_request_create(
     """Start a draft request for ``family`` with a fresh unguessable reference. A coordinator
     (``created_by``) may start one whose family has no account yet (``family=None``)."""
     created_by = created_by or family
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 request = ReviewRequest.objects.create(
@@ -90,6 +91,7 @@ def review_request_transition(
     actor: User | None,
     note: str = "",
     only_moves: frozenset[tuple[Status, Status]] | None = None,
+    note_params: dict | None = None,
 ) -> ReviewRequest:
     """Move a request to ``to_status`` if ``lifecycle.TRANSITIONS`` allows it, and return it.
     ``only_moves`` narrows the legal moves further (e.g. to those a coordinator makes by hand).
@@ -127,6 +129,7 @@ def review_request_transition(
             to_status=to_status,
             actor=actor,
             note=note,
+            note_params=note_params or {},
             created_at=now,
         )
         if family_notified(from_status, to_status):
@@ -149,6 +152,7 @@ def review_request_notify_family(*, review_request: ReviewRequest) -> None:
     message_queue(
         to=review_request.family.email,
         template="request_update",
+        language=review_request.family.language,
         context={
             "reference": review_request.reference,
             "status_url": f"{settings.SITE_URL}{path}",
@@ -267,9 +271,12 @@ def questionnaire_new_version(*, service: ReviewService) -> Questionnaire:
                     position=question.position,
                     key=question.key,
                     text=question.text,
+                    text_es=question.text_es,
                     help_text=question.help_text,
+                    help_text_es=question.help_text_es,
                     kind=question.kind,
                     choices=question.choices,
+                    choices_es=question.choices_es,
                     required=question.required,
                 )
                 for question in previous.questions.order_by("position", "pk")
@@ -291,11 +298,18 @@ def questionnaire_publish(*, questionnaire: Questionnaire) -> Questionnaire:
     return questionnaire
 
 
-def consent_text_new_version(*, title: str, body: str) -> ConsentText:
-    """A new draft version of the financial consent. Two admins racing for the same number
-    is refused by the unique version, not silently merged."""
+def consent_text_new_version(
+    *, title: str, body: str, title_es: str = "", body_es: str = ""
+) -> ConsentText:
+    """A new draft version of the financial consent (in English, and in Spanish when given).
+    Two admins racing for the same number is refused by the unique version, not silently
+    merged."""
     return ConsentText.objects.create(
-        version=_next_version(ConsentText.objects.all()), title=title, body=body
+        version=_next_version(ConsentText.objects.all()),
+        title=title,
+        body=body,
+        title_es=title_es,
+        body_es=body_es,
     )
 
 
@@ -404,30 +418,36 @@ def consent_sign(
         request = _lock_draft(review_request)
         access = shared_access_for(review_request=request, user=actor)
         if actor.pk != request.family_id and access is None:
-            raise ValidationError("Only the child's parent or guardian can sign the consent.")
+            raise ValidationError(_("Only the child's parent or guardian can sign the consent."))
         if ConsentSignature.objects.filter(request=request).exists():
-            raise ValidationError("The consent is already signed.")
+            raise ValidationError(_("The consent is already signed."))
         if access is not None:
             if not access.has_legal_authority:
                 raise ValidationError(
-                    "Only a guardian with legal authority to consent for the child can sign. "
-                    "Ask the other guardian to sign."
+                    _(
+                        "Only a guardian with legal authority to consent for the child can "
+                        "sign. Ask the other guardian to sign."
+                    )
                 )
             legal_name = access.legal_name
         else:
             guardian = Guardian.objects.filter(request=request).first()
             if guardian is None or not guardian.legal_name or not guardian.has_legal_authority:
                 raise ValidationError(
-                    "First give your full legal name and confirm your legal authority on the "
-                    "“You” step."
+                    _(
+                        "First give your full legal name and confirm your legal authority on "
+                        "the “You” step."
+                    )
                 )
             legal_name = guardian.legal_name
         if not names_match(typed_name, legal_name):
-            message = f"Type your full legal name exactly as given: {legal_name}."
+            message = _("Type your full legal name exactly as given: %(name)s.") % {
+                "name": legal_name
+            }
             raise ValidationError({"typed_name": message})
         consent_text = consent_text_current()
         if consent_text is None:
-            raise ValidationError("The consent text is not available yet. Please call us.")
+            raise ValidationError(_("The consent text is not available yet. Please call us."))
         return ConsentSignature.objects.create(
             request=request,
             consent_text=consent_text,
@@ -437,6 +457,11 @@ def consent_sign(
             user_agent=user_agent[:500],
             fee_cents=request.service.fee_cents,
             currency=request.service.currency,
+            # The text the guardian read: the Spanish one when the page was Spanish and the
+            # version has it.
+            language="es"
+            if translation.get_language() == "es" and consent_text.body_es
+            else settings.LANGUAGE_CODE,
         )
 
 
@@ -479,11 +504,19 @@ def review_request_answer(
 
 
 def review_request_event_add(
-    *, review_request: ReviewRequest, kind: str, note: str, actor: User | None
+    *,
+    review_request: ReviewRequest,
+    kind: str,
+    note: str,
+    actor: User | None,
+    note_params: dict | None = None,
 ) -> RequestEvent:
     """A line on the request's timeline that is not a status change (its ``note`` is the
-    family's line: never anything about the child)."""
-    return RequestEvent.objects.create(request=review_request, kind=kind, note=note, actor=actor)
+    family's line: never anything about the child; with ``note_params``, a sentence of the
+    catalogue read in each reader's language, see ``RequestEvent.note_text``)."""
+    return RequestEvent.objects.create(
+        request=review_request, kind=kind, note=note, note_params=note_params or {}, actor=actor
+    )
 
 
 # The invitations, shared access and requests coordinators start live in their own module;

@@ -10,8 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User, normalize_email
+from accounts.services import language_or_default
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.lifecycle import Status
 from intake.links import invitation_url
@@ -49,10 +52,12 @@ def review_request_start_for_family(
     guardian: dict,
     child: dict,
     actor: User,
+    language: str = settings.LANGUAGE_CODE,
 ) -> ReviewRequest:
     """A draft a coordinator starts for a family on the phone: the same eligibility check as
     the public page (its answers and result recorded, with who asked), and what the family
-    said filled in. The family has no account on it until they accept the invitation; they
+    said filled in, in the family's ``language`` (its invitation's). The family has no
+    account on it until they accept the invitation; they
     check it all, complete it and sign the consent themselves. Refused with a
     ``ValidationError`` giving the check's reasons when the family is not eligible."""
     result = check_eligibility(service, eligibility)
@@ -66,7 +71,8 @@ def review_request_start_for_family(
             "checked_at": timezone.now().isoformat(),
             "checked_by": "coordinator",
         }
-        request.save(update_fields=["eligibility"])
+        request.language = language_or_default(language)
+        request.save(update_fields=["eligibility", "language"])
         Guardian.objects.create(
             request=request,
             state=eligibility.state,
@@ -82,11 +88,15 @@ INVITATION_TEMPLATES = {
     Invitation.Kind.GUARDIAN: "invitation_guardian",
     Invitation.Kind.PEDIATRICIAN: "invitation_pediatrician",
 }
+# Stored in English on the event, read in the family's language (RequestEvent.family_text).
 INVITATION_TIMELINE = {
-    Invitation.Kind.FAMILY: "Your coordinator e-mailed you an invitation to finish this request.",
-    Invitation.Kind.GUARDIAN: "An invitation was e-mailed to a second guardian.",
-    Invitation.Kind.PEDIATRICIAN: "Your child's pediatrician was e-mailed a link to upload "
-    "the referral and records.",
+    Invitation.Kind.FAMILY: gettext_noop(
+        "Your coordinator e-mailed you an invitation to finish this request."
+    ),
+    Invitation.Kind.GUARDIAN: gettext_noop("An invitation was e-mailed to a second guardian."),
+    Invitation.Kind.PEDIATRICIAN: gettext_noop(
+        "Your child's pediatrician was e-mailed a link to upload the referral and records."
+    ),
 }
 # A request in these states takes no new links of the kind (it has moved past them).
 INVITABLE = {
@@ -109,7 +119,7 @@ def _check_inviter(request: ReviewRequest, kind: str, actor: User) -> None:
         return  # coordinators and admins
     if kind == Invitation.Kind.FAMILY or request.family_id != actor.pk:
         # Only the primary guardian shares the case (a second guardian cannot add a third).
-        raise ValidationError("Only the primary guardian or a coordinator can send this link.")
+        raise ValidationError(_("Only the primary guardian or a coordinator can send this link."))
 
 
 def invitation_send(
@@ -125,17 +135,20 @@ def invitation_send(
         _check_inviter(request, kind, actor)
         if request.status not in INVITABLE[kind]:
             raise ValidationError(
-                f"{request.reference} is {request.get_status_display().lower()}: this link "
-                "cannot be sent any more."
+                _("%(reference)s is %(status)s: this link cannot be sent any more.")
+                % {
+                    "reference": request.reference,
+                    "status": str(request.get_status_display()).lower(),
+                }
             )
         if kind == Invitation.Kind.FAMILY and request.family_id is not None:
-            raise ValidationError("The family has already joined this request.")
+            raise ValidationError(_("The family has already joined this request."))
         if kind != Invitation.Kind.FAMILY and request.family_id is None:
             raise ValidationError(
-                "Invite the family first: others join once the family has accepted."
+                _("Invite the family first: others join once the family has accepted.")
             )
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
-            raise ValidationError("This address is already a guardian on this request.")
+            raise ValidationError(_("This address is already a guardian on this request."))
         now = timezone.now()
         request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (
@@ -150,6 +163,7 @@ def invitation_send(
             created_by=actor,
             created_at=now,
             expires_at=now + timedelta(days=days),
+            language=_invitation_language(request, kind, actor),
         )
         _invitation_mail(invitation, INVITATION_TEMPLATES[kind])
         review_request_event_add(
@@ -167,16 +181,27 @@ def _is_on_request(request: ReviewRequest, email: str) -> bool:
     return request.shared_accesses.filter(user__email=email, removed_at__isnull=True).exists()
 
 
+def _invitation_language(request: ReviewRequest, kind: str, actor: User) -> str:
+    """The family's language for its own link; a second guardian reads the inviting
+    guardian's; a pediatrician's practice reads English, like the rest of the staff."""
+    if kind == Invitation.Kind.FAMILY:
+        return request.mail_language
+    if kind == Invitation.Kind.GUARDIAN:
+        return actor.language if actor.is_family else request.mail_language
+    return settings.LANGUAGE_CODE
+
+
 def _invitation_mail(invitation: Invitation, template: str) -> None:
     request = invitation.request
     message_queue(
         to=invitation.email,
         template=template,
+        language=invitation.language,
         context={
             "reference": request.reference,
             "phone": request.service.department.phone,
             "link_url": invitation_url(invitation),
-            "expires_on": dateformat.format(timezone.localtime(invitation.expires_at), "l, F j, Y"),
+            "expires_on": timezone.localtime(invitation.expires_at),
         },
     )
 
@@ -209,19 +234,26 @@ def invitation_check(*, invitation: Invitation, now=None) -> None:
     if state == "open":
         return
     phone = invitation.request.service.department.phone
+    pediatrician = invitation.kind == Invitation.Kind.PEDIATRICIAN
     ask = (
-        f"Ask the family for a new link, or call {phone}."
-        if invitation.kind == Invitation.Kind.PEDIATRICIAN
-        else f"Call your coordinator at {phone} for a new one."
-    )
+        _("Ask the family for a new link, or call %(phone)s.")
+        if pediatrician
+        else _("Call your coordinator at %(phone)s for a new one.")
+    ) % {"phone": phone}
+    otherwise = (
+        _("Otherwise, ask the family for a new link, or call %(phone)s.")
+        if pediatrician
+        else _("Otherwise, call your coordinator at %(phone)s for a new one.")
+    ) % {"phone": phone}
+    expired_on = dateformat.format(timezone.localtime(invitation.expires_at), _("F j, Y"))
     messages = {
-        "accepted": "This invitation has already been used. If it was you, sign in to see "
-        "the request. Otherwise, " + ask[0].lower() + ask[1:],
-        "revoked": "This link was withdrawn, or replaced by a newer one. " + ask,
-        "expired": "This link expired on "
-        + dateformat.format(timezone.localtime(invitation.expires_at), "F j, Y")
-        + ". "
-        + ask,
+        "accepted": _(
+            "This invitation has already been used. If it was you, sign in to see the request."
+        )
+        + " "
+        + otherwise,
+        "revoked": _("This link was withdrawn, or replaced by a newer one.") + " " + ask,
+        "expired": _("This link expired on %(day)s.") % {"day": expired_on} + " " + ask,
     }
     raise InvitationClosed(state, messages[state])
 
@@ -264,19 +296,24 @@ def invitation_confirm_child(*, invitation: Invitation, date_of_birth) -> None:
             review_request_event_add(
                 review_request=invitation.request,
                 kind=RequestEvent.Kind.INVITATION,
-                note="The invitation was withdrawn after several wrong answers.",
+                note=gettext_noop("The invitation was withdrawn after several wrong answers."),
                 actor=None,
             )
     if failed >= INVITATION_MAX_CHECKS:
         raise InvitationClosed(
             "revoked",
-            f"This link was withdrawn after several wrong dates of birth. Call {phone} for "
-            "a new one.",
+            _(
+                "This link was withdrawn after several wrong dates of birth. Call %(phone)s "
+                "for a new one."
+            )
+            % {"phone": phone},
         )
     raise ValidationError(
         {
-            "child_date_of_birth": "This is not the date of birth your coordinator noted. "
-            f"Check it, or call {phone}."
+            "child_date_of_birth": _(
+                "This is not the date of birth your coordinator noted. Check it, or call %(phone)s."
+            )
+            % {"phone": phone}
         }
     )
 
@@ -304,13 +341,13 @@ def invitation_accept(*, invitation: Invitation, user: User, details: dict | Non
         now = timezone.now()
         if current.kind == Invitation.Kind.FAMILY:
             if request.family_id is not None:
-                raise InvitationClosed("accepted", "The family has already joined this request.")
+                raise InvitationClosed("accepted", _("The family has already joined this request."))
             request.family = user
             request.save(update_fields=["family"])
-            line = "You accepted the invitation and joined this request."
+            line = gettext_noop("You accepted the invitation and joined this request.")
         else:
             if _is_on_request(request, user.email):
-                raise InvitationClosed("accepted", "You are already a guardian on this request.")
+                raise InvitationClosed("accepted", _("You are already a guardian on this request."))
             SharedAccess.objects.create(
                 request=request, user=user, invitation=current, granted_at=now, **details
             )
@@ -330,7 +367,9 @@ def shared_access_remove(*, access: SharedAccess, actor: User) -> SharedAccess:
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=access.request_id)
         if not (actor.sees_all_requests or actor.pk == request.family_id):
-            raise ValidationError("Only the primary guardian or a coordinator can remove access.")
+            raise ValidationError(
+                _("Only the primary guardian or a coordinator can remove access.")
+            )
         updated = SharedAccess.objects.filter(pk=access.pk, removed_at__isnull=True).update(
             removed_at=timezone.now(), removed_by=actor
         )
@@ -391,6 +430,7 @@ def _remind(invitation_id: int, kind: str) -> int:
                 message_queue(
                     to=request.family.email,
                     template="request_unfinished",
+                    language=request.family.language,
                     context={
                         "reference": request.reference,
                         "continue_url": f"{settings.SITE_URL}{path}",

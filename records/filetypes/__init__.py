@@ -14,6 +14,7 @@ import shutil
 import tempfile
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from records.filetypes import dicom, pdf, pictures, study
 from records.filetypes.common import ACCEPTED, CHUNK, Checked, Held, Rejected, size_of
@@ -36,24 +37,40 @@ __all__ = [
     "inspect",
     "inspect_here",
 ]
-KIND_NAMES = {
-    FileType.PDF: "PDF",
-    FileType.JPEG: "JPEG picture",
-    FileType.PNG: "PNG picture",
-    FileType.DICOM: "imaging file",
-    FileType.DICOM_ZIP: "ZIP",
+# What the family reads when checking a file of each type passed the child's limits.
+TOO_COMPLEX = {
+    FileType.PDF: gettext_lazy(
+        "This PDF would take too long or too much memory to check safely, so it was not "
+        "accepted. Print it to a new PDF, or scan it, and send that copy."
+    ),
+    FileType.JPEG: gettext_lazy(
+        "This JPEG picture would take too long or too much memory to check safely, so it was "
+        "not accepted. Save it again at a normal size and send the new copy."
+    ),
+    FileType.PNG: gettext_lazy(
+        "This PNG picture would take too long or too much memory to check safely, so it was "
+        "not accepted. Save it again at a normal size and send the new copy."
+    ),
+    FileType.DICOM: gettext_lazy(
+        "This imaging file would take too long or too much memory to check safely, so it was "
+        "not accepted. Export it again from the imaging CD or software and send the new copy."
+    ),
+    FileType.DICOM_ZIP: gettext_lazy(
+        "This ZIP would take too long or too much memory to check safely, so it was not "
+        "accepted. Make the ZIP again from the imaging CD or folder and send it."
+    ),
 }
-DAMAGED = {
-    FileType.PDF: pdf.DAMAGED,
-    FileType.JPEG: str(pictures.damaged("JPEG")),
-    FileType.PNG: str(pictures.damaged("PNG")),
-    FileType.DICOM: dicom.DAMAGED,
-    FileType.DICOM_ZIP: study.DAMAGED,
-}
-TOO_COMPLEX = (
-    "This {kind} would take too long or too much memory to check safely, so it was not "
-    "accepted. Save or export it again and send the new copy."
-)
+
+
+def _damaged(file_type: FileType) -> Rejected:
+    """A parser's own failure on a file of this type: the same as a damaged file."""
+    if file_type in (FileType.JPEG, FileType.PNG):
+        return pictures.damaged("JPEG" if file_type == FileType.JPEG else "PNG")
+    return Rejected(
+        {FileType.PDF: pdf.DAMAGED, FileType.DICOM: dicom.DAMAGED}.get(file_type, study.DAMAGED)
+    )
+
+
 WEB_CODE = (b"<html", b"<!doctype html", b"<script", b"<svg", b"<iframe", b"<?xml")
 
 
@@ -98,7 +115,7 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
                 cpu_seconds=1 + size / settings.RECORDS_CHECK_BYTES_PER_SECOND,
             )
         except ChildFailed:
-            raise Rejected(TOO_COMPLEX.format(kind=KIND_NAMES[file_type])) from None
+            raise Rejected(TOO_COMPLEX[file_type]) from None
         if "refused" in outcome:
             raise Rejected(outcome["refused"])
         return _checked(outcome, folder)
@@ -108,15 +125,21 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
 
 def _type_or_refuse(head: bytes) -> FileType:
     if not head:
-        raise Rejected("This file is empty.")
+        raise Rejected(gettext("This file is empty."))
     file_type = file_type_of(head)
     if file_type is None:
         if any(marker in head.lower() for marker in WEB_CODE):
             raise Rejected(
-                f"Web pages are not accepted. Print the page to a PDF and send that, or send "
-                f"{ACCEPTED}."
+                gettext(
+                    "Web pages are not accepted. Print the page to a PDF and send that, or send "
+                    "%(accepted)s."
+                )
+                % {"accepted": ACCEPTED}
             )
-        raise Rejected(f"This type of file is not accepted. Send {ACCEPTED}.")
+        raise Rejected(
+            gettext("This type of file is not accepted. Send %(accepted)s.")
+            % {"accepted": ACCEPTED}
+        )
     return file_type
 
 
@@ -137,7 +160,7 @@ def _inspect_into(folder: str, file, hold_reports: bool) -> dict:
     return {
         "file_type": str(checked.file_type),
         "size": checked.size,
-        "notes": checked.notes,
+        "notes": [str(note) for note in checked.notes],
         "dicom_files": checked.dicom_files,
         "held": [{"name": held.name, "size": held.size} for held in checked.held],
     }
@@ -188,6 +211,6 @@ def inspect_here(file, *, hold_reports: bool = False) -> Checked:
         raise
     except Exception:
         # Every parser's own failure on a hostile file means the same as a damaged file.
-        raise Rejected(DAMAGED[file_type]) from None
+        raise _damaged(file_type) from None
     content.seek(0)
     return Checked(file_type, content, size, notes, dicom_files=int(file_type == FileType.DICOM))

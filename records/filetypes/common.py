@@ -3,9 +3,11 @@
 import tempfile
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy
+
 from records.models import FileType
 
-ACCEPTED = "PDF, JPEG or PNG files, DICOM images (.dcm), or a ZIP of a DICOM study"
+ACCEPTED = gettext_lazy("PDF, JPEG or PNG files, DICOM images (.dcm), or a ZIP of a DICOM study")
 # Past this, a clean copy being written moves from memory to a temporary file on disk.
 IN_MEMORY = 8 * 1024 * 1024
 CHUNK = 1024 * 1024

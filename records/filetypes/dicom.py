@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pydicom
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from pydicom.pixels import pixel_array
 
 from records.filetypes.common import (
@@ -37,20 +38,22 @@ EXECUTABLE_HEADERS = (
     b"\xcf\xfa\xed\xfe",
     b"PK\x03\x04",
 )
-DAMAGED = (
+DAMAGED = gettext_lazy(
     "This imaging file is incomplete or damaged. Export it again from the imaging CD or "
     "software and send the new copy."
 )
-PROGRAM_INSIDE = (
+PROGRAM_INSIDE = gettext_lazy(
     "This DICOM file hides a program in its header, so it cannot be accepted. Export the "
     "images again from the imaging CD or software."
 )
-NO_IMAGE = (
+NO_IMAGE = gettext_lazy(
     "This DICOM file holds no image (it may be a report, a plan or a measurement). Send the "
     "images, and any report as a PDF."
 )
-EXTRA_DATA = "Extra data stored after the image was left out; the image itself is unchanged."
-UNREADABLE_ENCODING = (
+EXTRA_DATA = gettext_lazy(
+    "Extra data stored after the image was left out; the image itself is unchanged."
+)
+UNREADABLE_ENCODING = gettext_lazy(
     "This DICOM file uses an encoding we cannot read (a video or an unusual compression). "
     "Export it again as standard DICOM images."
 )

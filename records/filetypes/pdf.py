@@ -15,19 +15,20 @@ import zlib
 import pikepdf
 import pypdfium2
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from records.filetypes.common import CHUNK, Rejected, scratch
 
-DAMAGED = "This PDF is incomplete or damaged (it may not have finished downloading)."
-LOCKED = (
+DAMAGED = gettext_lazy("This PDF is incomplete or damaged (it may not have finished downloading).")
+LOCKED = gettext_lazy(
     "This PDF needs a password to open. Save it again without the password (or print it to a "
     "new PDF) and send that copy."
 )
-CLEANED = (
+CLEANED = gettext_lazy(
     "Scripts, automatic actions and attached files were removed from this PDF so it is safe "
     "to open; its pages are unchanged."
 )
-EXTRA_DATA = "Extra data stored after the end of this PDF was left out."
+EXTRA_DATA = gettext_lazy("Extra data stored after the end of this PDF was left out.")
 # Actions that run code, open programs or other files, or send data somewhere.
 ACTIVE_ACTIONS = {
     "/JavaScript",
@@ -115,7 +116,8 @@ def _check_pages(document) -> int:
         raise Rejected(DAMAGED)
     if pages > settings.RECORDS_MAX_PDF_PAGES:
         raise Rejected(
-            f"This PDF has more than {settings.RECORDS_MAX_PDF_PAGES:,} pages. Send it in parts."
+            gettext("This PDF has more than %(pages)s pages. Send it in parts.")
+            % {"pages": f"{settings.RECORDS_MAX_PDF_PAGES:,}"}
         )
     return pages
 
@@ -124,8 +126,10 @@ def _check_streams(document) -> None:
     """No image past the pixel limit, no stream inflating past the stream limit: counted by
     inflating a piece at a time, so a bomb costs its compressed size in memory, not more."""
     too_large = Rejected(
-        "This PDF holds a picture or page too large to open safely. Save or scan it again at "
-        "a normal size and send that copy."
+        gettext(
+            "This PDF holds a picture or page too large to open safely. Save or scan it again "
+            "at a normal size and send that copy."
+        )
     )
     budget = 2 * settings.RECORDS_MAX_PDF_STREAM_BYTES  # all streams together
     for item in document.objects:

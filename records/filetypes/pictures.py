@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageCms
 
 from records.filetypes.common import Malformed, Rejected, Truncated, scratch
@@ -61,24 +62,32 @@ MAX_SCANS = 100  # a progressive picture has about ten
 FILL_BYTES = re.compile(rb"\xff+")
 ORIENTATION = 0x0112
 SOF_MARKERS = {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)}
-EXTRA_DATA = "Extra data stored after the picture was left out; the picture itself is unchanged."
+EXTRA_DATA = gettext_lazy(
+    "Extra data stored after the picture was left out; the picture itself is unchanged."
+)
 
 
 def damaged(kind: str) -> Rejected:
-    return Rejected(f"This {kind} picture is damaged or incomplete. Send it again, or a PDF.")
+    return Rejected(
+        gettext("This %(kind)s picture is damaged or incomplete. Send it again, or a PDF.")
+        % {"kind": kind}
+    )
 
 
 def _too_heavy(kind: str) -> Rejected:
     return Rejected(
-        f"This {kind} picture is larger than {settings.RECORDS_MAX_PICTURE_BYTES // 1048576} MB. "
-        "Send a smaller copy."
+        gettext("This %(kind)s picture is larger than %(size)s MB. Send a smaller copy.")
+        % {"kind": kind, "size": settings.RECORDS_MAX_PICTURE_BYTES // 1048576}
     )
 
 
 def _too_large(kind: str) -> Rejected:
     return Rejected(
-        f"This {kind} picture is too large in pixels to be accepted (more than "
-        f"{settings.RECORDS_MAX_IMAGE_PIXELS // 1_000_000} million). Send a smaller copy."
+        gettext(
+            "This %(kind)s picture is too large in pixels to be accepted (more than "
+            "%(millions)s million). Send a smaller copy."
+        )
+        % {"kind": kind, "millions": settings.RECORDS_MAX_IMAGE_PIXELS // 1_000_000}
     )
 
 

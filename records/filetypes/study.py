@@ -17,6 +17,8 @@ import zipfile
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from records.filetypes import dicom
 from records.filetypes.common import (
@@ -29,10 +31,12 @@ from records.filetypes.common import (
 )
 from records.filetypes.names import HIDDEN_CHARACTERS
 
-DAMAGED = "This ZIP file is incomplete or damaged. Make the ZIP again and send it."
-NOT_A_STUDY = f"This ZIP does not contain DICOM images. Send {ACCEPTED}."
-REMAKE = "Make the ZIP again from the imaging CD or folder and send it."
-PACKING = (
+DAMAGED = gettext_lazy("This ZIP file is incomplete or damaged. Make the ZIP again and send it.")
+NOT_A_STUDY = format_lazy(
+    gettext_lazy("This ZIP does not contain DICOM images. Send {accepted}."), accepted=ACCEPTED
+)
+REMAKE = gettext_lazy("Make the ZIP again from the imaging CD or folder and send it.")
+PACKING = gettext_lazy(
     "This ZIP is packed in a way we cannot open. Make it again with standard compression, "
     "or send the DICOM files themselves."
 )

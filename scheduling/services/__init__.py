@@ -7,10 +7,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.services import language_or_default
 from intake.models import Department, ReviewService
+from intake.models.catalogue import localized
 from notifications.services import message_queue
 from scheduling import calendar
 from scheduling.links import booking_url
@@ -83,18 +86,25 @@ class SlotTaken(BookingRefused):
 def _refusal(department: Department, starts_at: datetime, now: datetime) -> BookingRefused:
     earliest, latest = booking_window(department, now)
     if starts_at <= now:
-        return BookingRefused("That time has already passed. Please pick another time.")
+        return BookingRefused(_("That time has already passed. Please pick another time."))
     if starts_at < earliest:
         return BookingRefused(
-            f"Calls are booked at least {department.minimum_notice_hours} hours ahead. "
-            f"Please pick a later time, or call {department.name} at {department.phone}."
+            _(
+                "Calls are booked at least %(hours)s hours ahead. Please pick a later time, "
+                "or call %(name)s at %(phone)s."
+            )
+            % {
+                "hours": department.minimum_notice_hours,
+                "name": localized(department, "name"),
+                "phone": department.phone,
+            }
         )
     if starts_at > latest:
         return BookingRefused(
-            f"Calls can be booked up to {department.booking_horizon_days} days ahead. "
-            "Please pick an earlier time."
+            _("Calls can be booked up to %(days)s days ahead. Please pick an earlier time.")
+            % {"days": department.booking_horizon_days}
         )
-    return SlotTaken("Sorry, that time was just taken. Please pick another time.")
+    return SlotTaken(_("Sorry, that time was just taken. Please pick another time."))
 
 
 def _lock_coordinators(department: Department) -> list[Coordinator]:
@@ -144,7 +154,7 @@ def _book(
             )
     except IntegrityError as error:
         # Only where the row locks do not reach (SQLite): the unique constraint decides.
-        raise SlotTaken("Sorry, that time was just taken. Please pick another time.") from error
+        raise SlotTaken(_("Sorry, that time was just taken. Please pick another time.")) from error
     if moving is None or moving.coordinator_id != chosen.user_id:
         # A new call (or one handed to someone else) moves its coordinator to the back.
         last_turn = max(c.turn for c in locked if c.department_id == department.pk)
@@ -160,14 +170,17 @@ def booking_create(
     details: dict,
     family_time_zone: str,
     family: User | None = None,
+    language: str | None = None,
 ) -> Booking:
     """Book a free informational call. Two families never hold the same coordinator's time:
     the coordinators' rows are locked while the slot is checked again, and the database
     refuses a second call at the same start. Sends the confirmation (with a calendar invite
-    and links to move or cancel) to the family, and an invite to the coordinator."""
+    and links to move or cancel) to the family, in ``language`` (default: the page's), and
+    an invite to the coordinator."""
     fields = {name: details.get(name, "") for name in FAMILY_FIELDS}
     fields |= {
         "family_time_zone": family_time_zone,
+        "language": language_or_default(language or translation.get_language()),
         "family": family if family is not None and family.role == Role.FAMILY else None,
         "ical_uid": calendar.booking_uid(),
     }
@@ -194,6 +207,7 @@ def booking_reschedule(*, booking: Booking, starts_at: datetime) -> Booking:
     )
     fields = {name: getattr(old, name) for name in (*FAMILY_FIELDS, *PRECALL_FIELDS)}
     fields |= {
+        "language": old.language,
         "family_time_zone": old.family_time_zone,
         "family": old.family,
         "rescheduled_from": old,
@@ -246,23 +260,30 @@ def check_can_move(*, booking: Booking, now: datetime) -> None:
     department = booking.department
     if booking.starts_at - now < timedelta(hours=department.minimum_notice_hours):
         raise BookingRefused(
-            f"Your call is less than {department.minimum_notice_hours} hours away, so it can "
-            f"no longer be moved online. Please call {department.name} at {department.phone}."
+            _(
+                "Your call is less than %(hours)s hours away, so it can no longer be moved "
+                "online. Please call %(name)s at %(phone)s."
+            )
+            % {
+                "hours": department.minimum_notice_hours,
+                "name": localized(department, "name"),
+                "phone": department.phone,
+            }
         )
 
 
 def check_can_change(*, booking: Booking, now: datetime) -> None:
     """Raise BookingRefused unless the call is still booked and has not started."""
     if booking.status == Booking.Status.CANCELLED:
-        raise BookingRefused("This call was already cancelled.")
+        raise BookingRefused(_("This call was already cancelled."))
     if booking.status == Booking.Status.MOVED:
         raise BookingRefused(
-            "This call was moved to another time. Please use the links in the newest e-mail."
+            _("This call was moved to another time. Please use the links in the newest e-mail.")
         )
     if booking.status != Booking.Status.BOOKED or booking.starts_at <= now:
         raise BookingRefused(
-            f"This call has already taken place. To talk to us again, call "
-            f"{booking.department.name} at {booking.department.phone}."
+            _("This call has already taken place. To talk to us again, call %(name)s at %(phone)s.")
+            % {"name": localized(booking.department, "name"), "phone": booking.department.phone}
         )
 
 
@@ -287,28 +308,32 @@ def _announce(booking: Booking, template: str, *, cancelled: bool = False) -> No
             "reschedule_url": booking_url(booking, "reschedule"),
             "cancel_url": booking_url(booking, "cancel"),
         }
-    invite = calendar.booking_invite(
-        booking,
-        attendee_email=booking.email,
-        attendee_name=booking.parent_name,
-        cancelled=cancelled,
-    )
+    language = booking.mail_language
+    with translation.override(language):
+        invite = calendar.booking_invite(
+            booking,
+            attendee_email=booking.email,
+            attendee_name=booking.parent_name,
+            cancelled=cancelled,
+        )
     message_queue(
         to=booking.email,
         template=template,
         context=context,
         attachments=[_ics(invite)],
+        language=language,
     )
 
 
 def _tell_coordinator(booking: Booking, template: str, *, cancelled: bool = False) -> None:
     coordinator = booking.coordinator
-    invite = calendar.booking_invite(
-        booking,
-        attendee_email=coordinator.email,
-        attendee_name=coordinator.full_name or coordinator.email,
-        cancelled=cancelled,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        invite = calendar.booking_invite(
+            booking,
+            attendee_email=coordinator.email,
+            attendee_name=coordinator.full_name or coordinator.email,
+            cancelled=cancelled,
+        )
     message_queue(
         to=coordinator.email,
         template=template,
@@ -366,6 +391,7 @@ def reminder_send(*, booking_id: int, kind: str) -> bool:
     message_queue(
         to=booking.email,
         template="call_reminder",
+        language=booking.mail_language,
         context={
             "booking": booking,
             "department": booking.department,
@@ -391,6 +417,7 @@ def booking_precall_send(*, booking: Booking, actor: User) -> Booking:
     message_queue(
         to=booking.email,
         template="call_precall",
+        language=booking.mail_language,
         context={
             "department": booking.department,
             "precall_url": booking_url(booking, "precall"),
@@ -473,6 +500,7 @@ def booking_invite_to_review(*, booking: Booking, actor: User) -> Booking:
     message_queue(
         to=booking.email,
         template="call_review_invitation",
+        language=booking.mail_language,
         context={
             "department": booking.department,
             "service": service,

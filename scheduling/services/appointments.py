@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role, User
 from notifications.services import message_queue
@@ -175,9 +175,14 @@ def _local(appointment: Appointment, instant: datetime) -> datetime:
 
 
 def _tell_family(appointment: Appointment, template: str, **context) -> None:
-    """The family's e-mail: the department, the time and where to look; the invite attached."""
+    """The family's e-mail: the department, the time and where to look; the invite attached;
+    both in the family's language."""
+    language = appointment.mail_language
+    with translation.override(language):
+        invite = calendar.appointment_invite(appointment)
     message_queue(
         to=appointment.email,
+        language=language,
         template=template,
         context={
             "appointment": appointment,
@@ -186,7 +191,5 @@ def _tell_family(appointment: Appointment, template: str, **context) -> None:
             "my_calls_url": settings.SITE_URL + reverse("scheduling:my_calls"),
             **context,
         },
-        attachments=[
-            calendar.attachment(calendar.appointment_invite(appointment), "appointment.ics")
-        ],
+        attachments=[calendar.attachment(invite, "appointment.ics")],
     )

@@ -4,6 +4,29 @@
 (function () {
   "use strict";
 
+  // A page whose form has errors moves focus to their list (read out by screen readers);
+  // each line's link moves focus to its field.
+  var summary = document.querySelector("[data-error-summary], [data-focus-on-load]");
+  if (summary) { summary.focus(); }
+  document.querySelectorAll("[data-error-summary] a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) { return; }
+      var field = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
+      if (field) {
+        event.preventDefault();
+        field.focus();
+        field.scrollIntoView({ block: "center" });
+      }
+    });
+  });
+
+  // Words the script writes, in the page's language: the upload form carries them.
+  function say(form, name, value) {
+    var template = (form && form.dataset["msg" + name]) || "";
+    return template.replace("{name}", value || "");
+  }
+
   // A form marked data-once cannot be sent twice by a double click.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {
@@ -51,8 +74,8 @@
       var offer = document.createElement("div");
       offer.className = "d-flex flex-wrap gap-2 mt-1";
       offer.append(
-        postButton(form, held.add_url, "Add " + held.name + " as a medical record", "btn btn-sm btn-outline-primary"),
-        postButton(form, held.discard_url, "No thanks", "btn btn-sm btn-outline-secondary")
+        postButton(form, held.add_url, say(form, "AddHeld", held.name), "btn btn-sm btn-outline-primary"),
+        postButton(form, held.discard_url, say(form, "NoThanks"), "btn btn-sm btn-outline-secondary")
       );
       item.append(offer);
     });
@@ -70,11 +93,11 @@
     link.textContent = file.name;
     var details = document.createElement("span");
     details.className = "small text-body-secondary";
-    details.textContent = " · " + file.kind + " · " + readableSize(file.size) + " · being checked";
+    details.textContent = " · " + file.kind + " · " + readableSize(file.size) + " · " + say(form, "Checking");
     text.append(link, details);
     item.append(text);
     if (file.remove_url) {
-      item.append(postButton(form, file.remove_url, "Remove", "btn btn-sm btn-outline-danger"));
+      item.append(postButton(form, file.remove_url, say(form, "Remove"), "btn btn-sm btn-outline-danger"));
     }
     list.append(item);
   }
@@ -96,7 +119,7 @@
         bar.max = 100;
         bar.value = 0;
         bar.className = "w-100";
-        bar.setAttribute("aria-label", "Sending " + file.name);
+        bar.setAttribute("aria-label", say(form, "Sending", file.name));
         var status = document.createElement("div");
         status.className = "small";
         item.append(label, bar, status);
@@ -117,12 +140,12 @@
           try { answer = JSON.parse(request.responseText); } catch (ignored) { answer = {}; }
           if (request.status === 201) {
             bar.value = 100;
-            status.textContent = "Sent and checked.";
+            status.textContent = say(form, "Sent");
             status.className = "small text-success";
             if (fileList) { addToList(form, fileList, answer.document); }
             showNotes(form, item, answer);
           } else {
-            status.textContent = answer.error || "It did not arrive. Check your connection and try again.";
+            status.textContent = answer.error || say(form, "Failed");
             status.className = "small text-danger";
             status.setAttribute("role", "alert");
           }

@@ -44,7 +44,7 @@ def test_a_phone_payment_is_recorded_and_starts_the_review_clock(awaiting, coord
     assert awaiting.status == Status.SUBMITTED
     assert awaiting.due_target_at is not None
     event = awaiting.events.latest("pk")
-    assert (event.actor, event.note) == (coordinator, "Fee of $500.00 paid by phone.")
+    assert (event.actor, event.note_text) == (coordinator, "Fee of $500.00 paid by phone.")
 
 
 def test_the_fee_is_the_one_of_the_day_the_request_was_sent(awaiting, coordinator):
