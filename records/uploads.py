@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.shortcuts import render
 from django.utils.datastructures import ImmutableList
+from django.utils.translation import gettext_lazy
 
 # The name kept for a file whose own name is nothing but a path or dots; it is shown as
 # "Document 3.pdf" (``records.filetypes.display_name``).
@@ -61,7 +62,7 @@ class NamedFileParserMiddleware:
 
 
 UNREADABLE = (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
-UNREADABLE_SENTENCE = (
+UNREADABLE_SENTENCE = gettext_lazy(
     "This upload could not be read: send one file at a time, and if its name is very long, "
     "rename it shorter first."
 )
@@ -69,7 +70,7 @@ UNREADABLE_SENTENCE = (
 
 def _unreadable(request):
     if request.headers.get("Accept", "").startswith("application/json"):
-        return JsonResponse({"error": UNREADABLE_SENTENCE}, status=400)
+        return JsonResponse({"error": str(UNREADABLE_SENTENCE)}, status=400)
     return render(
         request, "records/upload_unreadable.html", {"sentence": UNREADABLE_SENTENCE}, status=400
     )

@@ -173,7 +173,10 @@ def held_add(request, reference, held_id):
     except Rejected as rejected:
         messages.error(request, str(rejected))
     else:
-        messages.success(request, f"{document.original_name} was added as a medical record.")
+        messages.success(
+            request,
+            gettext("%(name)s was added as a medical record.") % {"name": document.original_name},
+        )
     return wizard.redirect_back(request, held.request)
 
 
@@ -183,7 +186,7 @@ def held_discard(request, reference, held_id):
     """Let a held report go: it is not sent."""
     held = held_file_get_for_family(user=request.user, reference=reference, held_id=held_id)
     services.held_file_discard(held=held)
-    messages.success(request, f"{held.original_name} was not added.")
+    messages.success(request, gettext("%(name)s was not added.") % {"name": held.original_name})
     return wizard.redirect_back(request, held.request)
 
 
@@ -201,7 +204,9 @@ def remove(request, reference, document_id):
     except Rejected as rejected:
         messages.error(request, str(rejected))
     else:
-        messages.success(request, f"{document.original_name} was removed.")
+        messages.success(
+            request, gettext("%(name)s was removed.") % {"name": document.original_name}
+        )
     return wizard.redirect_back(request, review_request)
 
 

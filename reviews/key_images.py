@@ -7,6 +7,8 @@ does not depend on any browser, and the same points always give the same picture
 import io
 import logging
 import math
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 from records.frame_headers import ImageUnreadable
 from records.frames import image_read_verified, study_index
 from records.models import Document
-from records.sandbox import RenderFailed, run_limited
+from records.sandbox import ChildFailed, render_limits, run_limited
 from records.services import CorruptDocument
 
 logger = logging.getLogger(__name__)
@@ -62,15 +64,27 @@ def _figure(note: KeyImageNote) -> bytes | None:
     try:
         series = study_index(document=document).series_at(note.series)
         image = series.images[note.image - 1]
-        with image_read_verified(document=document, image=image) as content:
-            return run_limited(draw_key_image, content, note, _font_path())
-    except (CorruptDocument, ImageUnreadable, RenderFailed, AttributeError, IndexError) as error:
+        with (
+            image_read_verified(document=document, image=image) as content,
+            tempfile.TemporaryDirectory(prefix="key-image-") as folder,
+        ):
+            run_limited(_draw_into, folder, content, note, _font_path(), **render_limits())
+            with open(os.path.join(folder, "key-image.png"), "rb") as drawn:
+                return drawn.read()
+    except (CorruptDocument, ImageUnreadable, ChildFailed, AttributeError, IndexError) as error:
         logger.error("Key image of document %s not drawn (%s).", document.pk, type(error).__name__)
         return None
 
 
 def _font_path() -> str:
     return str(Path(settings.BASE_DIR) / "static" / "fonts" / "DejaVuSans-Bold.ttf")
+
+
+def _draw_into(folder: str, content, note: KeyImageNote, font_path: str) -> str:
+    """In the limited child: the key image drawn into ``folder``."""
+    with open(os.path.join(folder, "key-image.png"), "wb") as out:
+        out.write(draw_key_image(content, note, font_path))
+    return "key-image.png"
 
 
 def draw_key_image(content, note: KeyImageNote, font_path: str) -> bytes:

@@ -33,6 +33,7 @@ STAFF_TEMPLATES = {
     "reviews/final.html",
     "reviews/my_reviews.html",
     "reviews/opinion.html",
+    "reviews/viewer.html",
     *(
         f"email/{name}.{part}"
         for name in (

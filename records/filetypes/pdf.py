@@ -45,7 +45,7 @@ ACTIVE_ACTIONS = {
 # Annotations that carry files, media or 3D content rather than marks on the page.
 CONTAINERS = (pikepdf.Dictionary, pikepdf.Stream)
 SAFE_ADDRESSES = ("http://", "https://", "mailto:")
-TOO_COMPLEX = (
+TOO_COMPLEX = gettext_lazy(
     "This PDF is built of too many parts to be checked safely. Print it to a new PDF, or "
     "scan it, and send that copy."
 )

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from records.filetypes import dicom
 from records.filetypes.common import (
@@ -40,6 +40,9 @@ PACKING = gettext_lazy(
     "This ZIP is packed in a way we cannot open. Make it again with standard compression, "
     "or send the DICOM files themselves."
 )
+UNPACKS_TOO_LARGE = gettext_lazy(
+    "This ZIP unpacks to more than the size accepted for imaging. Send the study in parts."
+)
 MAX_NAME = 255
 EOCD = b"PK\x05\x06"
 ZIP64_LOCATOR = b"PK\x06\x07"
@@ -51,7 +54,7 @@ MOST_HELD = 5
 
 
 def _entry_problem(name: str) -> str:
-    return f"“{name[:80]}” in this ZIP"
+    return gettext("“%(name)s” in this ZIP") % {"name": name[:80]}
 
 
 def check_study(file, *, hold_reports: bool = True):
@@ -103,38 +106,51 @@ def _check_listing(entries: list[zipfile.ZipInfo]) -> None:
     encryption."""
     most = settings.RECORDS_ZIP_MAX_FILES
     if len(entries) > most:
-        raise Rejected(f"This ZIP holds more than {most:,} files. Send the study in parts.")
+        raise Rejected(
+            gettext("This ZIP holds more than %(most)s files. Send the study in parts.")
+            % {"most": f"{most:,}"}
+        )
     seen, total = set(), 0
     for entry in entries:
         _check_name(entry, seen)
         if stat.S_ISLNK(entry.external_attr >> 16):
-            raise Rejected("This ZIP contains links and is not accepted.")
+            raise Rejected(gettext("This ZIP contains links and is not accepted."))
         if entry.flag_bits & 0x1:
-            raise Rejected("This ZIP is password-protected. Make it again without a password.")
+            raise Rejected(
+                gettext("This ZIP is password-protected. Make it again without a password.")
+            )
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Rejected(PACKING)  # bzip2, LZMA, Deflate64…: unpacked without a limit
         if entry.file_size > settings.RECORDS_ZIP_MAX_RATIO * max(entry.compress_size, 1):
-            raise Rejected("This ZIP is packed suspiciously tightly and is not accepted.")
+            raise Rejected(gettext("This ZIP is packed suspiciously tightly and is not accepted."))
         total += entry.file_size
     if total > settings.RECORDS_MAX_IMAGING_BYTES:
-        raise Rejected(
-            "This ZIP unpacks to more than the size accepted for imaging. Send the study in parts."
-        )
+        raise Rejected(UNPACKS_TOO_LARGE)
 
 
 def _check_name(entry: zipfile.ZipInfo, seen: set[str]) -> None:
     raw = entry.orig_filename
     if len(raw) > MAX_NAME:
-        raise Rejected("A file inside this ZIP has a name far too long to be real. " + REMAKE)
+        raise Rejected(
+            gettext("A file inside this ZIP has a name far too long to be real.") + " " + REMAKE
+        )
     if any(ord(char) < 32 or char in HIDDEN_CHARACTERS for char in raw):
-        raise Rejected("A file inside this ZIP has hidden characters in its name. " + REMAKE)
+        raise Rejected(
+            gettext("A file inside this ZIP has hidden characters in its name.") + " " + REMAKE
+        )
     path = raw.replace("\\", "/")
     parts = PurePosixPath(path).parts
     if path.startswith(("/", "~")) or PureWindowsPath(raw).drive or ".." in parts:
-        raise Rejected("This ZIP contains files that point outside it and is not accepted.")
+        raise Rejected(
+            gettext("This ZIP contains files that point outside it and is not accepted.")
+        )
     key = unicodedata.normalize("NFC", kept_name(raw)).casefold()
     if key in seen or not key:
-        raise Rejected(f"This ZIP holds two files named “{raw[:80]}”. " + REMAKE)
+        raise Rejected(
+            gettext("This ZIP holds two files named “%(name)s”.") % {"name": raw[:80]}
+            + " "
+            + REMAKE
+        )
     seen.add(key)
 
 
@@ -169,10 +185,7 @@ def _unpacked(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int):
             for chunk in iter(lambda: member.read(CHUNK), b""):
                 written += len(chunk)
                 if written > budget:
-                    raise Rejected(
-                        "This ZIP unpacks to more than the size accepted for imaging. "
-                        "Send the study in parts."
-                    )
+                    raise Rejected(UNPACKS_TOO_LARGE)
                 copy.write(chunk)
     except BaseException:
         copy.close()
@@ -190,8 +203,11 @@ def _rewrite(archive: zipfile.ZipFile, entries, *, hold_reports: bool):
                 kind = _read_kind(archive, entry)
                 if kind == "archive":
                     raise Rejected(
-                        f"{_entry_problem(entry.filename)} is another ZIP. Unpack it and "
-                        "send its DICOM images, or send it on its own."
+                        gettext(
+                            "%(entry)s is another ZIP. Unpack it and send its DICOM images, "
+                            "or send it on its own."
+                        )
+                        % {"entry": _entry_problem(entry.filename)}
                     )
                 size = None
                 if kind in ("dicom", "dicomdir"):
@@ -230,7 +246,10 @@ def _read_kind(archive, entry) -> str:
 
 def _damaged_entry(entry) -> str:
     return (
-        f"{_entry_problem(entry.filename)} is damaged (it does not match its checksum). " + REMAKE
+        gettext("%(entry)s is damaged (it does not match its checksum).")
+        % {"entry": _entry_problem(entry.filename)}
+        + " "
+        + REMAKE
     )
 
 
@@ -254,8 +273,11 @@ def _add_dicom(archive, entry, study, kind: str, *, decode: bool, budget: int) -
                 return None
             if str(rejected) == dicom.DAMAGED:
                 raise Rejected(
-                    f"{_entry_problem(entry.filename)} is incomplete or damaged. Export the "
-                    "study again from the imaging CD or software and send the new copy."
+                    gettext(
+                        "%(entry)s is incomplete or damaged. Export the study again from the "
+                        "imaging CD or software and send the new copy."
+                    )
+                    % {"entry": _entry_problem(entry.filename)}
                 ) from None
             raise
     # An entry near 2 GiB needs ZIP64 sizes, decided before its first byte is written.
@@ -285,17 +307,27 @@ def _held_report(archive, entry) -> Held | None:
 def _notes(images: int, left_out: list[str], held: list[Held]) -> list[str]:
     notes = []
     if left_out:
-        shown = ", ".join(left_out[:5]) + (
-            f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
-        )
-        notes.append(
-            f"We kept the {images} DICOM image{'s' * (images != 1)} and left out "
-            f"{len(left_out)} other file{'s' * (len(left_out) != 1)} that are not needed to "
-            f"read them ({shown})."
-        )
+        shown = ", ".join(left_out[:5])
+        if len(left_out) > 5:
+            shown = gettext("%(names)s and %(count)s more") % {
+                "names": shown,
+                "count": len(left_out) - 5,
+            }
+        kept = ngettext(
+            "We kept the %(images)s DICOM image", "We kept the %(images)s DICOM images", images
+        ) % {"images": images}
+        others = ngettext(
+            "left out %(count)s other file that is not needed to read them",
+            "left out %(count)s other files that are not needed to read them",
+            len(left_out),
+        ) % {"count": len(left_out)}
+        notes.append(f"{kept} {gettext('and')} {others} ({shown}).")
     for report in held:
         notes.append(
-            f"{report.name} is a PDF report. It was not added with the images: add it as a "
-            "medical record if the reviewers should read it."
+            gettext(
+                "%(name)s is a PDF report. It was not added with the images: add it as a "
+                "medical record if the reviewers should read it."
+            )
+            % {"name": report.name}
         )
     return notes
