@@ -78,12 +78,14 @@ def check_email(request):
 
 
 def verify_email(request, token):
+    """As every e-mailed link: one we did not make (or for an address since changed) is a
+    404, an expired one a 410, each with the way to get a new one."""
     try:
         user = email_verification_user(token)
     except ExpiredToken:
-        return render(request, "accounts/verify_failed.html", {"expired": True}, status=400)
+        return render(request, "accounts/verify_failed.html", {"expired": True}, status=410)
     except InvalidToken:
-        return render(request, "accounts/verify_failed.html", {"expired": False}, status=400)
+        return render(request, "accounts/verify_failed.html", {"expired": False}, status=404)
     if services.user_verify_email(user=user):
         messages.success(
             request, "Thank you, your e-mail address is confirmed. You can sign in now."
