@@ -1,11 +1,13 @@
 """Staff security that applies to every page: session limits, the second factor, and no
-caching of pages a signed-in person sees."""
+caching of pages a signed-in person sees; and the refusal of requests no browser sends."""
 
 import time
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -117,4 +119,29 @@ class SameOriginNullOriginMiddleware:
             and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
         ):
             request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)
+
+
+class MalformedRequestMiddleware:
+    """Refuses (400) what no browser sends and what would fail deep inside a view instead:
+
+    * a NUL character in the address or its query string: PostgreSQL refuses NUL in text,
+      so looking up such a reference, slug or search term would end in a server error;
+    * a ``Content-Length`` that is not a number: Django's own reading of the body fails on it
+      (gunicorn refuses one too, but the portal does not rely on what stands in front).
+
+    Form fields are not checked here: a NUL typed into a form is refused by the form, next to
+    its field, with everything else that was typed kept.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or "\x00" in unquote(query):
+            raise BadRequest("A NUL character in the address.")
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length and not (length.isascii() and length.isdigit()):
+            raise BadRequest("A Content-Length that is not a number.")
         return self.get_response(request)
