@@ -1,5 +1,6 @@
-"""Staff security that applies to every page: session limits, the second factor, and no
-caching of pages a signed-in person sees; and the refusal of requests no browser sends."""
+"""Security that applies to every page: session limits and the second factor for staff, no
+caching of anything that may show patient data, and the refusal of requests no browser
+sends."""
 
 import time
 from urllib.parse import unquote
@@ -86,15 +87,32 @@ class StaffSecondFactorMiddleware:
         return _redirect_keeping_place(request, target)
 
 
-class NoStoreForSignedInMiddleware:
-    """A signed-in person's pages may show patient data: no browser or proxy keeps a copy."""
+# Public pages that show nothing about anyone: a browser or proxy may keep a copy of them
+# for a visitor who is not signed in (what a GET shows; never the answer to a form, nor an
+# error).
+CACHEABLE_PAGES = frozenset(
+    {"intake:catalogue", "intake:service_detail", "scheduling:start", "scheduling:slots"}
+)
+
+
+class NoStoreMiddleware:
+    """No browser or proxy keeps a copy of a response that may show patient data: every page
+    of a signed-in person, and every other response too (a page opened by an e-mailed link,
+    the call just booked, an error page) except the public pages of ``CACHEABLE_PAGES``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        match = request.resolver_match
+        public = (
+            request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and match is not None
+            and match.view_name in CACHEABLE_PAGES
+        )
+        if request.user.is_authenticated or not public:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response

@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.StaffSecondFactorMiddleware",
-    "accounts.middleware.NoStoreForSignedInMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # After the middleware that adds headers, so its 400 page carries them too.
