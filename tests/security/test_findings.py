@@ -1,5 +1,7 @@
 """What the probe of the web surface found, one test each (docs/security.md, "Probe of the
-web surface"). Each failed before its fix; on PostgreSQL the NUL cases were server errors."""
+web surface"). Each failed before its fix: on PostgreSQL the reference, department and
+autocomplete cases with a NUL were server errors, on SQLite they answered as if nothing was
+wrong; the admin's searches answered 200 and are refused now like every NUL in an address."""
 
 import pytest
 from django.test import Client
