@@ -1,7 +1,8 @@
 """What the probe of the web surface found, one test each (docs/security.md, "Probe of the
 web surface"). Each failed before its fix: on PostgreSQL the reference, department and
 autocomplete cases with a NUL were server errors, on SQLite they answered as if nothing was
-wrong; the admin's searches answered 200 and are refused now like every NUL in an address."""
+wrong; the admin's searches answered 200 and are refused now like every NUL in an address.
+The last two were server errors on SQLite only (the embedded default)."""
 
 import pytest
 from django.test import Client
@@ -104,3 +105,27 @@ def test_the_request_page_survives_a_post_naming_links_that_do_not_exist(coordin
     response = client.post(url, {**form.fields, **claimed})
 
     assert response.status_code == 200
+
+
+def test_the_delivery_page_of_an_id_beyond_the_databases_integers_is_not_found(client, admin_user):
+    # SQLite raised OverflowError looking it up through the foreign key: a 500.
+    sign_in(client, admin_user)
+
+    response = client.get(reverse("admin:reviews_deliver", args=[int("9" * 23)]))
+
+    assert response.status_code == 404
+
+
+def test_a_reviewer_pool_naming_a_service_id_beyond_the_databases_integers_is_refused(
+    client, admin_user, assigned_reviewer
+):
+    # SQLite raised OverflowError checking the chosen services: a 500.
+    sign_in(client, admin_user)
+
+    response = client.post(
+        reverse("admin:reviews_reviewerprofile_add"),
+        {"user": assigned_reviewer.pk, "services": "9" * 23, "credentials": "MD"},
+    )
+
+    assert response.status_code == 200
+    assert "is not one of the available choices" in response.content.decode()
