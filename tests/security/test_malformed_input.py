@@ -4,9 +4,9 @@ Every page is walked as the person who uses it: every field of every form it sho
 fields of POST-only pages), every query parameter, every id of its address, and raw bodies,
 filled with hostile values (``tests/security/walk.py``): NUL characters (PostgreSQL refuses
 them in text), a megabyte of text, impossible dates, huge and negative numbers, unknown
-choices, a field sent twice, broken UTF-8 and lone surrogates, bodies of the wrong type and a
-Content-Length far beyond the body. The answer is a 4xx or the form again, never a 500. Run
-on SQLite and on PostgreSQL.
+choices, a field sent twice, broken UTF-8 and lone surrogates, bodies of the wrong type, a
+Content-Length far beyond the body or not a number, and Host headers of no site of ours. The
+answer is a 4xx or the form again, never a 500. Run on SQLite and on PostgreSQL.
 """
 
 import json

@@ -68,6 +68,8 @@ RAW_QUERIES = (
     "p=-1&o=999&all=&e=1&_to_field=password&_popup=1",
     "o=-1.2.3&p=99999999999999999999",
 )
+# Host headers of no site of ours (and none at all).
+HOSTS = ("", "evil.example", "a\x00b", "[::1", "x" * 300, "testserver:99999999")
 # Query parameters pages read beyond their forms' fields.
 QUERY_PARAMETERS = (
     "next",
@@ -216,6 +218,9 @@ def walk(client, url: str, methods, *, fields=()) -> Walk:
     if "POST" in methods:
         _posts(client, result, form)
         _raw(client, result, url)
+    for host in HOSTS:
+        for method in methods:
+            result.send(client, method.lower(), url, f"Host {host[:10]!r}", HTTP_HOST=host)
     for name, variant in _path_variants(url):
         result.send(client, "get", variant, f"path {name}")
         if "POST" in methods:
