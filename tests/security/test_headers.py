@@ -107,6 +107,25 @@ def test_error_pages_carry_the_security_headers(client, family, monkeypatch):
     }
 
 
+def test_json_answers_carry_the_security_headers(world, family, assigned_reviewer):
+    upload = reverse("records:upload", args=[world.draft.reference])
+    autosave = reverse("reviews:autosave", args=[world.request.reference])
+
+    answers = {
+        "upload": sign_in(Client(), family).post(upload, HTTP_ACCEPT="application/json"),
+        "autosave": sign_in(Client(), assigned_reviewer).post(autosave, {"findings": "Seen."}),
+    }
+
+    assert {name: r["Content-Type"] for name, r in answers.items()} == {
+        "upload": "application/json",
+        "autosave": "application/json",
+    }
+    assert {name: missing_headers(r) for name, r in answers.items()} == {
+        "upload": [],
+        "autosave": [],
+    }
+
+
 def _expired_call_token() -> str:
     """A cancel link made longer ago than links last (for a call that no longer matters)."""
     import time_machine
