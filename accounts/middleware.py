@@ -1,11 +1,14 @@
-"""Staff security that applies to every page: session limits, the second factor, and no
-caching of pages a signed-in person sees."""
+"""Security that applies to every page: session limits and the second factor for staff, no
+caching of anything that may show patient data, and the refusal of requests no browser
+sends."""
 
 import time
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -86,15 +89,32 @@ class StaffSecondFactorMiddleware:
         return _redirect_keeping_place(request, target)
 
 
-class NoStoreForSignedInMiddleware:
-    """A signed-in person's pages may show patient data: no browser or proxy keeps a copy."""
+# Public pages that show nothing about anyone: a browser or proxy may keep a copy of them
+# for a visitor who is not signed in (what a GET shows; never the answer to a form, nor an
+# error).
+CACHEABLE_PAGES = frozenset(
+    {"intake:catalogue", "intake:service_detail", "scheduling:start", "scheduling:slots"}
+)
+
+
+class NoStoreMiddleware:
+    """No browser or proxy keeps a copy of a response that may show patient data: every page
+    of a signed-in person, and every other response too (a page opened by an e-mailed link,
+    the call just booked, an error page) except the public pages of ``CACHEABLE_PAGES``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        match = request.resolver_match
+        public = (
+            request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and match is not None
+            and match.view_name in CACHEABLE_PAGES
+        )
+        if request.user.is_authenticated or not public:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
@@ -145,4 +165,29 @@ class AccountLanguageMiddleware:
         if language and language != request.LANGUAGE_CODE:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+class MalformedRequestMiddleware:
+    """Refuses (400) what no browser sends and what would fail deep inside a view instead:
+
+    * a NUL character in the address or its query string: PostgreSQL refuses NUL in text,
+      so looking up such a reference, slug or search term would end in a server error;
+    * a ``Content-Length`` that is not a number: Django's own reading of the body fails on it
+      (gunicorn refuses one too, but the portal does not rely on what stands in front).
+
+    Form fields are not checked here: a NUL typed into a form is refused by the form, next to
+    its field, with everything else that was typed kept.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or "\x00" in unquote(query):
+            raise BadRequest("A NUL character in the address.")
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length and not (length.isascii() and length.isdigit()):
+            raise BadRequest("A Content-Length that is not a number.")
         return self.get_response(request)

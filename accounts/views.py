@@ -32,8 +32,10 @@ WRONG_CODE = (
 
 
 def _next_url(request, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
+    """The ``next`` address if it is a path on this site (a bare word would be taken for a
+    view's name by ``redirect``), else ``default``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
@@ -91,12 +93,14 @@ def check_email(request):
 
 
 def verify_email(request, token):
+    """As every e-mailed link: one we did not make (or for an address since changed) is a
+    404, an expired one a 410, each with the way to get a new one."""
     try:
         user = email_verification_user(token)
     except ExpiredToken:
-        return render(request, "accounts/verify_failed.html", {"expired": True}, status=400)
+        return render(request, "accounts/verify_failed.html", {"expired": True}, status=410)
     except InvalidToken:
-        return render(request, "accounts/verify_failed.html", {"expired": False}, status=400)
+        return render(request, "accounts/verify_failed.html", {"expired": False}, status=404)
     if services.user_verify_email(user=user):
         messages.success(
             request, _("Thank you, your e-mail address is confirmed. You can sign in now.")

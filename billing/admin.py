@@ -142,7 +142,9 @@ class PaymentAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         initial = {}
-        chosen = ReviewRequest.objects.filter(pk=request.GET.get("request") or 0).first()
+        # "?request=<id>" from the request's page; anything but a number chooses nothing.
+        wanted = request.GET.get("request", "")
+        chosen = ReviewRequest.objects.filter(pk=wanted).first() if wanted.isdigit() else None
         if chosen is not None:
             fee = chosen.fee_cents or chosen.service.fee_cents
             initial = {"request": chosen.pk, "amount": fee / 100}

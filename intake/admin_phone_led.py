@@ -66,6 +66,8 @@ class InvitationInline(ReadOnlyInline):
 
     @admin.display(description="State")
     def used(self, invitation):
+        if invitation.pk is None:  # a blank row, made from a tampered post's form count
+            return "—"
         state = invitation.state_at(timezone.now())
         if state == "accepted":
             return f"used {invitation.accepted_at:%b %d, %H:%M}"

@@ -114,9 +114,13 @@ def family_draft(view):
 
 
 def redirect_back(request, review_request):
-    """Back to the page a form came from (its ``next``, on this site), or the status page."""
+    """Back to the page a form came from (its ``next``: a path on this site), or the status
+    page. Anything else, a bare word too (``redirect`` would take it for a view's name), is
+    ignored."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect("intake:request_detail", reference=review_request.reference)
 

@@ -53,7 +53,14 @@ class NamedFileParserMiddleware:
 
     def __call__(self, request):
         request.parse_file_upload = lambda meta, body: _parse(request, meta, body)
-        if request.method == "POST" and request.content_type == "multipart/form-data":
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        # A length that is no number is refused later (accounts.MalformedRequestMiddleware).
+        if (
+            request.method == "POST"
+            and request.content_type == "multipart/form-data"
+            and length.isascii()
+            and length.isdigit()
+        ):
             try:
                 request.POST  # noqa: B018 (parsed now, so a failure is answered here)
             except UNREADABLE:

@@ -2,6 +2,7 @@
 least-loaded suggestion), and the delivery of signed opinions. Panels and deliveries change
 only through their pages, which call the services; everything else here is read-only."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -24,6 +25,21 @@ from reviews.models import (
 )
 
 
+class ServicesField(forms.ModelMultipleChoiceField):
+    """An id beyond the database's integers is refused like any unknown choice (on SQLite,
+    looking it up raised OverflowError instead of finding nothing)."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except OverflowError:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": ", ".join(map(str, value))},
+            ) from None
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "credentials", "available")
@@ -39,6 +55,10 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("user",) if obj else ()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", ServicesField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 def _to_request(review_request: ReviewRequest) -> HttpResponseRedirect:
@@ -139,9 +159,12 @@ class FinalOpinionAdmin(ReadOnlyAdmin):
         """Read the letter, record the outreach to the family, and deliver."""
         if not request.user.has_perm("reviews.change_finalopinion"):
             raise PermissionDenied
+        # Through the request's own id: an id beyond the database's integers then finds
+        # nothing (through the foreign key, SQLite raised OverflowError).
         final = (
             FinalOpinion.objects.select_related("request__service", "letter", "lead")
-            .filter(request_id=request_id, signed_at__isnull=False)
+            .filter(request__in=ReviewRequest.objects.filter(pk=request_id))
+            .filter(signed_at__isnull=False)
             .first()
         )
         if final is None:

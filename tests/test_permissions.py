@@ -116,7 +116,7 @@ MATRIX = {
     "accounts:language": GET_NOT_ALLOWED,
     "accounts:check_email": EVERYONE,
     "accounts:resend_verification": EVERYONE,
-    "accounts:verify_email": (400,) * 7,
+    "accounts:verify_email": (NOT_FOUND,) * 7,
     "accounts:password_reset": EVERYONE,
     "accounts:password_reset_done": EVERYONE,
     "accounts:password_reset_confirm": EVERYONE,

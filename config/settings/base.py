@@ -74,9 +74,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.StaffSecondFactorMiddleware",
-    "accounts.middleware.NoStoreForSignedInMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the middleware that adds headers, so its 400 page carries them too.
+    "accounts.middleware.MalformedRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into its response.
     "axes.middleware.AxesMiddleware",
 ]

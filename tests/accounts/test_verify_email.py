@@ -34,7 +34,7 @@ def test_a_link_older_than_three_days_has_expired_and_offers_a_new_one(client, u
     with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
         response = client.get(url)
 
-    assert response.status_code == 400
+    assert response.status_code == 410
     assert "This link has expired" in response.content.decode()
     assert reverse("accounts:resend_verification") in response.content.decode()
     unconfirmed.refresh_from_db()
@@ -45,7 +45,7 @@ def test_a_link_older_than_three_days_has_expired_and_offers_a_new_one(client, u
 def test_a_forged_or_damaged_link_confirms_nothing(client, unconfirmed, token):
     response = client.get(reverse("accounts:verify_email", args=[token]))
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "This link does not work" in response.content.decode()
     unconfirmed.refresh_from_db()
     assert unconfirmed.email_verified_at is None
@@ -58,7 +58,7 @@ def test_a_link_for_an_address_that_has_since_changed_does_not_work(client, unco
 
     response = client.get(reverse("accounts:verify_email", args=[token]))
 
-    assert response.status_code == 400
+    assert response.status_code == 404
 
 
 def test_the_link_carries_no_e_mail_address(unconfirmed):
