@@ -267,6 +267,8 @@ def document_create_generated(
 def document_remove(*, document: Document, actor: User, ip_address: str) -> None:
     """Take a file back before the request is sent: the row goes now, the stored bytes once
     that is committed. Files sent with a request stay with it."""
+    from records.frames import study_index_name  # frames reads documents through this module
+
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=document.request_id)
         if request.status != Status.DRAFT:
@@ -275,6 +277,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
             document.storage_key,
             *document.previews.values_list("storage_key", flat=True),
             *document.held_files.values_list("storage_key", flat=True),
+            study_index_name(document),  # kept beside an imaging study once it is read
         ]
         access_log_write(
             user=actor,
@@ -285,7 +288,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
             ip_address=ip_address,
         )
         document.delete()
-        # The bytes and every preview drawn from them go once the removal is committed.
+        # The bytes and all drawn or read from them go once the removal is committed.
         transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
 
 
