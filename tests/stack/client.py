@@ -2,6 +2,7 @@
 the way a browser sends them (defaults, hidden fields, the CSRF token)."""
 
 import re
+import time
 from html.parser import HTMLParser
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urljoin
@@ -162,6 +163,8 @@ class Browser:
         data = data or {}
         if isinstance(form, int):
             chosen = forms[form]
+        elif isinstance(form, str) and form.startswith("#"):
+            chosen = next(f for f in forms if f.attrs.get("id") == form[1:])
         elif isinstance(form, str):
             chosen = next(f for f in forms if form in f.action)
         else:
@@ -189,9 +192,14 @@ class Browser:
         assert self.last.status_code == 200, self.last.status_code
         if totp_key:
             assert "/accounts/two-factor" in self.last.url, self.last.url
-            code = f"{totp(bytes.fromhex(totp_key)):06d}"
-            self.submit(data={"token": code})
-            assert "/two-factor" not in self.last.url, self.text()[:2000]
+            for _ in range(2):
+                code = f"{totp(bytes.fromhex(totp_key)):06d}"
+                self.submit(data={"token": code})
+                if "/two-factor" not in self.last.url:
+                    return
+                # A code is used once: wait for the app's next one, as a person would.
+                time.sleep(30.5 - time.time() % 30)
+            raise AssertionError(self.text()[:2000])
 
     def text(self) -> str:
         """The last page's visible text, whitespace collapsed."""
