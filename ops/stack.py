@@ -445,6 +445,7 @@ class Stack:
         for sub in ("logs", "mail", "redis", "celery", "var", "pg"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         if self.own_postgres and os.geteuid() == 0:
+            self.folder.chmod(0o755)  # the postgres user passes through to its folder
             shutil.chown(self.folder / "pg", "postgres")
         try:
             self._start()
@@ -645,6 +646,8 @@ def run_up(args) -> None:
         database_url=args.database_url,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Started in the background, a shell leaves SIGINT ignored: Ctrl-C must still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     try:
         stack.start()

@@ -49,5 +49,5 @@ def stack():
 
 
 @pytest.fixture
-def browser(stack):
+def visitor(stack):
     return Browser(stack.url)

@@ -235,20 +235,20 @@ def objects_match_rows(stack) -> list[str]:
     return wrong
 
 
-def test_a_family_is_served_from_sign_up_to_the_delivered_opinion(stack, browser):
+def test_a_family_is_served_from_sign_up_to_the_delivered_opinion(stack, visitor):
     email = "jordan.rivera@example.org"
-    sign_up(stack, browser, email)
-    book_a_call(browser, email)
-    browser.sign_in(email, PASSWORD)
-    reference = start_request(browser, stack.seed["service"])
-    fill_wizard(browser, reference)
+    sign_up(stack, visitor, email)
+    book_a_call(visitor, email)
+    visitor.sign_in(email, PASSWORD)
+    reference = start_request(visitor, stack.seed["service"])
+    fill_wizard(visitor, reference)
     for kind, name, content in (
         ("referral", "referral letter.pdf", files.referral_pdf()),
         ("record", "clinic notes.pdf", files.referral_pdf()),
         ("imaging", "spine-ct.zip", files.study_zip(50)),
     ):
-        assert upload(browser, reference, kind, name, content).status_code == 201
-    send_and_pay(stack, browser, reference)
+        assert upload(visitor, reference, kind, name, content).status_code == 201
+    send_and_pay(stack, visitor, reference)
     [(request_id, status)] = stack.sql(
         "SELECT id, status FROM intake_reviewrequest WHERE reference = %s", (reference,)
     )
