@@ -273,7 +273,18 @@ class Stack:
         connection to the stack's database is terminated instead."""
         if self.own_postgres:
             self._as_postgres(
-                ["pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "restart"]
+                [
+                    "pg_ctl",
+                    "-D",
+                    str(self.pgdata),
+                    # Without a log file the server would keep this call's output pipe open.
+                    "-l",
+                    str(self.folder / "pg" / "postgres.log"),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "restart",
+                ]
             )
         else:
             name = self.db_url.rsplit("/", 1)[1]
