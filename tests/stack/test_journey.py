@@ -292,3 +292,40 @@ def test_a_family_is_served_from_sign_up_to_the_delivered_opinion(stack, visitor
         >= 1
     )
     assert objects_match_rows(stack) == []
+
+
+def test_the_restore_drill_finds_every_object_and_reports_one_gone(stack, visitor):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "S3_BUCKET": BUCKET,
+        "S3_ENDPOINT_URL": stack.s3_url,
+        "S3_ACCESS_KEY_ID": "portal",
+        "S3_SECRET_ACCESS_KEY": "portal-stack-secret",
+    }
+
+    def drill():
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "ops.restore_drill", "--database-url", stack.db_url],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.returncode, json.loads(done.stdout)
+
+    status, report = drill()
+    assert (status, report["missing"], report["different"]) == (0, [], [])
+    assert report["checked"] == report["rows"] > 0
+    [(key,)] = stack.sql("SELECT storage_key FROM records_document LIMIT 1")
+    body = stack.s3_client().get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    stack.s3_client().put_object(Bucket=BUCKET, Key=key, Body=body + b"changed")
+    try:
+        status, report = drill()
+    finally:
+        stack.s3_client().put_object(Bucket=BUCKET, Key=key, Body=body)
+    assert status == 1
+    assert report["different"] == [f"records_document {key}"]
