@@ -463,3 +463,55 @@ def held_files_discard_stale() -> int:
         held_file_discard(held=held)
         discarded += 1
     return discarded
+
+
+# --- Objects no row points to ----------------------------------------------------------------
+
+# Where rows keep their bytes: documents (uploads, letters, held reports) and previews.
+OBJECT_FOLDERS = ("documents", "previews")
+
+
+def orphaned_objects_remove(*, now=None, grace: timedelta | None = None) -> int:
+    """Remove stored objects under ``OBJECT_FOLDERS`` that no row points to and that are
+    older than ``grace`` (``RECORDS_ORPHAN_GRACE_HOURS``): what a web worker killed between
+    storing an upload and committing its row leaves behind. Never an object with a row: the
+    rows are read after the listing, and an upload in progress (stored, not yet committed) is
+    younger than the grace period. Returns how many objects were removed."""
+    now = now or timezone.now()
+    grace = grace or timedelta(hours=settings.RECORDS_ORPHAN_GRACE_HOURS)
+    old = [key for key, modified in _stored_objects() if modified < now - grace]
+    if not old:
+        return 0
+    kept: set[str] = set()
+    for start in range(0, len(old), 1000):
+        chunk = old[start : start + 1000]
+        for model in (Document, HeldFile, Preview):
+            kept.update(
+                model.objects.filter(storage_key__in=chunk).values_list("storage_key", flat=True)
+            )
+    removed = 0
+    for key in old:
+        if key not in kept:
+            default_storage.delete(key)
+            removed += 1
+    if removed:
+        logger.warning("Removed %s stored objects that no row pointed to.", removed)
+    return removed
+
+
+def _stored_objects():
+    """(key, last modified) of every object under ``OBJECT_FOLDERS``: one listing call per
+    thousand objects on S3, a walk of the folders on the local disk."""
+    bucket = getattr(default_storage, "bucket", None)
+    for folder in OBJECT_FOLDERS:
+        if bucket is not None:
+            for item in bucket.objects.filter(Prefix=f"{folder}/"):
+                yield item.key, item.last_modified
+            continue
+        try:
+            _, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            key = f"{folder}/{name}"
+            yield key, default_storage.get_modified_time(key)

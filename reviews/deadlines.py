@@ -33,6 +33,9 @@ from reviews.selectors import coordinator_recipients
 logger = logging.getLogger(__name__)
 
 ALERT_BATCH = 100
+# An alert recorded more than this after it fell due is marked late: the sweep runs every 5
+# minutes, so this means several sweeps did not run (beat or the broker was down).
+LATE_AFTER = timedelta(minutes=15)
 # Well inside the task's soft time limit (60 s); the next sweep carries on where this one ends.
 SWEEP_SECONDS = 40
 
@@ -167,7 +170,12 @@ def deadline_alert_send(*, request_id: int, kind: str, now: datetime | None = No
             return False
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
-                DeadlineAlert.objects.create(request=request, kind=kind, threshold_at=threshold_at)
+                DeadlineAlert.objects.create(
+                    request=request,
+                    kind=kind,
+                    threshold_at=threshold_at,
+                    late=now - threshold_at > LATE_AFTER,
+                )
         except IntegrityError:
             return False
         context = _context(request, kind, count, now)
