@@ -1,7 +1,8 @@
 """A part the portal depends on is down for a moment: the object store (S3), or Redis (cache
-and broker). The visitor gets a 503 "try again in a minute" page instead of a server error;
-the view's own transactions have rolled back, so nothing is half-done (a row is never
-written without its object: see ``records.services.document_upload``)."""
+and broker), or the machine is too busy to finish checking an upload in time. The visitor
+gets a 503 "try again in a minute" page instead of a server error; the view's own
+transactions have rolled back, so nothing is half-done (a row is never written without its
+object: see ``records.services.document_upload``)."""
 
 import logging
 
@@ -12,6 +13,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from records.sandbox import ChildBusy
+
 logger = logging.getLogger(__name__)
 
 OUTAGES = (
@@ -20,6 +23,7 @@ OUTAGES = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     kombu.exceptions.OperationalError,
+    ChildBusy,  # too many files being checked at once for this one to finish in time
 )
 
 

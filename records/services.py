@@ -22,7 +22,7 @@ from intake.models import DocumentKind, Invitation, ReviewRequest
 from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
 from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
 from records.previews import draw_into
-from records.sandbox import render_limits, run_limited
+from records.sandbox import ChildBusy, render_limits, run_limited
 from records.uploads import NAMELESS
 
 logger = logging.getLogger(__name__)
@@ -363,6 +363,15 @@ def document_process(*, document_id) -> bool:
                 state=ProcessingState.READY, dicom_metadata=drawn["metadata"]
             )
             transaction.on_commit(lambda: [default_storage.delete(key) for key in replaced])
+    except ChildBusy:
+        # The machine was too busy, the file is not at fault: received again, for the sweep.
+        for key in saved:
+            default_storage.delete(key)
+        logger.warning("Document %s not drawn in time on a busy worker: retried.", document_id)
+        Document.objects.filter(pk=document_id, state=ProcessingState.PROCESSING).update(
+            state=ProcessingState.RECEIVED
+        )
+        return False
     except Exception as exc:
         for key in saved:
             default_storage.delete(key)

@@ -265,6 +265,10 @@ RECORDS_MAX_PDF_STREAM_BYTES = env.integer("RECORDS_MAX_PDF_STREAM_MB", 256, min
 # one per RECORDS_CHECK_MB_PER_SECOND of the file (a 2 GB study: about 100 seconds).
 RECORDS_CHECK_MEMORY_BYTES = env.integer("RECORDS_CHECK_MEMORY_MB", 256, minimum=128) * 1048576
 RECORDS_CHECK_BYTES_PER_SECOND = env.integer("RECORDS_CHECK_MB_PER_SECOND", 20, minimum=1) * 1048576
+# Past its wall-clock deadline (3 times its CPU seconds, plus 5), a check that has not used its CPU
+# time (the machine is busy with others) may wait this much longer; then the family is asked
+# to try again in a minute (503), and a preview is drawn again by the next sweep.
+RECORDS_CHECK_BUSY_WAIT_SECONDS = env.integer("RECORDS_CHECK_BUSY_WAIT_SECONDS", 30, minimum=0)
 # The worker draws previews in a child process held to this memory and CPU time, so a file
 # that slips past the checks cannot take the worker down.
 RECORDS_RENDER_MEMORY_BYTES = env.integer("RECORDS_RENDER_MEMORY_MB", 1536, minimum=256) * 1048576
