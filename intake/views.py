@@ -146,12 +146,10 @@ def start_continue(request, slug):
     """Where signing in (or creating an account) from an eligibility result leads: into the
     request that sign-in started, at its first step still to fill in. Without one (opened
     again later, or the answers were given in another browser) the service's page, which
-    offers "Start my request" or the four questions."""
-    if not request.user.is_family:
-        raise Http404
+    offers "Start my request" or the four questions (or, to staff, says who starts one)."""
     service = get_object_or_404(ReviewService, slug=slug, active=True)
     reference = request.session.pop(_started_key(service), None)
-    if reference:
+    if reference and request.user.is_family:
         review_request = review_request_get_for_family(user=request.user, reference=reference)
         messages.success(request, _("Your request is started, with the answers you gave."))
         return redirect(wizard.resume_url(review_request))

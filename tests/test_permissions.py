@@ -76,9 +76,9 @@ MATRIX = {
     # The family's path. Only the family fills in its own draft; staff read, never edit it.
     "intake:service_detail": EVERYONE,
     "intake:start": GET_NOT_ALLOWED,
-    # After signing in from an eligibility result: the family goes on (here, with nothing
-    # started in this session, back to the service's page); staff have no requests to start.
-    "intake:start_continue": (LOGIN, "service page", "service page") + (NOT_FOUND,) * 4,
+    # After signing in from an eligibility result: into the request the sign-in started, or
+    # (nothing started in this session, as here) back to the service's page.
+    "intake:start_continue": (LOGIN,) + ("service page",) * 6,
     # "Not sent yet: continue": the family's own draft, at its first unfinished step.
     "intake:wizard_resume": (LOGIN, "a wizard step") + (NOT_FOUND,) * 5,
     "intake:request_answer": GET_NOT_ALLOWED,

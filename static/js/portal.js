@@ -92,12 +92,15 @@
     if (panel.checking) { watchPanel(form); }
   }
 
-  // While a file waits for the worker (its preview, a study's details), ask again every few
-  // seconds, for at most ten minutes; a reload shows the same thing.
+  // While a file waits for the worker (its preview, a study's details), ask again: after two
+  // seconds, then a little less often (at most every ten seconds), for at most ten minutes
+  // after the last upload; a reload shows the same thing.
   function watchPanel(form) {
     if (form.dataset.watching || !form.dataset.statusUrl) { return; }
     form.dataset.watching = "1";
     form.dataset.watchSince = form.dataset.watchSince || String(Date.now());
+    var waited = Date.now() - Number(form.dataset.watchSince);
+    var delay = Math.min(10000, 2000 + Math.floor(waited / 10));
     function ask() {
       var request = new XMLHttpRequest();
       request.open("GET", form.dataset.statusUrl);
@@ -112,7 +115,7 @@
       });
       request.send();
     }
-    window.setTimeout(ask, 2000);
+    window.setTimeout(ask, delay);
   }
 
   // Upload forms: each chosen file goes in its own request, with its own progress bar.
