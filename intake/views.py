@@ -124,9 +124,9 @@ def start_on_sign_in(request, user) -> None:
     sign-in's ``next`` is that review's ``start_continue``) has asked to start it: the draft
     is made, with the answers given, as "Start my request" would, in the sign-in's POST.
     ``start_continue`` then opens it. Signing in any other way starts nothing."""
-    target = request.POST.get("next", "")
+    target = wizard.safe_path(request, request.POST.get("next", ""))
     try:
-        match = resolve(urlsplit(target).path) if target.startswith("/") else None
+        match = resolve(urlsplit(target).path) if target else None
     except Resolver404:
         match = None
     if match is None or match.view_name != "intake:start_continue":

@@ -275,3 +275,17 @@ def test_opening_the_continue_page_again_starts_nothing_more(client, family, pub
 
     assert again["Location"] == reverse("intake:service_detail", args=[published_service.slug])
     assert ReviewRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("target", ["//[", "/nowhere/", "https://elsewhere.example.org/", "x"])
+def test_a_sign_in_with_an_odd_next_signs_in_and_starts_nothing(
+    client, family, published_service, target
+):
+    checked(client, published_service)
+
+    response = client.post(
+        reverse("accounts:login"), {"username": family.email, "password": PASSWORD, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert not ReviewRequest.objects.exists()
