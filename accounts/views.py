@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -24,6 +24,10 @@ from accounts.forms import (
 from accounts.models import Role
 from accounts.qr import qr_code_svg, spaced_secret
 from accounts.tokens import ExpiredToken, InvalidToken, email_verification_user
+
+# Where a family who created an account was heading (the page's ``next``), kept in the session
+# until the confirmation link is opened in the same browser.
+AFTER_SIGN_IN = "accounts:after_sign_in"
 
 WRONG_CODE = (
     "That code is not right, or it has already been used. Wait for your app to show a new "
@@ -63,10 +67,21 @@ def language(request):
     return response
 
 
+def _with_next(view_name: str, next_url: str) -> str:
+    """The page's address, carrying ``next`` on (from sign-in to sign-up and back)."""
+    path = reverse(view_name)
+    return f"{path}?{urlencode({'next': next_url})}" if next_url else path
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        next_url = _next_url(self.request, "")
+        return {**context, "sign_up_url": _with_next("accounts:sign_up", next_url)}
 
 
 class LogoutView(auth_views.LogoutView):
@@ -78,18 +93,25 @@ def sign_up(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = SignUpForm(request.POST or None)
+    next_url = _next_url(request, "")
     if request.method == "POST" and form.is_valid():
         services.family_sign_up(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             full_name=form.cleaned_data["full_name"],
         )
+        if next_url:
+            # Kept in this browser (never in the e-mail): opening the confirmation link here
+            # leads to a sign-in that goes on where the family was heading.
+            request.session[AFTER_SIGN_IN] = next_url
         return redirect("accounts:check_email")
-    return render(request, "accounts/sign_up.html", {"form": form})
+    context = {"form": form, "next": next_url, "login_url": _with_next("accounts:login", next_url)}
+    return render(request, "accounts/sign_up.html", context)
 
 
 def check_email(request):
-    return render(request, "accounts/check_email.html")
+    heading = bool(request.session.get(AFTER_SIGN_IN))
+    return render(request, "accounts/check_email.html", {"heading_on": heading})
 
 
 def verify_email(request, token):
@@ -109,6 +131,9 @@ def verify_email(request, token):
         messages.info(request, _("Your e-mail address was already confirmed."))
     if request.user.is_authenticated:
         return redirect("accounts:home")
+    heading = request.session.pop(AFTER_SIGN_IN, "")
+    if heading:
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': heading})}")
     return redirect("accounts:login")
 
 

@@ -35,7 +35,7 @@ from intake.models import (
     ReviewService,
     SharedAccess,
 )
-from intake.models.catalogue import localized
+from intake.models.catalogue import document_kind_in_sentence, localized
 
 
 def catalogue_departments() -> QuerySet[Department]:
@@ -240,7 +240,7 @@ def submission_checklist(*, review_request: ReviewRequest) -> list[ChecklistItem
                 step,
                 label,
                 kind in present,
-                (_("at least one file: %(kind)s") % {"kind": str(label).lower()},),
+                (_("at least one file: %(kind)s") % {"kind": document_kind_in_sentence(kind)},),
             )
         )
     return [item if not item.done else ChecklistItem(item.step, item.label, True) for item in items]

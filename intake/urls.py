@@ -8,9 +8,11 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("services/<slug:slug>/", views.service_detail, name="service_detail"),
     path("services/<slug:slug>/start/", views.start, name="start"),
+    path("services/<slug:slug>/continue/", views.start_continue, name="start_continue"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/answer/", views.request_answer, name="request_answer"),
+    path("requests/<str:reference>/continue/", views.wizard_resume, name="wizard_resume"),
     path("requests/<str:reference>/you/", views.wizard_guardian, name="wizard_guardian"),
     path("requests/<str:reference>/child/", views.wizard_child, name="wizard_child"),
     path(

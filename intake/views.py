@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -8,7 +10,7 @@ from django.db import IntegrityError
 from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -57,8 +59,11 @@ from intake.services import INVITABLE
 
 
 def catalogue(request):
-    """The public front page: departments to call, and the document reviews on offer."""
-    return render(request, "intake/catalogue.html", {"departments": catalogue_departments()})
+    """The public front page: the document reviews on offer first, then departments to call."""
+    departments = list(catalogue_departments())
+    services = [service for department in departments for service in department.active_services]
+    context = {"departments": departments, "review_services": services}
+    return render(request, "intake/catalogue.html", context)
 
 
 def _eligibility_key(service: ReviewService) -> str:
@@ -108,6 +113,47 @@ def start(request, slug):
         service=service, family=request.user, eligibility=eligibility
     )
     return redirect("intake:wizard_guardian", reference=review_request.reference)
+
+
+def _started_key(service: ReviewService) -> str:
+    return f"started:{service.pk}"
+
+
+def start_on_sign_in(request, user) -> None:
+    """A parent who checked a review in this browser and signs in from its result (the
+    sign-in's ``next`` is that review's ``start_continue``) has asked to start it: the draft
+    is made, with the answers given, as "Start my request" would, in the sign-in's POST.
+    ``start_continue`` then opens it. Signing in any other way starts nothing."""
+    target = wizard.safe_path(request, request.POST.get("next", ""))
+    try:
+        match = resolve(urlsplit(target).path) if target else None
+    except Resolver404:
+        match = None
+    if match is None or match.view_name != "intake:start_continue":
+        return
+    service = ReviewService.objects.filter(slug=match.kwargs["slug"], active=True).first()
+    eligibility = request.session.pop(_eligibility_key(service), None) if service else None
+    if not eligibility:
+        return
+    review_request = services.review_request_start(
+        service=service, family=user, eligibility=eligibility
+    )
+    request.session[_started_key(service)] = review_request.reference
+
+
+@login_required
+def start_continue(request, slug):
+    """Where signing in (or creating an account) from an eligibility result leads: into the
+    request that sign-in started, at its first step still to fill in. Without one (opened
+    again later, or the answers were given in another browser) the service's page, which
+    offers "Start my request" or the four questions (or, to staff, says who starts one)."""
+    service = get_object_or_404(ReviewService, slug=slug, active=True)
+    reference = request.session.pop(_started_key(service), None)
+    if reference and request.user.is_family:
+        review_request = review_request_get_for_family(user=request.user, reference=reference)
+        messages.success(request, _("Your request is started, with the answers you gave."))
+        return redirect(wizard.resume_url(review_request))
+    return redirect("intake:service_detail", slug=slug)
 
 
 @login_required
@@ -415,6 +461,13 @@ def request_answer(request, reference):
 def _details_initial(model, review_request) -> dict:
     details = model.objects.filter(request=review_request).first()
     return model_to_dict(details, exclude=["id", "request", "updated_at"]) if details else {}
+
+
+@wizard.family_draft
+def wizard_resume(request, review_request):
+    """ "Not sent yet: continue": the first step that still misses something, or the review
+    page when nothing does."""
+    return redirect(wizard.resume_url(review_request))
 
 
 @wizard.family_draft

@@ -113,16 +113,35 @@ def family_draft(view):
     return step
 
 
-def redirect_back(request, review_request):
-    """Back to the page a form came from (its ``next``: a path on this site), or the status
-    page. Anything else, a bare word too (``redirect`` would take it for a view's name), is
-    ignored."""
-    target = request.POST.get("next", "")
+def safe_path(request, target: str) -> str:
+    """``target`` if it is a path on this site, else "". Anything else, a bare word too
+    (``redirect`` would take it for a view's name), is ignored."""
     if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
+        return target
+    return ""
+
+
+def redirect_back(request, review_request):
+    """Back to the page a form came from (its ``next``: a path on this site), or the status
+    page."""
+    target = safe_path(request, request.POST.get("next", ""))
+    if target:
         return redirect(target)
     return redirect("intake:request_detail", reference=review_request.reference)
+
+
+def resume_url(review_request: ReviewRequest) -> str:
+    """Where "continue" takes a family back into its draft: the first step that still
+    misses something, or the review page once nothing does."""
+    unfinished = {
+        item.step for item in submission_checklist(review_request=review_request) if not item.done
+    }
+    for step in STEPS:
+        if step.slug in unfinished:
+            return step_url(review_request, step.slug)
+    return step_url(review_request, "review")
 
 
 def add_errors(form, error: ValidationError) -> None:

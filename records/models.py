@@ -19,6 +19,15 @@ class FileType(models.TextChoices):
     DICOM_ZIP = "application/zip", _("ZIP of a DICOM study")
 
 
+SHORT_TYPES = {
+    FileType.PDF: "PDF",
+    FileType.JPEG: "JPG",
+    FileType.PNG: "PNG",
+    FileType.DICOM: "DCM",
+    FileType.DICOM_ZIP: "ZIP",
+}
+
+
 class ProcessingState(models.TextChoices):
     RECEIVED = "received", "Received"
     PROCESSING = "processing", "Being processed"
@@ -74,6 +83,11 @@ class Document(models.Model):
     @property
     def from_pediatrician(self) -> bool:
         return self.upload_link_id is not None
+
+    @property
+    def short_type(self) -> str:
+        """What the file is in three letters, as on a file's icon: PDF, JPG, PNG, DCM, ZIP."""
+        return SHORT_TYPES.get(self.file_type, "")
 
 
 class HeldFile(models.Model):

@@ -23,6 +23,8 @@ from records.filetypes import EXECUTABLE_HEADERS
 from records.models import FileType
 
 MAX_SIDE = 1024
+# Grey levels between a page's darkest and lightest pixel below which it shows nothing.
+BLANK_CONTRAST = 16
 STUDY_FIELDS = ("Modality", "BodyPartExamined", "StudyDate", "StudyDescription", "Manufacturer")
 SERIES_FIELDS = ("SeriesNumber", "SeriesDescription", "Modality", "BodyPartExamined")
 
@@ -234,8 +236,13 @@ def pdf_first_page(fileobj) -> Result:
         image = page.render(scale=scale).to_pil()
     finally:
         document.close()
-    png, width, height = _png(image.convert("RGB"))
-    return Result([Drawn(1, 1, "Page 1", png, width, height)], {"pages": pages})
+    image = image.convert("RGB")
+    # A first page with nothing on it (a cover left blank, a scan of white paper) would show
+    # as an empty square: the family's list shows the file's icon instead.
+    low, high = image.convert("L").getextrema()
+    png, width, height = _png(image)
+    metadata = {"pages": pages, "blank_first_page": high - low < BLANK_CONTRAST}
+    return Result([Drawn(1, 1, "Page 1", png, width, height)], metadata)
 
 
 RENDERERS = {

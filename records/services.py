@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from accounts.models import User
 from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
+from intake.models.catalogue import document_kind_in_sentence
 from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
 from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
 from records.previews import draw_into
@@ -88,7 +89,7 @@ def _check_upload(kind: str, upload, *, hold_reports: bool) -> Checked:
             gettext("This file is %(size)s MB; %(kind)s files can be up to %(limit)s MB.")
             % {
                 "size": f"{upload.size / 1048576:,.0f}",
-                "kind": str(DocumentKind(kind).label).lower(),
+                "kind": document_kind_in_sentence(kind),
                 "limit": f"{limit // 1048576:,}",
             }
         )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("requests/<str:reference>/referral/", views.wizard_referral, name="wizard_referral"),
     path("requests/<str:reference>/records/", views.wizard_documents, name="wizard_documents"),
     path("requests/<str:reference>/files/", views.upload, name="upload"),
+    path("requests/<str:reference>/files/status/", views.upload_status, name="upload_status"),
     path("requests/<str:reference>/files/<uuid:document_id>/remove/", views.remove, name="remove"),
     path("requests/<str:reference>/held/<uuid:held_id>/add/", views.held_add, name="held_add"),
     path(

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -19,19 +20,23 @@ from intake.selectors import review_request_get_for_family
 from records import services
 from records.filetypes import Rejected
 from records.forms import UploadForm
-from records.models import AccessLog, Document, FileType
+from records.models import AccessLog, Document, FileType, ProcessingState
 from records.selectors import (
     document_get_for_family,
     document_get_for_user,
+    documents_for_request,
     documents_from_link,
     held_file_get_for_family,
     pediatrician_details,
     preview_get,
     request_of,
 )
+from records.templatetags.records import KINDS as PANEL_KINDS
 
 # Shown in the browser; everything else is always a download.
 INLINE_TYPES = {FileType.PDF, FileType.JPEG, FileType.PNG}
+# Checked and stored, waiting for the worker to read it and draw its preview.
+WAITING = {ProcessingState.RECEIVED, ProcessingState.PROCESSING}
 
 
 @wizard.family_draft
@@ -82,10 +87,11 @@ def _document_json(document: Document) -> dict:
     }
 
 
-def _upload_json(upload: services.Upload) -> dict:
+def _upload_json(request, upload: services.Upload, review_request) -> dict:
     reference = upload.document.request.reference
     return {
         "document": _document_json(upload.document),
+        "panel": _panel(request, review_request, request.POST),
         "notes": upload.notes,
         "held": [
             {
@@ -141,12 +147,57 @@ def upload(request, reference):
     if request.headers.get("Accept", "").startswith("application/json"):
         if error:
             return JsonResponse({"error": error}, status=400)
-        return JsonResponse(_upload_json(accepted), status=201)
+        return JsonResponse(_upload_json(request, accepted, review_request), status=201)
     if error:
         messages.error(request, f"{_sent_name(request)}: {error}")
     else:
         _tell_accepted(request, accepted, gettext("was added."))
     return wizard.redirect_back(request, review_request)
+
+
+def _panel(request, review_request, params) -> dict:
+    """What an upload panel shows now, drawn as the page draws it: its list of files, the
+    status page's "Files sent", the wizard step's "Still needed here" sentence (empty once
+    nothing is missing), and whether a file is still waiting for the worker (the page asks
+    again until none is). ``params`` name the panel (``panel``: its kinds, and for the
+    wizard its step) and the page it is on (``next``)."""
+    kinds = params.get("panel", "")
+    kinds = kinds if kinds in PANEL_KINDS else "all"
+    page = wizard.safe_path(request, params.get("next", "")) or reverse(
+        "intake:request_detail", args=[review_request.reference]
+    )
+    documents = list(documents_for_request(review_request=review_request))
+    shown = [document for document in documents if document.kind in PANEL_KINDS[kinds]]
+    context = {
+        "documents": shown,
+        "review_request": review_request,
+        "removable": review_request.status == Status.DRAFT,
+        "page_path": page,
+    }
+    still_needed = ""
+    if kinds in wizard.SLUGS and review_request.status == Status.DRAFT:
+        missing = wizard.progress(review_request, kinds)["current_step"]["missing"]
+        if missing:
+            still_needed = gettext("Still needed here: %(items)s.") % {
+                "items": "; ".join(str(item) for item in missing)
+            }
+    return {
+        "files": render_to_string("records/_file_list.html", context, request=request),
+        "sent": render_to_string(
+            "records/_files_sent.html", {"documents": documents}, request=request
+        ),
+        "still_needed": still_needed,
+        "checking": any(document.state in WAITING for document in shown),
+    }
+
+
+@login_required
+def upload_status(request, reference):
+    """The upload panel as it is now (JSON), for the page's script: after each upload, and
+    every few seconds while a file waits for the worker, so the list never says something
+    the page contradicts."""
+    review_request = review_request_get_for_family(user=request.user, reference=reference)
+    return JsonResponse(_panel(request, review_request, request.GET))
 
 
 def _sent_name(request) -> str:

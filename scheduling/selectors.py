@@ -14,25 +14,9 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from intake.models import Department
+from intake.zones import COMMON_ZONES, zone_label  # noqa: F401 (the pages' menu)
 from scheduling.models import HOLDS_TIME, Appointment, AppointmentChange, Booking
 from scheduling.slots import Slot, booking_window, slots_open
-
-# Offered in the time-zone menu; a family's detected zone is added when it is not here.
-COMMON_ZONES = (
-    ("America/New_York", "Eastern Time"),
-    ("America/Chicago", "Central Time"),
-    ("America/Denver", "Mountain Time"),
-    ("America/Phoenix", "Arizona"),
-    ("America/Los_Angeles", "Pacific Time"),
-    ("America/Anchorage", "Alaska"),
-    ("Pacific/Honolulu", "Hawaii"),
-    ("America/Puerto_Rico", "Atlantic Time (Puerto Rico)"),
-    ("Europe/London", "London"),
-    ("Europe/Paris", "Central European Time"),
-    ("Asia/Dubai", "Gulf Time"),
-    ("Asia/Kolkata", "India"),
-    ("UTC", "UTC"),
-)
 
 
 @functools.cache
@@ -42,10 +26,6 @@ def _zone_names() -> frozenset[str]:
 
 def zone_is_known(name: str) -> bool:
     return name in _zone_names()
-
-
-def zone_label(name: str) -> str:
-    return dict(COMMON_ZONES).get(name, name.replace("_", " "))
 
 
 def departments_bookable():

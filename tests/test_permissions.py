@@ -6,7 +6,7 @@ A page that is not yours answers 404, exactly like a page that does not exist.
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from tests.conftest import PERSONAS, sign_in
 
@@ -76,6 +76,11 @@ MATRIX = {
     # The family's path. Only the family fills in its own draft; staff read, never edit it.
     "intake:service_detail": EVERYONE,
     "intake:start": GET_NOT_ALLOWED,
+    # After signing in from an eligibility result: into the request the sign-in started, or
+    # (nothing started in this session, as here) back to the service's page.
+    "intake:start_continue": (LOGIN,) + ("service page",) * 6,
+    # "Not sent yet: continue": the family's own draft, at its first unfinished step.
+    "intake:wizard_resume": (LOGIN, "a wizard step") + (NOT_FOUND,) * 5,
     "intake:request_answer": GET_NOT_ALLOWED,
     "intake:wizard_guardian": OWN_DRAFT,
     "intake:wizard_child": OWN_DRAFT,
@@ -85,6 +90,8 @@ MATRIX = {
     "records:wizard_referral": OWN_DRAFT,
     "records:wizard_documents": OWN_DRAFT,
     "records:upload": GET_NOT_ALLOWED,
+    # The upload panel as it is now, for the page's script: the family's own request only.
+    "records:upload_status": (LOGIN, OK) + (NOT_FOUND,) * 5,
     "records:remove": GET_NOT_ALLOWED,
     # A report held aside from the family's imaging CD (posted: tests/records/test_held_files.py).
     "records:held_add": GET_NOT_ALLOWED,
@@ -160,6 +167,8 @@ WIZARD = {
     "records:wizard_referral",
     "records:wizard_documents",
     "records:upload",
+    "records:upload_status",
+    "intake:wizard_resume",
 }
 
 
@@ -302,7 +311,7 @@ def url_for(view, family_request, family_draft=None, family_call=None):
         return reverse(view, args=[family_draft.reference])
     if view in {"intake:request_answer", "billing:pay", "billing:paid", "billing:receipt"}:
         return reverse(view, args=[family_request.reference])
-    if view in {"intake:service_detail", "intake:start"}:
+    if view in {"intake:service_detail", "intake:start", "intake:start_continue"}:
         return reverse(view, args=[family_draft.service.slug])
     if view in {"records:held_add", "records:held_discard"}:
         from uuid import uuid4
@@ -463,6 +472,14 @@ def outcome(response):
     for name in ("intake:my_requests", "admin:index", "reviews:my_reviews"):
         if location == reverse(name):
             return name
+    try:
+        view = resolve(location.split("?")[0]).view_name
+    except Resolver404:
+        return location
+    if view == "intake:service_detail":
+        return "service page"
+    if view.startswith(("intake:wizard_", "records:wizard_")):
+        return "a wizard step"
     return location
 
 

@@ -117,6 +117,21 @@ class DocumentKind(models.TextChoices):
 
 REQUIRABLE_DOCUMENTS = (DocumentKind.REFERRAL, DocumentKind.RECORD, DocumentKind.IMAGING)
 
+# Each kind as it reads inside a sentence ("You send … imaging (X-ray, MRI, CT)"). Lowering
+# the label would write "mri" and "ct", and would do the same to the Spanish.
+DOCUMENT_KIND_IN_SENTENCE = {
+    DocumentKind.REFERRAL: _("a referral from the pediatrician"),
+    DocumentKind.RECORD: _("medical records"),
+    DocumentKind.IMAGING: _("imaging (X-ray, MRI, CT)"),
+    DocumentKind.OTHER: _("other documents"),
+    DocumentKind.OPINION: _("the opinion letter"),
+}
+
+
+def document_kind_in_sentence(kind: str) -> str:
+    """The kind ``kind`` as it reads in the middle of a sentence, in the page's language."""
+    return str(DOCUMENT_KIND_IN_SENTENCE[DocumentKind(kind)])
+
 
 class ReviewDays(models.TextChoices):
     """How a department counts the days left to a review's due dates (``intake.clock``)."""
@@ -300,7 +315,8 @@ class ReviewService(models.Model):
 
     @property
     def required_document_labels(self) -> list[str]:
-        return [DocumentKind(kind).label for kind in self.required_documents]
+        """What the family sends, as it reads in a sentence: "imaging (X-ray, MRI, CT)"."""
+        return [document_kind_in_sentence(kind) for kind in self.required_documents]
 
 
 class Questionnaire(models.Model):

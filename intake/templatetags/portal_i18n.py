@@ -4,6 +4,7 @@
 from django import template
 
 from intake.models.catalogue import localized as _localized
+from intake.zones import zone_label as _zone_label
 
 register = template.Library()
 
@@ -11,3 +12,10 @@ register = template.Library()
 @register.filter
 def localized(obj, field: str):
     return _localized(obj, field) if obj is not None else ""
+
+
+@register.filter
+def zone_label(name) -> str:
+    """A time zone as the pages name it: ``{{ "America/New_York"|zone_label }}`` is
+    "Eastern Time" (in the page's or the e-mail's language)."""
+    return _zone_label(str(name)) if name else ""

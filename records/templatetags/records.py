@@ -2,6 +2,8 @@
 own app importing records."""
 
 from django import template
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from intake.models import DocumentKind
 from records.filetypes import ACCEPTED
@@ -24,8 +26,14 @@ def upload_panel(
     status page lists them once, further down)."""
     chosen = KINDS[kinds]
     documents = documents_for_request(review_request=review_request).filter(kind__in=chosen)
+    request = context["request"]
     return {
-        "request": context["request"],
+        "request": request,
+        "panel": kinds,
+        "page_path": request.path,
+        "status_url": reverse("records:upload_status", args=[review_request.reference])
+        + "?"
+        + urlencode({"panel": kinds, "next": request.path}),
         "csrf_token": context.get("csrf_token"),
         "review_request": review_request,
         "listed": listed,

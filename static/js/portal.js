@@ -34,12 +34,6 @@
     });
   });
 
-  function readableSize(bytes) {
-    if (bytes < 1024) { return bytes + " bytes"; }
-    if (bytes < 1048576) { return (bytes / 1024).toFixed(1) + " KB"; }
-    return (bytes / 1048576).toFixed(1) + " MB";
-  }
-
   // A small form that posts to url with the page's CSRF token and comes back to this page.
   function postButton(form, url, label, className) {
     var post = document.createElement("form");
@@ -81,32 +75,54 @@
     });
   }
 
-  // A sent file joins the list on the page: no reload, so nothing typed elsewhere is lost.
-  function addToList(form, list, file) {
-    var empty = list.querySelector("[data-empty]");
-    if (empty) { empty.remove(); }
-    var item = document.createElement("li");
-    item.className = "list-group-item d-flex justify-content-between align-items-center flex-wrap gap-2";
-    var text = document.createElement("span");
-    var link = document.createElement("a");
-    link.href = file.url;
-    link.textContent = file.name;
-    var details = document.createElement("span");
-    details.className = "small text-body-secondary";
-    details.textContent = " · " + file.kind + " · " + readableSize(file.size) + " · " + say(form, "Checking");
-    text.append(link, details);
-    item.append(text);
-    if (file.remove_url) {
-      item.append(postButton(form, file.remove_url, say(form, "Remove"), "btn btn-sm btn-outline-danger"));
+  // The panel as the server sees it now: the list of files (each with its state), the
+  // status page's "Files sent", and the step's "Still needed here". Drawn by the same
+  // templates as the page, so what the parent reads after an upload is what a reload shows.
+  function showPanel(form, panel) {
+    if (!panel) { return; }
+    var list = form.parentElement.querySelector("[data-file-list]");
+    if (list && typeof panel.files === "string") { list.innerHTML = panel.files; }
+    var sent = document.querySelector("[data-files-sent]");
+    if (sent && typeof panel.sent === "string") { sent.innerHTML = panel.sent; }
+    var needed = document.querySelector("[data-still-needed]");
+    if (needed) {
+      needed.textContent = panel.still_needed || "";
+      needed.hidden = !panel.still_needed;
     }
-    list.append(item);
+    if (panel.checking) { watchPanel(form); }
+  }
+
+  // While a file waits for the worker (its preview, a study's details), ask again: after two
+  // seconds, then a little less often (at most every ten seconds), for at most ten minutes
+  // after the last upload; a reload shows the same thing.
+  function watchPanel(form) {
+    if (form.dataset.watching || !form.dataset.statusUrl) { return; }
+    form.dataset.watching = "1";
+    form.dataset.watchSince = form.dataset.watchSince || String(Date.now());
+    var waited = Date.now() - Number(form.dataset.watchSince);
+    var delay = Math.min(10000, 2000 + Math.floor(waited / 10));
+    function ask() {
+      var request = new XMLHttpRequest();
+      request.open("GET", form.dataset.statusUrl);
+      request.setRequestHeader("Accept", "application/json");
+      request.addEventListener("loadend", function () {
+        var panel = null;
+        try { panel = JSON.parse(request.responseText); } catch (ignored) { panel = null; }
+        delete form.dataset.watching;
+        if (request.status !== 200 || !panel) { return; }
+        if (panel.checking && Date.now() - Number(form.dataset.watchSince) > 600000) { panel.checking = false; }
+        showPanel(form, panel);
+      });
+      request.send();
+    }
+    window.setTimeout(ask, delay);
   }
 
   // Upload forms: each chosen file goes in its own request, with its own progress bar.
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
     var input = form.querySelector("input[type=file]");
     var progressList = form.querySelector("[data-upload-progress]");
-    var fileList = form.parentElement.querySelector("[data-file-list]");
+    if (form.parentElement.querySelector("[data-file-list] [data-preparing]")) { watchPanel(form); }
     form.addEventListener("submit", function (event) {
       if (!window.FormData || !input.files.length) { return; }
       event.preventDefault();
@@ -128,6 +144,8 @@
         var data = new FormData();
         data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
         data.append("kind", form.querySelector("[name=kind]").value);
+        data.append("panel", form.querySelector("[name=panel]").value);
+        data.append("next", window.location.pathname);
         data.append("file", file);
         var request = new XMLHttpRequest();
         request.open("POST", form.action);
@@ -142,7 +160,8 @@
             bar.value = 100;
             status.textContent = say(form, "Sent");
             status.className = "small text-success";
-            if (fileList) { addToList(form, fileList, answer.document); }
+            form.dataset.watchSince = String(Date.now());
+            showPanel(form, answer.panel);
             showNotes(form, item, answer);
           } else {
             status.textContent = answer.error || say(form, "Failed");

@@ -47,15 +47,15 @@ def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("heading", name="You can ask for this review")).to_be_visible()
 
-    # Sign in, come back, start.
+    # Sign in: straight into the request, with the answers kept.
     page.get_by_role("link", name="Sign in", exact=True).last.click()
     page.get_by_label("E-mail address").fill(family.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Start my request").click()
 
     # You.
     expect(page.get_by_role("heading", name="You", exact=True)).to_be_visible()
+    expect(page.get_by_label("ZIP code")).to_have_value("31401")
     page.get_by_label("Your full legal name").fill("Jordan Avery Rivera")
     page.get_by_label("Your relationship to the child").select_option("mother")
     page.get_by_label(re.compile("I am the child's parent or legal guardian")).check()

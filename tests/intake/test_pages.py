@@ -26,7 +26,7 @@ def test_the_front_page_says_what_a_review_costs_who_reads_it_and_when_it_comes(
     assert "Insurance does not cover it." in page
     assert "within 7–10 days" in page
     assert "404-555-0110" in page
-    assert "referral from the pediatrician, medical records, imaging (x-ray, mri, ct)" in page
+    assert "a referral from the pediatrician, medical records, imaging (X-ray, MRI, CT)." in page
 
 
 def test_a_family_sees_only_its_own_requests(client, family, other_family):

@@ -431,20 +431,20 @@ def test_each_email_says_the_days_left_the_pages_show_at_its_threshold(
         bodies[message.template] = " ".join(message.body.split())
 
     assert (
-        "is due Monday, March 9, 2026 (America/New_York): 2 days left, and your opinion"
+        "is due Monday, March 9, 2026 (Eastern Time): 2 days left, and your opinion"
         in bodies["deadline_reviewer_reminder"]
     )
     assert (
-        "is past its target date, Monday, March 9, 2026 (America/New_York): overdue by 1 day,"
+        "is past its target date, Monday, March 9, 2026 (Eastern Time): overdue by 1 day,"
         in bodies["deadline_target"]
     )
     assert "Its limit is Thursday, March 12, 2026: 2 days left." in bodies["deadline_target"]
     assert (
-        "its limit, Thursday, March 12, 2026 (America/New_York): 1 day left,"
+        "its limit, Thursday, March 12, 2026 (Eastern Time): 1 day left,"
         in bodies["deadline_escalation"]
     )
     assert (
-        "passed its limit, Thursday, March 12, 2026 (America/New_York): overdue by 1 day,"
+        "passed its limit, Thursday, March 12, 2026 (Eastern Time): overdue by 1 day,"
         in bodies["deadline_breach"]
     )
 

@@ -153,6 +153,10 @@ PORTAL = {
     # The family's requests.
     "intake:service_detail": _page(PUBLIC, "intake:service_detail", slug),
     "intake:start": _page(SIGNED_IN, "intake:start", slug, methods=POST, reach="family"),
+    "intake:start_continue": _page(
+        SIGNED_IN, "intake:start_continue", slug, methods=GET, reach="family"
+    ),
+    "intake:wizard_resume": _family("intake:wizard_resume", draft_ref, methods=GET),
     "intake:my_requests": _page(SIGNED_IN, "intake:my_requests", methods=GET, reach="family"),
     "intake:request_detail": _family("intake:request_detail", ref, methods=GET),
     "intake:request_answer": _family("intake:request_answer", ref, methods=POST),
@@ -175,6 +179,7 @@ PORTAL = {
     "records:wizard_referral": _family("records:wizard_referral", draft_ref),
     "records:wizard_documents": _family("records:wizard_documents", draft_ref),
     "records:upload": _family("records:upload", draft_ref, methods=POST),
+    "records:upload_status": _family("records:upload_status", draft_ref, methods=GET),
     "records:remove": _family("records:remove", ref, lambda w: w.document.pk, methods=POST),
     "records:document_file": _family("records:document_file", lambda w: w.document.pk, methods=GET),
     "records:preview": _family("records:preview", lambda w: w.preview.pk, methods=GET),
