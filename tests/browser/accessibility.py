@@ -13,6 +13,12 @@ def axe_violations(page) -> list[str]:
     each: rule, impact, what it asks, and the elements at fault."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_SOURCE + "\n;undefined")
+    # Colours in the middle of a transition (a button just pressed or focused) are neither
+    # the before nor the after: let every running transition finish first.
+    page.evaluate(
+        """async () => await Promise.all(
+            document.getAnimations().map((animation) => animation.finished.catch(() => null)))"""
+    )
     result = page.evaluate(
         """async (tags) => await window.axe.run(document, {
             runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})""",
