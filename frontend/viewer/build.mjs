@@ -1,14 +1,19 @@
 // Rebuilds static/viewer/ (committed, so `make run` needs no Node) from src/ and the exact
 // package versions in package-lock.json:   cd frontend/viewer && npm ci && npm run build
 //
-// viewer.js            the page's script (Cornerstone3D core and tools, the DICOM loader)
+// viewer.js            the page's script: what the first image needs (src/viewer.js)
+// chunk-<hash>.js      the code viewer.js imports, and the tools and measurements
+//                      (src/tools.js), fetched once the first image is drawn; named by
+//                      their content, so they are cached for good (config/static.py)
 // decodeImageFrameWorker.js   the loader's decoding worker, found next to viewer.js
 // *.wasm               the codecs the worker loads for JPEG, JPEG-LS and JPEG 2000 images
 // THIRD-PARTY-LICENSES.txt   the licence of every package bundled
+// templates/reviews/_viewer_modules.html   the page's preload links for viewer.js's chunks
 import { build } from "esbuild";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 
 const out = new URL("../../static/viewer/", import.meta.url).pathname;
+const preloads = new URL("../../templates/reviews/_viewer_modules.html", import.meta.url).pathname;
 const codecs = {
   "@cornerstonejs/codec-libjpeg-turbo-8bit/dist": "libjpegturbowasm_decode.wasm",
   "@cornerstonejs/codec-charls/dist": "charlswasm_decode.wasm",
@@ -44,6 +49,7 @@ const PATCHES = {
     ],
   ],
 };
+const applied = new Set();
 const patched = {
   name: "patched",
   setup(build) {
@@ -57,8 +63,30 @@ const patched = {
         }
         source = source.replace(from, to);
       }
+      applied.add(file);
       return { contents: source, loader: "js" };
     });
+  },
+};
+// Parts of the libraries this viewer never uses, left out. Cornerstone's surface meshes read
+// their files with vtk.js's readers (PLY, STL, OBJ, VTP: 330 kB with the XML and YAML
+// libraries behind them); this viewer shows no mesh, so a reader is a stand-in that says so.
+// vtk.js's rendering profiles register its WebGL and its WebGPU classes; Cornerstone draws
+// with WebGL only, so only the WebGL half is taken. The loader's package index would bring
+// its decoders onto the page (they run in its worker): only its init is imported.
+const VTK = "@kitware/vtk.js/";
+const slimmed = {
+  name: "slimmed",
+  setup(build) {
+    build.onResolve({ filter: /^@kitware\/vtk\.js\/IO\// }, () => ({
+      path: new URL("src/no-mesh-reader.js", import.meta.url).pathname,
+    }));
+    build.onResolve({ filter: /^@kitware\/vtk\.js\/Rendering\/Profiles\/(Volume|Geometry)\.js$/ }, (args) =>
+      build.resolve(args.path.replace(`${VTK}Rendering/Profiles/`, `${VTK}Rendering/OpenGL/Profiles/`), {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+      }),
+    );
   },
 };
 const common = {
@@ -71,10 +99,13 @@ const common = {
   metafile: true,
   logLevel: "warning",
   define: { "process.env.NODE_ENV": '"production"' },
-  plugins: [patched],
-  alias: Object.fromEntries(
-    ["fs", "path", "module", "url", "crypto", "worker_threads"].map((name) => [name, "./src/node-builtins.cjs"]),
-  ),
+  plugins: [patched, slimmed],
+  alias: {
+    ...Object.fromEntries(
+      ["fs", "path", "module", "url", "crypto", "worker_threads"].map((name) => [name, "./src/node-builtins.cjs"]),
+    ),
+    "dicom-image-loader-init": "./node_modules/@cornerstonejs/dicom-image-loader/dist/esm/init.js",
+  },
 };
 
 await rm(out, { recursive: true, force: true });
@@ -86,7 +117,15 @@ const note = (result) => {
     if (match) bundled.add(match[1]);
   }
 };
-note(await build({ ...common, entryPoints: { viewer: "src/viewer.js" }, outdir: out }));
+const page = await build({
+  ...common,
+  entryPoints: { viewer: "src/viewer.js" },
+  splitting: true,
+  entryNames: "[name]",
+  chunkNames: "chunk-[hash]",
+  outdir: out,
+});
+note(page);
 note(await build({
   ...common,
   entryPoints: {
@@ -98,8 +137,23 @@ note(await build({
 for (const [folder, name] of Object.entries(codecs)) {
   await copyFile(`node_modules/${folder}/${name}`, `${out}${name}`);
 }
+for (const file of Object.keys(PATCHES)) {
+  if (!applied.has(file)) {
+    throw new Error(`${file} was not bundled: check the patch.`);
+  }
+}
 await writeFile(`${out}THIRD-PARTY-LICENSES.txt`, await licences([...bundled].sort()));
+await writeFile(preloads, preloadLinks(page.metafile));
 console.log((await readdir(out)).sort().join("\n"));
+
+// The chunks viewer.js imports, fetched with it rather than after it (a file named by its
+// content: the same address in every environment, outside the static files' manifest).
+function preloadLinks(metafile) {
+  const entry = Object.entries(metafile.outputs).find(([, output]) => output.entryPoint === "src/viewer.js");
+  const chunks = entry[1].imports.filter((i) => i.kind === "import-statement").map((i) => i.path.split("/").pop());
+  const links = chunks.map((name) => `<link rel="modulepreload" href="{% static 'viewer/' %}${name}">`);
+  return `{% load static %}{# Written by frontend/viewer/build.mjs. #}\n${links.join("\n")}\n`;
+}
 
 async function licences(names) {
   const parts = [];

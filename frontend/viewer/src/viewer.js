@@ -2,33 +2,14 @@
 // Scroll (wheel, keys, slider), window/level (drag, presets), zoom and pan, and the
 // measuring tools; measurements and key images are kept on the server (measurements.js).
 // The page gives everything it needs as JSON in data-config (no inline script anywhere).
-import {
-  Enums as CoreEnums,
-  RenderingEngine,
-  eventTarget,
-  init as coreInit,
-  utilities as coreUtilities,
-} from "@cornerstonejs/core";
-import {
-  AngleTool,
-  ArrowAnnotateTool,
-  CobbAngleTool,
-  Enums as ToolEnums,
-  LengthTool,
-  PanTool,
-  StackScrollTool,
-  ToolGroupManager,
-  WindowLevelTool,
-  ZoomTool,
-  addTool,
-  cursors,
-  init as toolsInit,
-} from "@cornerstonejs/tools";
-import { init as loaderInit } from "@cornerstonejs/dicom-image-loader";
-import { Measurements } from "./measurements.js";
+//
+// This module holds only what the first image needs (Cornerstone's core and the DICOM
+// loader): the mouse and touch tools and the measurements (tools.js, a chunk of their own)
+// are fetched once the first image is on screen; keys, the slider and the presets work
+// before that, and a tool chosen meanwhile is taken up as soon as they arrive.
+import { Enums as CoreEnums, RenderingEngine, eventTarget, init as coreInit, utilities as coreUtilities } from "@cornerstonejs/core";
+import loaderInit from "dicom-image-loader-init";
 
-const MOUSE = ToolEnums.MouseBindings;
-const PRIMARY = [{ mouseButton: MOUSE.Primary }, { numTouchPoints: 1 }];
 const ENGINE = "portal-viewer";
 const VIEWPORT = "stack";
 // Window presets in Hounsfield units (width, centre); "file" is the file's own window.
@@ -36,15 +17,6 @@ const PRESETS = {
   bone: [2000, 500],
   soft: [400, 40],
   lung: [1500, -600],
-};
-export const TOOLS = {
-  window: WindowLevelTool,
-  pan: PanTool,
-  zoom: ZoomTool,
-  length: LengthTool,
-  angle: AngleTool,
-  cobb: CobbAngleTool,
-  arrow: ArrowAnnotateTool,
 };
 const KEYS = { w: "window", p: "pan", z: "zoom", l: "length", a: "angle", c: "cobb", t: "arrow" };
 const SPACING = {
@@ -56,11 +28,6 @@ const SPACING = {
 const root = document.querySelector("[data-viewer]");
 const config = JSON.parse(root.dataset.config);
 
-// The tools draw their cursors as blob: images, which the portal's CSP refuses (img-src
-// 'self'): standard cursors instead.
-const CURSORS = { WindowLevel: "ns-resize", Pan: "grab", Zoom: "zoom-in" };
-cursors.SVGMouseCursor.getDefinedCursor = (name) =>
-  cursors.MouseCursor.getDefinedCursor(CURSORS[name] || "crosshair");
 const element = root.querySelector("[data-viewport]");
 const ui = {
   slider: root.querySelector("[data-slider]"),
@@ -72,9 +39,13 @@ const ui = {
   status: root.querySelector("[data-status]"),
   preset: root.querySelector("[data-preset]"),
 };
-const state = { series: null, images: [], imageIds: [], places: [], failed: new Set(), tool: "window" };
+const state = { series: null, images: [], imageIds: [], places: [], failed: new Set() };
 let viewport;
-let measurements;
+let extras = null; // the tools and the measurements, once loaded (tools.js)
+let extrasLoaded;
+const extrasReady = new Promise((resolve) => {
+  extrasLoaded = resolve;
+});
 
 function say(text) {
   ui.status.textContent = text;
@@ -82,7 +53,6 @@ function say(text) {
 
 async function start() {
   coreInit();
-  toolsInit();
   loaderInit({ maxWebWorkers: Math.min(2, navigator.hardwareConcurrency || 1), wasmBasePath: config.assets });
   const engine = new RenderingEngine(ENGINE);
   engine.enableElement({
@@ -92,43 +62,39 @@ async function start() {
     defaultOptions: { background: [0, 0, 0] },
   });
   viewport = engine.getViewport(VIEWPORT);
-  setUpTools();
-  measurements = new Measurements({ config, viewport, element, root, say, current });
   listen();
   new ResizeObserver(() => engine.resize(true, true)).observe(element);
   await openSeries(config.series[0].number);
 }
 
-function setUpTools() {
-  const group = ToolGroupManager.createToolGroup("portal");
-  for (const Tool of [StackScrollTool, ...Object.values(TOOLS)]) {
-    addTool(Tool);
-    group.addTool(Tool.toolName);
+// The tools and the measurements, fetched after the first image is drawn.
+async function loadExtras() {
+  const { setUp } = await import("./tools.js");
+  extras = await setUp({
+    config,
+    viewport,
+    element,
+    root,
+    say,
+    current,
+    go: goTo,
+    engineId: ENGINE,
+    viewportId: VIEWPORT,
+    askText,
+    changeText,
+  });
+  const { imageId } = current();
+  if (imageId && !state.failed.has(imageId)) {
+    extras.measurements.imageShown(imageId);
   }
-  group.addTool(ArrowAnnotateTool.toolName, { getTextCallback: askText, changeTextCallback: changeText });
-  group.addViewport(VIEWPORT, ENGINE);
-  group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MOUSE.Wheel }] });
-  group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MOUSE.Secondary }, { numTouchPoints: 2 }] });
-  group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MOUSE.Auxiliary }] });
-  for (const name of ["length", "angle", "cobb", "arrow"]) {
-    group.setToolPassive(TOOLS[name].toolName);
-  }
-  group.setToolActive(WindowLevelTool.toolName, { bindings: PRIMARY });
-  state.group = group;
+  update();
+  root.dataset.ready = ""; // the tools are listening
+  extrasLoaded(extras);
 }
 
-// Choose what a left-button drag (or one finger) does.
+// Choose what a left-button drag (or one finger) does: taken up once the tools are loaded.
 function chooseTool(name) {
-  if (!TOOLS[name] || (measurements.readOnly && Measurements.TOOLS.has(name))) {
-    return;
-  }
-  state.group.setToolPassive(TOOLS[state.tool].toolName);
-  state.group.setToolActive(TOOLS[name].toolName, { bindings: PRIMARY });
-  state.tool = name;
-  root.querySelectorAll("[data-tool]").forEach((button) => {
-    button.setAttribute("aria-pressed", String(button.dataset.tool === name));
-  });
-  say(`${root.querySelector(`[data-tool="${name}"]`).textContent.trim()} selected.`);
+  extrasReady.then((loaded) => loaded.chooseTool(name));
 }
 
 // The arrow's text, asked in the page (never window.prompt).
@@ -185,7 +151,6 @@ async function openSeries(number) {
   ui.slider.max = String(ids.length);
   ui.slider.value = "1";
   showPlaceholder(series.images[0]?.placeholder);
-  await measurements.load(number);
   try {
     await viewport.setStack(ids, 0);
     viewport.render();
@@ -252,7 +217,7 @@ function update(index = viewport.getTargetImageIdIndex()) {
   }
   const zoom = viewport.getZoom ? ` · zoom ${viewport.getZoom().toFixed(1)}×` : "";
   ui.overlay.textContent = `Image ${place.image}${frame}${windowText}${zoom}`;
-  measurements.showKeyState();
+  extras?.measurements.showKeyState();
 }
 
 function applyPreset(name) {
@@ -328,13 +293,13 @@ function onKey(event) {
   } else if (key === "r" || key === "R") {
     reset();
   } else if (key === "k" || key === "K") {
-    measurements.toggleKey();
+    extras?.measurements.toggleKey();
   } else if (["1", "2", "3", "4"].includes(key)) {
     applyPreset(["file", "bone", "soft", "lung"][Number(key) - 1]);
   } else if (KEYS[key.toLowerCase()]) {
     chooseTool(KEYS[key.toLowerCase()]);
   } else if (key === "Delete" || key === "Backspace") {
-    measurements.removeSelected();
+    extras?.measurements.removeSelected();
   } else {
     return;
   }
@@ -346,7 +311,7 @@ function listen() {
     element.dataset.shown = String(event.detail.imageIdIndex + 1); // the image drawn last
     ui.placeholder.hidden = true;
     state.failed.delete(event.detail.imageId);
-    measurements.imageShown(event.detail.imageId);
+    extras?.measurements.imageShown(event.detail.imageId);
     update();
   });
   element.addEventListener(CoreEnums.Events.VOI_MODIFIED, () => update());
@@ -367,7 +332,6 @@ function listen() {
     button.addEventListener("click", () => openSeries(Number(button.dataset.series)));
   });
   element.addEventListener("contextmenu", (event) => event.preventDefault());
-  measurements.listen({ go: (series, index) => goTo(series, index) });
 }
 
 // Show a given image of a given series (from the lists of measurements and key images).
@@ -382,7 +346,10 @@ async function goTo(series, place) {
   element.focus();
 }
 
-start().catch(() => {
-  showFailure(true);
-  say("The viewer could not start in this browser.");
-});
+start().then(
+  () => loadExtras().catch(() => say("The measuring tools could not be loaded: reload the page.")),
+  () => {
+    showFailure(true);
+    say("The viewer could not start in this browser.");
+  },
+);
