@@ -89,6 +89,28 @@ const slimmed = {
     );
   },
 };
+// Cornerstone's packages say they have no side effects ("sideEffects": false in their
+// package.json), so a bundler may leave out each of their modules the viewer does not use;
+// but the package.json in their dist/esm folder, nearer to the modules, does not repeat it,
+// and esbuild then keeps every module an index names (every tool, segmentation, volume
+// cropping…). Said again here, for the modules of those packages only.
+const SIDE_EFFECT_FREE = /\/node_modules\/@cornerstonejs\/(core|tools|metadata|utils)\/dist\/esm\//;
+const declared = {
+  name: "declared",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.declared) {
+        return undefined;
+      }
+      const { importer, kind, resolveDir } = args;
+      const found = await build.resolve(args.path, { importer, kind, resolveDir, pluginData: { declared: true } });
+      if (found.errors.length || !SIDE_EFFECT_FREE.test(found.path)) {
+        return undefined;
+      }
+      return { path: found.path, namespace: found.namespace, suffix: found.suffix, sideEffects: false };
+    });
+  },
+};
 const common = {
   bundle: true,
   format: "esm",
@@ -99,7 +121,7 @@ const common = {
   metafile: true,
   logLevel: "warning",
   define: { "process.env.NODE_ENV": '"production"' },
-  plugins: [patched, slimmed],
+  plugins: [patched, slimmed, declared],
   alias: {
     ...Object.fromEntries(
       ["fs", "path", "module", "url", "crypto", "worker_threads"].map((name) => [name, "./src/node-builtins.cjs"]),

@@ -7,7 +7,15 @@
 // loader): the mouse and touch tools and the measurements (tools.js, a chunk of their own)
 // are fetched once the first image is on screen; keys, the slider and the presets work
 // before that, and a tool chosen meanwhile is taken up as soon as they arrive.
-import { Enums as CoreEnums, RenderingEngine, eventTarget, init as coreInit, utilities as coreUtilities } from "@cornerstonejs/core";
+import {
+  Enums as CoreEnums,
+  RenderingEngine,
+  eventTarget,
+  init as coreInit,
+  utilities as coreUtilities,
+} from "@cornerstonejs/core";
+// The loader's init alone (build.mjs): its package index would bring its decoders, which
+// run in its worker, onto the page too.
 import loaderInit from "dicom-image-loader-init";
 
 const ENGINE = "portal-viewer";
