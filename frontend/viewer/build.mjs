@@ -1,8 +1,9 @@
 // Rebuilds static/viewer/ (committed, so `make run` needs no Node) from src/ and the exact
 // package versions in package-lock.json:   cd frontend/viewer && npm ci && npm run build
 //
-// viewer.js            the page's script: what the first image needs (src/viewer.js)
-// chunk-<hash>.js      the code viewer.js imports, and the tools and measurements
+// viewer.js            the page's script (src/viewer.js): asks for the first series and
+//                      loads the viewer (src/page.js), which the first image needs
+// chunk-<hash>.js      the viewer and the code it imports, and the tools and measurements
 //                      (src/tools.js), fetched once the first image is drawn; named by
 //                      their content, so they are cached for good (config/static.py)
 // decodeImageFrameWorker.js   the loader's decoding worker, found next to viewer.js
@@ -168,12 +169,23 @@ await writeFile(`${out}THIRD-PARTY-LICENSES.txt`, await licences([...bundled].so
 await writeFile(preloads, preloadLinks(page.metafile));
 console.log((await readdir(out)).sort().join("\n"));
 
-// The chunks viewer.js imports, fetched with it rather than after it (a file named by its
-// content: the same address in every environment, outside the static files' manifest).
+// What the first image needs, fetched with the page rather than one after the other: the
+// modules viewer.js imports at once (page.js and the chunks it needs), not the tools that
+// come after the first image. Each is a file named by its content, so the same address in
+// every environment, outside the static files' manifest.
 function preloadLinks(metafile) {
-  const entry = Object.entries(metafile.outputs).find(([, output]) => output.entryPoint === "src/viewer.js");
-  const chunks = entry[1].imports.filter((i) => i.kind === "import-statement").map((i) => i.path.split("/").pop());
-  const links = chunks.map((name) => `<link rel="modulepreload" href="{% static 'viewer/' %}${name}">`);
+  const [entry] = Object.entries(metafile.outputs).find(([, output]) => output.entryPoint === "src/viewer.js");
+  const needed = new Set();
+  const take = (file, kinds) => {
+    for (const { path, kind } of metafile.outputs[file].imports) {
+      if (kinds.includes(kind) && !needed.has(path)) {
+        needed.add(path);
+        take(path, ["import-statement"]);
+      }
+    }
+  };
+  take(entry, ["import-statement", "dynamic-import"]);
+  const links = [...needed].map((path) => `<link rel="modulepreload" href="{% static 'viewer/' %}${path.split("/").pop()}">`);
   return `{% load static %}{# Written by frontend/viewer/build.mjs. #}\n${links.join("\n")}\n`;
 }
 
