@@ -134,10 +134,13 @@ const common = {
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 const bundled = new Set();
+// The packages with code in the files written (not those read and then left out whole).
 const note = (result) => {
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
-    if (match) bundled.add(match[1]);
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+      if (match && bytesInOutput > 0) bundled.add(match[1]);
+    }
   }
 };
 const page = await build({
