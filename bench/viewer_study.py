@@ -20,6 +20,7 @@ The targets: the first image in under 2 s; memory growth under 64 MB, whatever t
 """
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -36,6 +37,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 8766
 TARGET_SECONDS = 2.0
 TARGET_MB = 64
+# The viewer as one 4.4 MB script (the tools in it, the series asked for once it had run),
+# before the bundle was split: measured by this script in alternate runs with the split
+# build ("split") on the same machine and load.
+EARLIER = {
+    "date": "2026-12-03",
+    "runs": 9,
+    "load": "5.8–7.3",
+    "cold": 1.70,
+    "warm": 0.92,
+    "split": (1.07, 0.78),
+}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 SETUP = """
@@ -155,6 +167,7 @@ def write(figures: dict) -> None:
         f"| {growth:.1f} MB | < {TARGET_MB} MB |"
     )
     runs = " · ".join(f"{cold[1]:.2f}" for cold in figures["colds"])
+    first, later = script_sizes()
     section = f"""## Imaging viewer: a large CT study (bench/viewer_study.py)
 
 A CT series of {figures["images"]} slices ({figures["columns"]} by {figures["rows"]}, 16-bit,
@@ -164,9 +177,9 @@ runserver (threads, DEBUG off, SQLite, local storage) on a shared two-CPU machin
 study first ({figures["processed"]:.0f} s: previews, then the study's structure read and verified,
 kept signed in storage). *Cold*: the first page a fresh web process serves to a fresh
 browser (the structure read from storage, the viewer's script not in the browser's cache);
-*warm*: the page opened again. Median of {len(figures["colds"])} runs (the cold first image of each
-run: {runs} s). Memory: the web process's resident memory while every image of the series
-is fetched, as scrolling through it does.
+*warm*: the page opened again. Median of {len(figures["colds"])} runs (the cold first image of
+each run: {runs} s). Memory: the web process's resident memory while every image of the
+series is fetched, as scrolling through it does.
 
 | open | first preview on screen | first image drawn | target |
 |---|---|---|---|
@@ -181,7 +194,23 @@ Each image is copied out of the ZIP to a temporary file (in memory up to 4 MB) w
 digest is checked, then streamed in 1 MB chunks; the study's structure (series, images and
 their digests, no patient field) is read once per stored checksum and kept in the cache.
 
-    .venv/bin/python bench/viewer_study.py [--images 500]
+The viewer's script: the first image needs {first[0] / 1e6:.1f} MB ({first[1] / 1e6:.2f} MB gzipped,
+as production sends it): `viewer.js`, which asks for the series at once, and the viewer's
+chunks, preloaded by the page; the tools and measurements ({later[0] / 1e6:.2f} MB) are fetched
+once the first image is drawn (decisions.md, "The first image's script first"). Before the
+split, one 4.4 MB script (the tools in it, the series asked for only once it had run)
+opened the first image in {EARLIER["cold"]:.2f} s cold and {EARLIER["warm"]:.2f} s warm, against
+{EARLIER["split"][0]:.2f} s and {EARLIER["split"][1]:.2f} s for the split build in the same
+alternating runs (median of {EARLIER["runs"]} runs each on {EARLIER["date"]}, load average
+{EARLIER["load"]}). The figures are noisy: a single run varies by half a second with what
+else the shared machine runs, and the first figures of the viewer, from one run at a
+busier time, were 3.37 s cold and 1.82 s warm. What remains on a cold opening is mostly
+compiling and running Cornerstone's core (about 0.4 s here), the first image (fetched,
+checked and decoded in the loader's worker) and the series' answer, which now overlaps the
+compiling. Reading the structure without the worker's head start (a study opened before
+it was processed) takes about 5 s per 500 images, once.
+
+    .venv/bin/python bench/viewer_study.py [--images 500] [--runs 5]
 """
     marker = "## Imaging viewer: a large CT study"
     if marker in text:
@@ -191,6 +220,21 @@ their digests, no patient field) is read once per stored checksum and kept in th
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
+
+
+def script_sizes() -> tuple[tuple[int, int], tuple[int, int]]:
+    """Bytes (plain, gzipped) of the viewer's script the first image needs, and of the rest
+    (the worker and its codecs aside)."""
+    built = ROOT / "static" / "viewer"
+    links = (ROOT / "templates" / "reviews" / "_viewer_modules.html").read_text()
+    first = ["viewer.js", *re.findall(r"(chunk-[A-Z2-7]{8}\.js)", links)]
+    later = [path.name for path in built.glob("chunk-*.js") if path.name not in first]
+
+    def size(names):
+        data = [(built / name).read_bytes() for name in names]
+        return sum(map(len, data)), sum(len(gzip.compress(d)) for d in data)
+
+    return size(first), size(later)
 
 
 def main() -> int:
