@@ -89,6 +89,8 @@ def open_viewer(page, base, reviewer, request, study):
     page.get_by_role("link", name="Open in the viewer").click()
     expect(page.get_by_role("heading", name=study.original_name)).to_be_visible()
     expect(page.locator("[data-overlay]")).to_have_text(re.compile(r"^Image 1 · W 400 L 40"))
+    # The tools arrive after the first image: the page says when they listen.
+    expect(page.locator("[data-viewer][data-ready]")).to_be_attached()
 
 
 def test_a_spine_panel_measures_a_cobb_angle_and_prints_the_key_image(
@@ -265,6 +267,7 @@ def test_on_a_tablet_one_finger_measures_and_two_fingers_zoom(
     page.goto(live_server.url + reverse("reviews:viewer", args=[study.request.reference, study.pk]))
     viewport = page.locator("[data-viewport]")
     expect(viewport).to_have_attribute("data-shown", "1")
+    expect(page.locator("[data-viewer][data-ready]")).to_be_attached()
     box = viewport.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     fingers = page.context.new_cdp_session(page)

@@ -2,14 +2,21 @@
 
 import io
 import json
+import re
+import shutil
 from html import unescape
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.http import HttpResponseNotFound
+from django.templatetags.static import static
+from django.test import RequestFactory
 from django.urls import reverse
 
+from config.static import StaticFilesMiddleware
 from records.models import AccessLog
 from tests.conftest import sign_in
 from tests.helpers import ScriptAudit
@@ -81,6 +88,56 @@ def test_the_bundle_the_page_loads_is_in_the_repository():
 
     assert {"viewer.js", "decodeImageFrameWorker.js", "THIRD-PARTY-LICENSES.txt"} <= names
     assert {"charlswasm_decode.wasm", "openjpegwasm_decode.wasm"} <= names
+    # The page preloads exactly what the first image needs, and it is there.
+    links = Path(settings.BASE_DIR) / "templates" / "reviews" / "_viewer_modules.html"
+    preloaded = set(re.findall(r"(chunk-[A-Z2-7]{8}\.js)", links.read_text()))
+    assert preloaded == first_image_modules(built)
+    assert preloaded <= names
+
+
+def first_image_modules(built: Path) -> set[str]:
+    """The chunks viewer.js imports at once, and theirs; not the tools page.js imports
+    once the first image is drawn."""
+    needed = set(
+        re.findall(
+            r'(?:from|import\(?)"\./(chunk-[A-Z2-7]{8}\.js)"', (built / "viewer.js").read_text()
+        )
+    )
+    pending = list(needed)
+    while pending:
+        script = (built / pending.pop()).read_text()
+        for name in re.findall(r'(?:from|import)"\./(chunk-[A-Z2-7]{8}\.js)"', script):
+            if name not in needed:
+                needed.add(name)
+                pending.append(name)
+    assert needed
+    return needed
+
+
+def test_the_viewers_scripts_are_sent_compressed_and_kept_by_browsers(tmp_path, settings):
+    """Production's static files (collectstatic with whitenoise's compressed, fingerprinted
+    storage): viewer.js (fingerprinted by the manifest) and its chunks (named by their
+    content) are sent gzipped and marked immutable for a year."""
+    source = tmp_path / "source"
+    shutil.copytree(Path(settings.BASE_DIR) / "static" / "viewer", source / "viewer")
+    settings.STATICFILES_DIRS = [source]
+    settings.STATIC_ROOT = tmp_path / "root"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    serve = StaticFilesMiddleware(lambda request: HttpResponseNotFound())
+    entry = static("viewer/viewer.js")
+    assert entry != "/static/viewer/viewer.js"  # fingerprinted
+    chunks = [path.name for path in (source / "viewer").glob("chunk-*.js")]
+    assert chunks
+    for url in [entry, *(f"/static/viewer/{name}" for name in chunks)]:
+        response = serve(RequestFactory().get(url, HTTP_ACCEPT_ENCODING="gzip, br"))
+        assert response.status_code == 200, url
+        assert response["Content-Encoding"] == "gzip"
+        assert response["Cache-Control"] == "max-age=315360000, public, immutable"
+        response.close()
 
 
 def test_once_the_letter_is_signed_the_viewer_shows_but_no_longer_measures(client, signed):
