@@ -43,24 +43,55 @@ def message_queue(
     ``language`` is the recipient's (a family's ``User.language``, a booking's or an
     invitation's); without it the message is in English, the staff's language, whatever
     page or task queues it."""
+    (message,) = message_build(
+        to=[to], template=template, context=context, attachments=attachments, language=language
+    )
+    message.save()
+    transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
+def message_build(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    attachments: list[dict] | None = None,
+    language: str | None = None,
+) -> list[Message]:
+    """The same message to each address in ``to``, written once and not saved yet: for
+    ``messages_queue_bulk``. The template and ``language`` as for ``message_queue``."""
     language = language or settings.LANGUAGE_CODE
     context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
     with translation.override(language):
         subject = render_to_string(f"email/{template}.subject.txt", context)
         body = render_to_string(f"email/{template}.txt", context)
-    message = Message.objects.create(
-        to=to,
-        subject=" ".join(subject.split())[:200],
-        body=body,
-        template=template,
-        language=language,
-        attachments=attachments or [],
-    )
-    transaction.on_commit(lambda: _enqueue(message.pk))
-    return message
+    subject = " ".join(subject.split())[:200]
+    return [
+        Message(
+            to=address,
+            subject=subject,
+            body=body,
+            template=template,
+            language=language,
+            attachments=attachments or [],
+        )
+        for address in to
+    ]
 
 
-def _enqueue(message_id: int) -> None:
+def messages_queue_bulk(messages: list[Message]) -> list[Message]:
+    """Save messages made by ``message_build`` in one insert and send them once the surrounding
+    transaction commits, like ``message_queue`` does for one."""
+    if not messages:
+        return []
+    saved = Message.objects.bulk_create(messages)
+    ids = [message.pk for message in saved]
+    transaction.on_commit(lambda: _enqueue_all(ids))
+    return saved
+
+
+def _enqueue(message_id: int) -> bool:
     from notifications.tasks import send_message_task
 
     try:
@@ -68,6 +99,16 @@ def _enqueue(message_id: int) -> None:
     except Exception:
         # The broker is down: the periodic sweep sends the row once it is reachable again.
         logger.warning("Outbox message %s not enqueued; the sweep will send it.", message_id)
+        return False
+    return True
+
+
+def _enqueue_all(message_ids: list[int]) -> None:
+    # After the first failure the broker is taken to be down: the others wait for the sweep
+    # rather than each waiting out the broker's timeout.
+    for message_id in message_ids:
+        if not _enqueue(message_id):
+            return
 
 
 def message_send(*, message_id: int) -> bool:

@@ -1,6 +1,7 @@
 """Every read of panels and opinions. A reviewer reaches a request only through
 ``intake.selectors.review_requests_for_user`` (their active assignments)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -185,13 +186,24 @@ def panel_suggest(*, review_request: ReviewRequest) -> list[User]:
 def coordinator_recipients(*, department: Department) -> list[str]:
     """Where alerts about a department's reviews go: its shared inbox, else every active
     coordinator."""
-    if department.alerts_email:
-        return [department.alerts_email]
-    return list(
-        User.objects.filter(role=Role.COORDINATOR, is_active=True)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    return coordinator_recipients_for(departments=[department])[department.pk]
+
+
+def coordinator_recipients_for(*, departments: Iterable[Department]) -> dict[int, list[str]]:
+    """``coordinator_recipients`` of each department, by its id: at most one query, for the
+    active coordinators, when one of them has no inbox."""
+    departments = list(departments)
+    coordinators: list[str] = []
+    if any(not department.alerts_email for department in departments):
+        coordinators = list(
+            User.objects.filter(role=Role.COORDINATOR, is_active=True)
+            .order_by("email")
+            .values_list("email", flat=True)
+        )
+    return {
+        department.pk: [department.alerts_email] if department.alerts_email else coordinators
+        for department in departments
+    }
 
 
 def credentials_of(user: User) -> str:
