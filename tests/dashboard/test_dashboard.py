@@ -31,10 +31,10 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 # Signed-in staff: session, user, second-factor device; the dashboard: queue counts (1),
 # requests in review (1; their departments' holidays only if one counts business days), open
 # breaches and their count (2), the departments' clocks, reviewers and their counts (3),
-# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment
-# totals per day and month (2); the admin: permissions (2), recent actions (1); the session's
-# idle stamp saved (3, in a savepoint under the test's transaction).
-QUERIES = 22
+# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment totals per
+# day and month (1, from the daily totals); the admin: permissions (2), recent actions (1);
+# the session's idle stamp saved (3, in a savepoint under the test's transaction).
+QUERIES = 21
 
 
 @pytest.fixture
