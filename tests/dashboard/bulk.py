@@ -113,13 +113,15 @@ def requests_bulk(
 ) -> None:
     """``count`` requests numbered from ``start``; with them, the payment of each paid one,
     a reviewer (lead) on each that reached review, a breach alert on each that passed its
-    limit (open while in review, closed once delivered), and the payment totals by day.
+    limit (open while in review, closed once delivered), and the daily payment totals and
+    delivery figures (computed again from all the requests).
 
     ``family_every``: a new family (``family<n>@example.org``) for every that many requests
     instead of ``family`` for all; ``started_by``: the coordinator who started one request in
     twenty by phone; ``access_log``: a reviewer's and a family's view of each request that
     reached review."""
     from billing.services.totals import payment_days_rebuild
+    from intake.services.deliveries import delivery_days_rebuild
 
     for first in range(start, start + count, BATCH):
         numbers = range(first, min(first + BATCH, start + count))
@@ -135,7 +137,9 @@ def requests_bulk(
             for i in numbers
         )
         _related_bulk(requests, now, reviewers, access_log=access_log)
+    # What the services keep as they go: the daily payment totals and delivery figures.
     payment_days_rebuild()
+    delivery_days_rebuild()
 
 
 def _families_bulk(numbers: range, every: int) -> dict[int, User]:
@@ -254,17 +258,18 @@ def calls_bulk(
 
 
 def calls_history_bulk(
-    *, department: Department, coordinator: User, now: datetime, count: int
+    *, department: Department, coordinator: User, now: datetime, count: int, first: int = 0
 ) -> None:
     """``count`` informational calls over the last three years, twenty a day (half an
-    hour apart from 9:00 on the department's clock), the latest yesterday; nine in ten held,
-    the others cancelled or missed."""
+    hour apart from 9:00 on the department's clock), numbered from ``first`` (call 0 is
+    yesterday's first, higher numbers go back in time); nine in ten held, the others
+    cancelled or missed."""
     zone = ZoneInfo(department.time_zone)
     yesterday = now.astimezone(zone).date() - timedelta(days=1)
     statuses = (*[Booking.Status.COMPLETED] * 9, Booking.Status.CANCELLED, Booking.Status.NO_SHOW)
-    for first in range(0, count, BATCH):
+    for batch in range(first, first + count, BATCH):
         calls = []
-        for n in range(first, min(first + BATCH, count)):
+        for n in range(batch, min(batch + BATCH, first + count)):
             day = yesterday - timedelta(days=n // 20)
             starts_at = datetime(day.year, day.month, day.day, 9, tzinfo=zone) + timedelta(
                 minutes=30 * (n % 20)
