@@ -13,20 +13,24 @@ from django.utils.functional import cached_property
 ESTIMATE_ABOVE = 10_000
 
 
-def estimated_rows(queryset) -> int | None:
-    """PostgreSQL's estimate of the rows of ``queryset``'s table when it has no filter; None
-    when the count must be exact (a filter, another database, a table never analysed)."""
+def counted(queryset) -> tuple[int, bool] | None:
+    """On PostgreSQL and without a filter, ``queryset``'s rows and whether that is an
+    estimate, in one query: the planner's estimate past ``ESTIMATE_ABOVE`` rows, else an
+    exact count (the ``CASE`` runs the count only when it is needed; a table never analysed
+    is counted). None when Django's own count must do (a filter, another database)."""
     connection = connections[queryset.db]
     query = queryset.query
     if connection.vendor != "postgresql" or query.where or query.distinct or query.combinator:
         return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-            [connection.ops.quote_name(queryset.model._meta.db_table)],
+            "SELECT CASE WHEN reltuples > %s THEN reltuples::bigint"  # noqa: S608 (a table name)
+            f" ELSE (SELECT COUNT(*) FROM {table}) END, reltuples > %s"
+            " FROM pg_class WHERE oid = %s::regclass",
+            [ESTIMATE_ABOVE, ESTIMATE_ABOVE, table],
         )
-        row = cursor.fetchone()
-    return row[0] if row and row[0] >= 0 else None
+        return cursor.fetchone()
 
 
 class EstimatedCountPaginator(Paginator):
@@ -37,11 +41,11 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = estimated_rows(self.object_list)
-        if estimate is not None and estimate > ESTIMATE_ABOVE:
-            self.estimated = True
-            return estimate
-        return super().count
+        found = counted(self.object_list)
+        if found is None:
+            return super().count
+        rows, self.estimated = found
+        return rows
 
 
 class LargeTableAdmin:

@@ -472,13 +472,19 @@ FUNNEL_STAGES = (
 def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
     """The requests coordinators started, newest first, each at its stage of the funnel, so
     no family is forgotten: two queries whatever the number."""
-    requests = list(
-        # created_by set: the newest first from the phone-led index, whatever the others.
+    # The newest ``limit`` ids first, from the (created_by, created_at) index alone; then
+    # only those rows are read with what the page shows.
+    newest = (
         ReviewRequest.objects.filter(
-            created_by__isnull=False, created_by__role__in=[Role.COORDINATOR, Role.ADMIN]
+            created_by__in=User.objects.filter(role__in=[Role.COORDINATOR, Role.ADMIN])
         )
+        .order_by("-created_at")
+        .values("pk")[:limit]
+    )
+    requests = list(
+        ReviewRequest.objects.filter(pk__in=newest)
         .select_related("service", "created_by", "guardian")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")
     )
     invitations = {}
     for invitation in (

@@ -85,9 +85,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="reviewrequest",
             index=models.Index(
-                condition=models.Q(("created_by__isnull", False)),
-                fields=["-created_at"],
-                name="request_phone_led_idx",
+                fields=["created_by", "created_at"],
+                include=("id",),
+                name="request_started_by_idx",
             ),
         ),
         migrations.AddField(

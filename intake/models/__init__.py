@@ -112,11 +112,9 @@ class ReviewRequest(models.Model):
             models.Index(fields=["delivered_at"], name="request_delivered_idx"),
             # The requests changelist sorted by target date reads its first page from here.
             models.Index(fields=["due_target_at"], name="request_due_target_idx"),
-            # The phone-led funnel: the newest requests a coordinator started.
+            # The phone-led funnel: the newest requests each coordinator started.
             models.Index(
-                fields=["-created_at"],
-                condition=Q(created_by__isnull=False),
-                name="request_phone_led_idx",
+                fields=["created_by", "created_at"], include=["id"], name="request_started_by_idx"
             ),
         ]
 

@@ -12,14 +12,14 @@ family with three requests."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib import admin
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from accounts.services import user_set_role
+from config.dashboard import _due_order
 from intake.lifecycle import Status
-from intake.models import Department, ReviewRequest, ReviewService
+from intake.models import Department, ReviewService
 from reviews.models import ReviewAssignment
 from tests.dashboard.bulk import calls_bulk, calls_history_bulk, requests_bulk
 
@@ -142,11 +142,6 @@ def scene_grow(scene: Scene, *, count: int) -> None:
         ReviewAssignment.objects.filter(pk__in=picked).update(reviewer=scene.reviewer)
 
 
-def _due_order() -> str:
-    list_display = admin.site.get_model_admin(ReviewRequest).list_display
-    return str(list_display.index("due_target_at"))
-
-
 # (page, who opens it, its address).
 def pages(scene: Scene) -> list[tuple[str, str, str]]:
     requests = reverse("admin:intake_reviewrequest_changelist")
@@ -156,7 +151,7 @@ def pages(scene: Scene) -> list[tuple[str, str, str]]:
         ("Requests: search by reference", "coordinator", f"{requests}?q=BK0000000005"),
         ("Requests: search by e-mail", "coordinator", f"{requests}?q=family1%40example.org"),
         ("Requests: status filter", "coordinator", f"{requests}?status__exact=in_review"),
-        ("Requests: by deadline", "coordinator", f"{requests}?o={_due_order()}"),
+        ("Requests: by deadline", "coordinator", f"{requests}?o={_due_order()['o']}"),
         ("Payments", "coordinator", reverse("admin:billing_payment_changelist")),
         ("Bookings", "coordinator", reverse("admin:scheduling_booking_changelist")),
         ("Access log", "coordinator", reverse("admin:records_accesslog_changelist")),

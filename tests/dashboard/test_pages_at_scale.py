@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from config import admin_counts
+from config.dashboard import _due_order
 from intake.models import Guardian, ReviewRequest
 from tests.conftest import sign_in
 from tests.dashboard.scene import pages, scene_build, scene_grow
@@ -126,3 +127,12 @@ def test_past_the_threshold_the_whole_list_says_about_and_a_filtered_one_is_exac
         filtered.context["cl"].result_count
         == ReviewRequest.objects.filter(status="delivered").count()
     )
+
+
+def test_the_dashboards_link_sorts_the_requests_by_their_target_date(scene):
+    response = changelist(scene, o=_due_order()["o"])
+
+    cl = response.context["cl"]
+    assert [cl.list_display[index] for index in cl.get_ordering_field_columns()] == [
+        "due_target_at"
+    ]
