@@ -19,6 +19,7 @@ of the smallest.
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -109,6 +110,7 @@ def run_size(size: int, runs: int, only: list[str], explain_slowest: bool) -> tu
         analyse(connection)
         fill_seconds = time.perf_counter() - started
         print(f"{size:,} requests filled in {fill_seconds:.0f} s", file=sys.stderr)
+        load_before = os.getloadavg()[0]
         signed_in = clients(scene)
         figures = {}
         for name, persona, url in pages(scene):
@@ -123,6 +125,8 @@ def run_size(size: int, runs: int, only: list[str], explain_slowest: bool) -> tu
                 f"{figures[name]['median_ms']:.0f} ms",
                 file=sys.stderr,
             )
+        for name in figures:
+            figures[name]["load"] = (load_before + os.getloadavg()[0]) / 2
         return figures, database_label(connection)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -168,6 +172,8 @@ def summarise(by_size: dict) -> dict:
             and len(counts[smallest]) == 1,
             "median_ms": {size: round(by_size[size][name]["median_ms"], 1) for size in by_size},
             "ratio": large["median_ms"] / small["median_ms"],
+            "fastest_ratio": large["fastest_ms"] / small["fastest_ms"],
+            "load": {size: round(by_size[size][name]["load"], 1) for size in by_size},
             "slowest_ms": round(large["slowest_ms"], 1),
         }
     return summary
@@ -193,10 +199,13 @@ def write_report(database, sizes, runs, by_size, summary) -> None:
         f"### {database}",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d}; median of {runs} renders (fastest in "
-        "brackets), queries per render.",
+        "brackets), queries per render. The machine's load average (two CPUs, shared) while "
+        "each size was measured: "
+        + ", ".join(f"{size:,}: {next(iter(by_size[size].values()))['load']:.1f}" for size in sizes)
+        + ".",
         "",
-        f"| page | who | queries ({head}) | median ({head}) | ratio | slowest query at "
-        f"{largest:,} |",
+        f"| page | who | queries ({head}) | median (fastest) ({head}) | ratio of medians "
+        f"(of fastest) | slowest query at {largest:,} |",
         "|---|---|---|---|---|---|",
     ]
     for name, row in summary.items():
@@ -207,7 +216,7 @@ def write_report(database, sizes, runs, by_size, summary) -> None:
         )
         lines.append(
             f"| {name} | {row['persona']} | {queries} | {medians} | {row['ratio']:.2f} "
-            f"| {row['slowest_ms']:.1f} ms |"
+            f"({row['fastest_ratio']:.2f}) | {row['slowest_ms']:.1f} ms |"
         )
     plans = []
     for name, figures in by_size[largest].items():

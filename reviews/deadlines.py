@@ -179,6 +179,8 @@ def deadline_alerts_send_batch(*, request_ids: list[int], kind: str, now: dateti
         messages = []
         for request_id in sorted(recorded):
             request, count, _ = due[request_id]
+            if not recipients[request_id]:
+                continue  # a reminder with every opinion in: recorded, nobody to remind
             messages += message_build(
                 to=recipients[request_id],
                 template=f"deadline_{kind.value}",
