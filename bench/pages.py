@@ -45,27 +45,32 @@ def clients(scene) -> dict:
     }
 
 
-def measure(client, url: str, runs: int) -> dict:
+def render(client, url: str) -> tuple[float, list[dict]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    check(client.get(url), url)  # the warm-up: templates loaded, caches filled
-    seconds, counts, by_position = [], set(), {}
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            seconds.append(time.perf_counter() - started)
-        check(response, url)
-        counts.add(len(queries.captured_queries))
-        for position, query in enumerate(queries.captured_queries):
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = client.get(url)
+        seconds = time.perf_counter() - started
+    check(response, url)
+    return seconds, queries.captured_queries
+
+
+def figures_of(renders: list[tuple[float, list[dict]]]) -> dict:
+    """Median and fastest time, the query counts seen, and the slowest query (median over
+    the renders; a page makes the same queries in the same order)."""
+    seconds = [taken for taken, _ in renders]
+    by_position = {}
+    for _, queries in renders:
+        for position, query in enumerate(queries):
             by_position.setdefault(position, (query["sql"], []))[1].append(float(query["time"]))
     slowest_ms, slowest_sql = max(
         ((statistics.median(times) * 1000, sql) for sql, times in by_position.values()),
         default=(0, ""),
     )
     return {
-        "queries": sorted(counts),
+        "queries": sorted({len(queries) for _, queries in renders}),
         "median_ms": statistics.median(seconds) * 1000,
         "fastest_ms": min(seconds) * 1000,
         "slowest_ms": slowest_ms,
@@ -96,43 +101,38 @@ def explain(sql: str) -> str:
     return "\n".join(" ".join(str(cell) for cell in row) for row in rows)
 
 
-def run_size(size: int, runs: int, only: list[str], explain_slowest: bool) -> tuple[dict, str]:
+def use(name: str) -> None:
+    """Point Django at the database ``name`` (a new connection on the next query)."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def fill_size(size: int) -> tuple[str, dict, list]:
+    """A database of its own with ``size`` requests: its name, the signed-in clients, and
+    the pages with their addresses."""
     from django.db import connection
 
     from tests.dashboard.scene import pages, scene_build
 
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        now = datetime.now(UTC).replace(microsecond=0)
-        started = time.perf_counter()
-        scene = scene_build(count=size, now=now)
-        analyse(connection)
-        fill_seconds = time.perf_counter() - started
-        print(f"{size:,} requests filled in {fill_seconds:.0f} s", file=sys.stderr)
-        load_before = os.getloadavg()[0]
-        signed_in = clients(scene)
-        figures = {}
-        for name, persona, url in pages(scene):
-            if only and name not in only:
-                continue
-            figures[name] = measure(signed_in[persona], url, runs)
-            figures[name]["persona"] = persona
-            if explain_slowest:
-                figures[name]["explain"] = explain(figures[name]["slowest_sql"])
-            print(
-                f"  {name}: {figures[name]['queries']} queries, "
-                f"{figures[name]['median_ms']:.0f} ms",
-                file=sys.stderr,
-            )
-        for name in figures:
-            figures[name]["load"] = (load_before + os.getloadavg()[0]) / 2
-        return figures, database_label(connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    connection.settings_dict["TEST"]["NAME"] = f"{BASE_TEST_NAME}_{size}"
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] += ".sqlite3"
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = time.perf_counter()
+    scene = scene_build(count=size, now=now)
+    analyse(connection)
+    print(f"{size:,} requests filled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return name, clients(scene), pages(scene)
+
+
+BASE_TEST_NAME = ""
 
 
 def main() -> int:
+    global BASE_TEST_NAME
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--runs", type=int, default=7)
@@ -143,12 +143,20 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     (scratch / "static").mkdir()
     configure(scratch, "pages")
+    from django.db import connection
+
+    original = connection.settings_dict["NAME"]
+    BASE_TEST_NAME = connection.settings_dict["TEST"]["NAME"]
+    made = {}
     try:
-        by_size, database = {}, ""
         for size in options.sizes:
-            largest = size == max(options.sizes)
-            by_size[size], database = run_size(size, options.runs, options.only, largest)
+            made[size] = fill_size(size)
+            use(original)
+        by_size, database = measure_all(made, options.runs, options.only)
     finally:
+        for name, _, _ in made.values():
+            use(name)
+            connection.creation.destroy_test_db(original, verbosity=0)
         shutil.rmtree(scratch, ignore_errors=True)
 
     summary = summarise(by_size)
@@ -157,6 +165,46 @@ def main() -> int:
         write_report(database, options.sizes, options.runs, by_size, summary)
     met = all(row["same_queries"] and row["ratio"] <= 1.5 for row in summary.values())
     return 0 if met else 1
+
+
+def measure_all(made: dict, runs: int, only: list[str]) -> tuple[dict, str]:
+    """Each page at every size in turn, run after run, so that the sizes share whatever
+    else the machine is doing: after switching database, one render untimed (a new
+    connection fills its caches), then one timed. The slowest query of each page is
+    explained on the largest size."""
+    from django.db import connection
+
+    largest = max(made)
+    by_size = {size: {} for size in made}
+    names = [name for name, _, _ in made[largest][2] if not only or name in only]
+    for name in names:
+        renders = {size: [] for size in made}
+        loads = []
+        for _ in range(runs):
+            for size, (database, signed_in, pages) in made.items():
+                persona, url = next((who, url) for page, who, url in pages if page == name)
+                use(database)
+                render(signed_in[persona], url)
+                renders[size].append(render(signed_in[persona], url))
+            loads.append(os.getloadavg()[0])
+        for size in made:
+            by_size[size][name] = {
+                **figures_of(renders[size]),
+                "persona": persona,
+                "load": statistics.median(loads),
+            }
+        use(made[largest][0])
+        by_size[largest][name]["explain"] = explain(by_size[largest][name]["slowest_sql"])
+        print(
+            f"  {name}: "
+            + ", ".join(
+                f"{size:,}: {by_size[size][name]['queries']} queries "
+                f"{by_size[size][name]['median_ms']:.0f} ms"
+                for size in made
+            ),
+            file=sys.stderr,
+        )
+    return by_size, database_label(connection)
 
 
 def summarise(by_size: dict) -> dict:
@@ -173,7 +221,7 @@ def summarise(by_size: dict) -> dict:
             "median_ms": {size: round(by_size[size][name]["median_ms"], 1) for size in by_size},
             "ratio": large["median_ms"] / small["median_ms"],
             "fastest_ratio": large["fastest_ms"] / small["fastest_ms"],
-            "load": {size: round(by_size[size][name]["load"], 1) for size in by_size},
+            "load": round(large["load"], 1),
             "slowest_ms": round(large["slowest_ms"], 1),
         }
     return summary
