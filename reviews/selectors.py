@@ -375,10 +375,13 @@ def reviewer_cases(*, user: User, now: datetime, page: int = 1) -> tuple[list[Ca
         )
     )
     first = (max(page, 1) - 1) * FINISHED_SHOWN
+    # The others by the assignments alone (those listed above left out), so the database
+    # walks the reviewer's index newest first and stops at the page, never joining the
+    # reviewer's whole history to the requests.
     finished = list(
-        mine.exclude(request__status__in=CLOCK_RUNNING).order_by("-assigned_at", "-pk")[
-            first : first + FINISHED_SHOWN + 1
-        ]
+        mine.exclude(pk__in=[assignment.pk for assignment in running]).order_by(
+            "-assigned_at", "-pk"
+        )[first : first + FINISHED_SHOWN + 1]
     )
     counts = request_day_counts(requests=[a.request for a in running], now=now)
     cases = [

@@ -80,6 +80,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="reviewrequest",
+            index=models.Index(fields=["status", "-id"], name="request_status_newest_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="reviewrequest",
             index=models.Index(fields=["due_target_at"], name="request_due_target_idx"),
         ),
         migrations.AddIndex(

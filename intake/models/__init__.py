@@ -110,6 +110,8 @@ class ReviewRequest(models.Model):
             models.Index(fields=["status", "due_limit_at"], name="request_status_limit_idx"),
             # The dashboard's on-time figures read the last 90 days of deliveries.
             models.Index(fields=["delivered_at"], name="request_delivered_idx"),
+            # The requests changelist filtered by status, newest first (its default order).
+            models.Index(fields=["status", "-id"], name="request_status_newest_idx"),
             # The requests changelist sorted by target date reads its first page from here.
             models.Index(fields=["due_target_at"], name="request_due_target_idx"),
             # The phone-led funnel: the newest requests each coordinator started.
