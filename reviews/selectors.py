@@ -378,11 +378,13 @@ def reviewer_cases(*, user: User, now: datetime, page: int = 1) -> tuple[list[Ca
     # The others by the assignments alone (those listed above left out), so the database
     # walks the reviewer's index newest first and stops at the page, never joining the
     # reviewer's whole history to the requests.
-    finished = list(
-        mine.exclude(pk__in=[assignment.pk for assignment in running]).order_by(
-            "-assigned_at", "-pk"
-        )[first : first + FINISHED_SHOWN + 1]
+    page_ids = (
+        ReviewAssignment.objects.filter(reviewer=user, removed_at__isnull=True)
+        .exclude(pk__in=[assignment.pk for assignment in running])
+        .order_by("-assigned_at", "-pk")
+        .values("pk")[first : first + FINISHED_SHOWN + 1]
     )
+    finished = list(mine.filter(pk__in=page_ids).order_by("-assigned_at", "-pk"))
     counts = request_day_counts(requests=[a.request for a in running], now=now)
     cases = [
         Case(
