@@ -247,10 +247,9 @@ def write_report(database, sizes, runs, by_size, summary) -> None:
         f"### {database}",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d}; median of {runs} renders (fastest in "
-        "brackets), queries per render. The machine's load average (two CPUs, shared) while "
-        "each size was measured: "
-        + ", ".join(f"{size:,}: {next(iter(by_size[size].values()))['load']:.1f}" for size in sizes)
-        + ".",
+        "brackets), queries per render, the sizes taking turns render by render; the "
+        "machine's load average (two CPUs, shared) during the run: "
+        + f"{statistics.median(row['load'] for row in by_size[largest].values()):.1f}.",
         "",
         f"| page | who | queries ({head}) | median (fastest) ({head}) | ratio of medians "
         f"(of fastest) | slowest query at {largest:,} |",
