@@ -12,6 +12,7 @@ from billing import services, stripe_api
 from billing.models import PaymentMethod
 from billing.selectors import online_payment_latest, payment_for_receipt, payment_taken
 from intake.selectors import review_request_get_for_family, review_request_get_for_user
+from records.uploads import reads_raw_body
 
 
 @require_POST
@@ -49,6 +50,7 @@ def paid(request, reference):
     return render(request, "billing/paid.html", context)
 
 
+@reads_raw_body
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):

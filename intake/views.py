@@ -233,7 +233,10 @@ def request_access_remove(request, reference, access_id):
         review_request.shared_accesses.filter(removed_at__isnull=True), pk=access_id
     )
     services.shared_access_remove(access=access, actor=request.user)
-    messages.success(request, f"{access.legal_name} no longer has access to this request.")
+    messages.success(
+        request,
+        _("%(name)s no longer has access to this request.") % {"name": access.legal_name},
+    )
     return wizard.redirect_back(request, review_request)
 
 
@@ -371,8 +374,10 @@ def _accept(request, invite, form):
     if invite.kind == Invitation.Kind.FAMILY:
         messages.success(
             request,
-            "Welcome. Your coordinator filled in what you told them: check each step, complete "
-            "what is missing, and sign the consent yourself.",
+            _(
+                "Welcome. Your coordinator filled in what you told them: check each step, "
+                "complete what is missing, and sign the consent yourself."
+            ),
         )
         return redirect("intake:wizard_guardian", reference=review_request.reference)
     messages.success(request, _("You now share this request."))

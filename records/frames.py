@@ -189,14 +189,14 @@ def study_index_prepare(*, document_id) -> None:
             study_index(document=document)
 
 
-def _index_name(document: Document) -> str:
+def study_index_name(document: Document) -> str:
     return f"studies/{document.pk.hex}-{document.sha256[:16]}-v{INDEX_VERSION}.index"
 
 
 def _index_stored(document: Document) -> Study | None:
     """The index kept in storage, if there is one for these exact bytes. It is signed with
     the site's key: an index changed in storage is ignored and read again from the study."""
-    name = _index_name(document)
+    name = study_index_name(document)
     try:
         with default_storage.open(name, "rb") as stored:
             kept = signing.loads(stored.read().decode(), salt=INDEX_SALT)
@@ -226,7 +226,7 @@ def _index_store(document: Document, study: Study) -> None:
             for s in study.series
         ],
     }
-    name = _index_name(document)
+    name = study_index_name(document)
     default_storage.delete(name)  # one that was changed or cut short: replaced
     signed = signing.dumps(kept, salt=INDEX_SALT, compress=True)
     default_storage.save(name, ContentFile(signed.encode()))

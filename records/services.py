@@ -22,7 +22,7 @@ from intake.models import DocumentKind, Invitation, ReviewRequest
 from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
 from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
 from records.previews import draw_into
-from records.sandbox import render_limits, run_limited
+from records.sandbox import ChildBusy, render_limits, run_limited
 from records.uploads import NAMELESS
 
 logger = logging.getLogger(__name__)
@@ -267,6 +267,8 @@ def document_create_generated(
 def document_remove(*, document: Document, actor: User, ip_address: str) -> None:
     """Take a file back before the request is sent: the row goes now, the stored bytes once
     that is committed. Files sent with a request stay with it."""
+    from records.frames import study_index_name  # frames reads documents through this module
+
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=document.request_id)
         if request.status != Status.DRAFT:
@@ -275,6 +277,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
             document.storage_key,
             *document.previews.values_list("storage_key", flat=True),
             *document.held_files.values_list("storage_key", flat=True),
+            study_index_name(document),  # kept beside an imaging study once it is read
         ]
         access_log_write(
             user=actor,
@@ -285,7 +288,7 @@ def document_remove(*, document: Document, actor: User, ip_address: str) -> None
             ip_address=ip_address,
         )
         document.delete()
-        # The bytes and every preview drawn from them go once the removal is committed.
+        # The bytes and all drawn or read from them go once the removal is committed.
         transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
 
 
@@ -360,6 +363,15 @@ def document_process(*, document_id) -> bool:
                 state=ProcessingState.READY, dicom_metadata=drawn["metadata"]
             )
             transaction.on_commit(lambda: [default_storage.delete(key) for key in replaced])
+    except ChildBusy:
+        # The machine was too busy, the file is not at fault: received again, for the sweep.
+        for key in saved:
+            default_storage.delete(key)
+        logger.warning("Document %s not drawn in time on a busy worker: retried.", document_id)
+        Document.objects.filter(pk=document_id, state=ProcessingState.PROCESSING).update(
+            state=ProcessingState.RECEIVED
+        )
+        return False
     except Exception as exc:
         for key in saved:
             default_storage.delete(key)
@@ -460,3 +472,55 @@ def held_files_discard_stale() -> int:
         held_file_discard(held=held)
         discarded += 1
     return discarded
+
+
+# --- Objects no row points to ----------------------------------------------------------------
+
+# Where rows keep their bytes: documents (uploads, letters, held reports) and previews.
+OBJECT_FOLDERS = ("documents", "previews")
+
+
+def orphaned_objects_remove(*, now=None, grace: timedelta | None = None) -> int:
+    """Remove stored objects under ``OBJECT_FOLDERS`` that no row points to and that are
+    older than ``grace`` (``RECORDS_ORPHAN_GRACE_HOURS``): what a web worker killed between
+    storing an upload and committing its row leaves behind. Never an object with a row: the
+    rows are read after the listing, and an upload in progress (stored, not yet committed) is
+    younger than the grace period. Returns how many objects were removed."""
+    now = now or timezone.now()
+    grace = grace or timedelta(hours=settings.RECORDS_ORPHAN_GRACE_HOURS)
+    old = [key for key, modified in _stored_objects() if modified < now - grace]
+    if not old:
+        return 0
+    kept: set[str] = set()
+    for start in range(0, len(old), 1000):
+        chunk = old[start : start + 1000]
+        for model in (Document, HeldFile, Preview):
+            kept.update(
+                model.objects.filter(storage_key__in=chunk).values_list("storage_key", flat=True)
+            )
+    removed = 0
+    for key in old:
+        if key not in kept:
+            default_storage.delete(key)
+            removed += 1
+    if removed:
+        logger.warning("Removed %s stored objects that no row pointed to.", removed)
+    return removed
+
+
+def _stored_objects():
+    """(key, last modified) of every object under ``OBJECT_FOLDERS``: one listing call per
+    thousand objects on S3, a walk of the folders on the local disk."""
+    bucket = getattr(default_storage, "bucket", None)
+    for folder in OBJECT_FOLDERS:
+        if bucket is not None:
+            for item in bucket.objects.filter(Prefix=f"{folder}/"):
+                yield item.key, item.last_modified
+            continue
+        try:
+            _, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            key = f"{folder}/{name}"
+            yield key, default_storage.get_modified_time(key)

@@ -1,7 +1,12 @@
 from celery import shared_task
 
 from records.frames import study_index_prepare
-from records.services import document_process, documents_process_waiting, held_files_discard_stale
+from records.services import (
+    document_process,
+    documents_process_waiting,
+    held_files_discard_stale,
+    orphaned_objects_remove,
+)
 
 
 # A study from a CD can take minutes to read and draw.
@@ -20,3 +25,8 @@ def process_waiting_documents_task() -> None:
 @shared_task
 def discard_stale_held_files_task() -> None:
     held_files_discard_stale()
+
+
+@shared_task
+def remove_orphaned_objects_task() -> None:
+    orphaned_objects_remove()

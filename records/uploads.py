@@ -42,17 +42,28 @@ class NamedFileParser(MultiPartParser):
         return super().sanitize_file_name(file_name) or NAMELESS
 
 
+def reads_raw_body(view):
+    """Mark a view that reads ``request.body`` itself (a webhook, a JSON endpoint): its body is
+    not parsed ahead as a form, which would leave nothing for it to read."""
+    view.reads_raw_body = True
+    return view
+
+
 class NamedFileParserMiddleware:
     """Parse every multipart body with ``NamedFileParser``. It comes before the CSRF check,
     which is the first to read the posted form. A body the parser gives up on (part headers
     past their limit, more files or fields than allowed, too large) answers a sentence, as
-    JSON to the page's script, instead of Django's bare "Bad Request"."""
+    JSON to the page's script, instead of Django's bare "Bad Request". A view marked
+    ``reads_raw_body`` reads the body as sent, and refuses what it does not expect itself."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.parse_file_upload = lambda meta, body: _parse(request, meta, body)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
         length = request.META.get("CONTENT_LENGTH") or "0"
         # A length that is no number is refused later (accounts.MalformedRequestMiddleware).
         if (
@@ -60,12 +71,13 @@ class NamedFileParserMiddleware:
             and request.content_type == "multipart/form-data"
             and length.isascii()
             and length.isdigit()
+            and not getattr(view_func, "reads_raw_body", False)
         ):
             try:
                 request.POST  # noqa: B018 (parsed now, so a failure is answered here)
             except UNREADABLE:
                 return _unreadable(request)
-        return self.get_response(request)
+        return None
 
 
 UNREADABLE = (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)

@@ -213,8 +213,8 @@ class FollowUpQuestionAdmin(ReadOnlyAdmin):
 class DeadlineAlertAdmin(ReadOnlyAdmin):
     """Every deadline alert the sweep sent (one per request and kind)."""
 
-    list_display = ("request", "kind", "threshold_at", "created_at")
-    list_filter = ("kind",)
+    list_display = ("request", "kind", "threshold_at", "created_at", "late")
+    list_filter = ("kind", "late")
     list_select_related = ("request",)
     search_fields = ("=request__reference",)
     date_hierarchy = "created_at"

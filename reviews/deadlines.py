@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 # Requests per batch: each batch costs a few queries whatever its size.
 ALERT_BATCH = 500
+# An alert recorded more than this after it fell due is marked late: the sweep runs every 5
+# minutes, so this means several sweeps did not run (beat or the broker was down).
+LATE_AFTER = timedelta(minutes=15)
 # Well inside the task's soft time limit (60 s); the next sweep carries on where this one ends.
 SWEEP_SECONDS = 40
 
@@ -171,7 +174,12 @@ def deadline_alerts_send_batch(*, request_ids: list[int], kind: str, now: dateti
                 due[request.pk] = (request, count, threshold_at)
         recipients = _batch_recipients([request for request, _, _ in due.values()], kind)
         alerts = [
-            DeadlineAlert(request=request, kind=kind, threshold_at=threshold_at)
+            DeadlineAlert(
+                request=request,
+                kind=kind,
+                threshold_at=threshold_at,
+                late=now - threshold_at > LATE_AFTER,
+            )
             for request, _, threshold_at in due.values()
             if recipients[request.pk] is not None
         ]
@@ -275,7 +283,12 @@ def deadline_alert_send(*, request_id: int, kind: str, now: datetime | None = No
             return False
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
-                DeadlineAlert.objects.create(request=request, kind=kind, threshold_at=threshold_at)
+                DeadlineAlert.objects.create(
+                    request=request,
+                    kind=kind,
+                    threshold_at=threshold_at,
+                    late=now - threshold_at > LATE_AFTER,
+                )
         except IntegrityError:
             return False
         context = _context(request, kind, count, now)

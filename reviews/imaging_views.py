@@ -18,6 +18,7 @@ from records.frames import study_index
 from records.models import AccessLog
 from records.selectors import series_placeholders
 from records.services import CorruptDocument, access_log_write
+from records.uploads import reads_raw_body
 from reviews import measurements, selectors
 from reviews.models import FinalOpinion
 from reviews.views import _reviewer
@@ -147,6 +148,7 @@ def _place(body: dict) -> dict:
     return {name: int(body[name]) for name in ("series", "image", "frame")}
 
 
+@reads_raw_body
 @_reviewer
 def measurements_view(request, reference, document_id):
     """GET: the panel's measurements and key images on the document. POST (JSON): save one
@@ -204,6 +206,7 @@ def _window(body: dict) -> tuple[float, float] | None:
     return float(body["window_center"]), float(body["window_width"])
 
 
+@reads_raw_body
 @require_POST
 @_reviewer
 def key_images(request, reference, document_id):

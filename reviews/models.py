@@ -282,6 +282,10 @@ class DeadlineAlert(models.Model):
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     threshold_at = models.DateTimeField(help_text="When the alert was due.")
     created_at = models.DateTimeField(default=timezone.now)
+    late = models.BooleanField(
+        default=False,
+        help_text="Sent well after it fell due: the sweep did not run (beat or broker down).",
+    )
 
     class Meta:
         constraints = [

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from intake.lifecycle import Status
@@ -511,11 +512,14 @@ def follow_up_ask(*, review_request: ReviewRequest, question: str, actor: User) 
     with transaction.atomic():
         locked = _lock_request(review_request)
         if locked.status != Status.DELIVERED or locked.family_id != actor.pk:
-            raise ReviewClosed("Questions can be asked once the opinion is delivered.")
+            raise ReviewClosed(gettext("Questions can be asked once the opinion is delivered."))
         if locked.follow_ups.count() >= settings.REVIEWS_FOLLOW_UP_LIMIT:
             raise ReviewClosed(
-                f"You have asked the {settings.REVIEWS_FOLLOW_UP_LIMIT} questions this review "
-                "includes. Your coordinator can help with more."
+                gettext(
+                    "You have asked the %(limit)s questions this review includes. Your "
+                    "coordinator can help with more."
+                )
+                % {"limit": settings.REVIEWS_FOLLOW_UP_LIMIT}
             )
         follow_up = FollowUpQuestion.objects.create(
             request=locked, asked_by=actor, question=question

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.request_info import client_ip
@@ -293,7 +294,9 @@ def follow_up_ask(request, reference):
     review_request = review_request_get_for_family(user=request.user, reference=reference)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Write your question before sending it (up to 2,000 characters).")
+        messages.error(
+            request, _("Write your question before sending it (up to 2,000 characters).")
+        )
         return redirect("intake:request_detail", reference=reference)
     try:
         services.follow_up_ask(
@@ -304,5 +307,5 @@ def follow_up_ask(request, reference):
     except services.ReviewClosed as closed:
         messages.error(request, str(closed))
     else:
-        messages.success(request, "Your question was sent to the lead reviewer.")
+        messages.success(request, _("Your question was sent to the lead reviewer."))
     return redirect("intake:request_detail", reference=reference)

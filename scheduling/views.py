@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from scheduling import calendar, selectors, services
 from scheduling.forms import BookingForm, PrecallForm, SlotForm, format_start, parse_start
@@ -48,7 +49,7 @@ def call_start(request):
     if slug:
         if departments.filter(slug=slug).exists():
             return redirect("scheduling:slots", slug=slug)
-        messages.error(request, "Choose a department from the list.")
+        messages.error(request, _("Choose a department from the list."))
     return render(request, "scheduling/start.html", {"departments": departments})
 
 
@@ -235,7 +236,7 @@ def call_reschedule(request, token):
             return _refused(request, booking, str(refusal))
         else:
             request.session[BOOKED_SESSION_KEY] = str(new.public_id)
-            messages.success(request, "Your call was moved. We e-mailed you an updated invite.")
+            messages.success(request, _("Your call was moved. We e-mailed you an updated invite."))
             return redirect("scheduling:booked")
     try:
         services.check_can_move(booking=booking, now=timezone.now())
@@ -288,7 +289,7 @@ def call_precall(request, token):
     form = PrecallForm(request.POST or None, initial=booking.precall_answers)
     if request.method == "POST" and form.is_valid():
         services.booking_precall_answer(booking=booking, answers=form.cleaned_data)
-        messages.success(request, "Thank you. The team will read this before your call.")
+        messages.success(request, _("Thank you. The team will read this before your call."))
         return redirect(request.path)
     return render(request, "scheduling/precall.html", {**_booking_context(booking), "form": form})
 

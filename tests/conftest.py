@@ -9,7 +9,9 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -108,6 +110,16 @@ def private_storage(settings, tmp_path):
     if default["BACKEND"].endswith("FileSystemStorage"):
         options = {**default["OPTIONS"], "location": str(tmp_path / "files")}
         settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language. A page read in Spanish through the
+    test client leaves Spanish active in this thread (as LocaleMiddleware leaves it for the
+    rest of a request); a test after it calling a service directly must not read Spanish."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

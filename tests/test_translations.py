@@ -241,3 +241,70 @@ def test_every_text_of_a_family_form_reads_in_spanish(form_class, db):
         if spanish.get(key) == text and words(text) and not set(words(text)) <= SAME_IN_BOTH
     }
     assert same == {}, f"{form_class.__name__}: still English in Spanish"
+
+
+# --- Messages the views flash to a family ----------------------------------------------------
+
+# The views a family reaches; the reviewer workspace's views stay English but its follow-up
+# questions are the family's.
+FAMILY_VIEWS = {
+    "accounts/views.py": None,
+    "billing/views.py": None,
+    "intake/views.py": None,
+    "records/views.py": None,
+    "scheduling/views.py": None,
+    "reviews/views.py": {"follow_up_ask"},
+}
+STAFF_VIEW_FUNCTIONS = {"otp_setup"}
+
+
+def has_words(node: ast.expr) -> bool:
+    """A plain string with words in it, or an f-string whose own text has words (a file's
+    name and its translated refusal joined by a colon has none)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(words(node.value))
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(part, ast.Constant) and words(part.value) for part in node.values)
+    return False
+
+
+def flashed_literals(source: str, only: set[str] | None) -> list[str]:
+    """Sentences passed straight to ``messages.<level>(request, ...)`` as a plain string or an
+    f-string, instead of through gettext, in the functions a family reaches."""
+    found = []
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        if (only is not None and function.name not in only) or (
+            function.name in STAFF_VIEW_FUNCTIONS
+        ):
+            continue
+        for call in ast.walk(function):
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "messages"
+                and len(call.args) >= 2
+                and has_words(call.args[1])
+            ):
+                found.append(f"{function.name}: {ast.unparse(call.args[1])}")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(FAMILY_VIEWS))
+def test_every_message_a_family_view_flashes_goes_through_gettext(module):
+    source = (Path(settings.BASE_DIR) / module).read_text()
+
+    assert flashed_literals(source, FAMILY_VIEWS[module]) == []
+
+
+def test_the_message_check_finds_a_plain_sentence():
+    source = (
+        "def view(request):\n"
+        "    messages.success(request, 'Saved.')\n"
+        "    messages.error(request, f'{n} left')\n"
+        "    messages.info(request, _('Fine.'))\n"
+    )
+
+    assert flashed_literals(source, None) == ["view: 'Saved.'", "view: f'{n} left'"]

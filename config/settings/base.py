@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # After the middleware that adds headers, so its 400 page carries them too.
     "accounts.middleware.MalformedRequestMiddleware",
+    # A store or Redis outage: a 503 "try again" page rather than a server error.
+    "config.outages.OutageMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -263,12 +265,19 @@ RECORDS_MAX_PDF_STREAM_BYTES = env.integer("RECORDS_MAX_PDF_STREAM_MB", 256, min
 # one per RECORDS_CHECK_MB_PER_SECOND of the file (a 2 GB study: about 100 seconds).
 RECORDS_CHECK_MEMORY_BYTES = env.integer("RECORDS_CHECK_MEMORY_MB", 256, minimum=128) * 1048576
 RECORDS_CHECK_BYTES_PER_SECOND = env.integer("RECORDS_CHECK_MB_PER_SECOND", 20, minimum=1) * 1048576
+# Past its wall-clock deadline (3 times its CPU seconds, plus 5), a check that has not used its CPU
+# time (the machine is busy with others) may wait this much longer; then the family is asked
+# to try again in a minute (503), and a preview is drawn again by the next sweep.
+RECORDS_CHECK_BUSY_WAIT_SECONDS = env.integer("RECORDS_CHECK_BUSY_WAIT_SECONDS", 30, minimum=0)
 # The worker draws previews in a child process held to this memory and CPU time, so a file
 # that slips past the checks cannot take the worker down.
 RECORDS_RENDER_MEMORY_BYTES = env.integer("RECORDS_RENDER_MEMORY_MB", 1536, minimum=256) * 1048576
 RECORDS_RENDER_CPU_SECONDS = env.integer("RECORDS_RENDER_CPU_SECONDS", 300, minimum=10)
 # Previews drawn per document (a CT study can hold thousands of images).
 RECORDS_MAX_PREVIEWS = env.integer("RECORDS_MAX_PREVIEWS", 500, minimum=1)
+# A stored object no row points to (a web worker killed mid-upload) is removed once it is
+# this old; an upload in progress is never older than gunicorn's timeout (10 minutes).
+RECORDS_ORPHAN_GRACE_HOURS = env.integer("RECORDS_ORPHAN_GRACE_HOURS", 24, minimum=1)
 FILE_UPLOAD_HANDLERS = [
     "records.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -363,6 +372,10 @@ CELERY_BEAT_SCHEDULE = {
     "discard-stale-held-files": {
         "task": "records.tasks.discard_stale_held_files_task",
         "schedule": timedelta(hours=1),
+    },
+    "remove-orphaned-objects": {
+        "task": "records.tasks.remove_orphaned_objects_task",
+        "schedule": timedelta(hours=6),
     },
     "send-due-reminders": {
         "task": "scheduling.tasks.send_due_reminders_task",

@@ -39,6 +39,9 @@ DATABASES = {
     "default": {
         **env.database("DATABASE_URL"),
         "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        # A kept connection is checked before each request or task reuses it, so after a
+        # database restart only the requests in flight fail, not the next one per thread.
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 

@@ -98,6 +98,11 @@ INVITATION_TIMELINE = {
         "Your child's pediatrician was e-mailed a link to upload the referral and records."
     ),
 }
+INVITATION_WITHDRAWN = {
+    Invitation.Kind.FAMILY: gettext_noop("The family's invitation link was withdrawn."),
+    Invitation.Kind.GUARDIAN: gettext_noop("The second guardian's invitation link was withdrawn."),
+    Invitation.Kind.PEDIATRICIAN: gettext_noop("The pediatrician's upload link was withdrawn."),
+}
 # A request in these states takes no new links of the kind (it has moved past them).
 INVITABLE = {
     Invitation.Kind.FAMILY: {Status.DRAFT},
@@ -221,7 +226,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
             review_request_event_add(
                 review_request=request,
                 kind=RequestEvent.Kind.INVITATION,
-                note=f"A link was withdrawn: {invitation.get_kind_display().lower()}.",
+                note=INVITATION_WITHDRAWN[invitation.kind],
                 actor=actor,
             )
     invitation.refresh_from_db()
@@ -344,18 +349,23 @@ def invitation_accept(*, invitation: Invitation, user: User, details: dict | Non
                 raise InvitationClosed("accepted", _("The family has already joined this request."))
             request.family = user
             request.save(update_fields=["family"])
-            line = gettext_noop("You accepted the invitation and joined this request.")
+            line, params = gettext_noop("You accepted the invitation and joined this request."), {}
         else:
             if _is_on_request(request, user.email):
                 raise InvitationClosed("accepted", _("You are already a guardian on this request."))
             SharedAccess.objects.create(
                 request=request, user=user, invitation=current, granted_at=now, **details
             )
-            line = f"{details['legal_name']} joined this request as a second guardian."
+            line = gettext_noop("%(name)s joined this request as a second guardian.")
+            params = {"name": details["legal_name"]}
         current.accepted_at, current.accepted_by = now, user
         current.save(update_fields=["accepted_at", "accepted_by"])
         review_request_event_add(
-            review_request=request, kind=RequestEvent.Kind.ACCESS, note=line, actor=user
+            review_request=request,
+            kind=RequestEvent.Kind.ACCESS,
+            note=line,
+            note_params=params,
+            actor=user,
         )
     return request
 
@@ -377,7 +387,8 @@ def shared_access_remove(*, access: SharedAccess, actor: User) -> SharedAccess:
             review_request_event_add(
                 review_request=request,
                 kind=RequestEvent.Kind.ACCESS,
-                note=f"{access.legal_name} no longer has access to this request.",
+                note=gettext_noop("%(name)s no longer has access to this request."),
+                note_params={"name": access.legal_name},
                 actor=actor,
             )
     access.refresh_from_db()

@@ -24,7 +24,7 @@ from records.filetypes.pdf import check_pdf
 from records.filetypes.pictures import PNG_SIGNATURE, check_jpeg, check_png
 from records.filetypes.study import check_study
 from records.models import FileType
-from records.sandbox import ChildFailed, run_limited
+from records.sandbox import ChildBusy, ChildFailed, run_limited
 
 __all__ = [
     "ACCEPTED",
@@ -114,6 +114,8 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
                 memory=settings.RECORDS_CHECK_MEMORY_BYTES,
                 cpu_seconds=1 + size / settings.RECORDS_CHECK_BYTES_PER_SECOND,
             )
+        except ChildBusy:
+            raise  # the server's state, not the file's: answered 503 (config.outages)
         except ChildFailed:
             raise Rejected(TOO_COMPLEX[file_type]) from None
         if "refused" in outcome:

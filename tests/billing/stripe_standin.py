@@ -27,7 +27,7 @@ def nest(pairs) -> dict:
 
 
 class StripeStandIn:
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.requests: list[dict] = []
         self.sessions: dict[str, dict] = {}
         self.intents: dict[str, dict] = {}
@@ -35,7 +35,7 @@ class StripeStandIn:
         self.fail_next: list[str] = []  # paths whose next call answers 500
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations, sideways_scroll
@@ -196,5 +197,85 @@ def test_booking_paying_and_links_have_no_serious_violation(
     set_language(page, live_server, language)
     page.goto(invitation_url(link).replace("http://testserver", live_server.url))
     check(page, found, "pediatrician upload")
+
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_pages_opened_from_e_mails_and_after_delivery_have_no_serious_violation(
+    live_server, page, language, neurology, family, family_draft, coordinator
+):
+    """The call's move, cancel and before-your-call pages, a second guardian's invitation,
+    the page Stripe sends the family back to, and the status page of a delivered opinion with
+    its follow-up form (and that form sent empty)."""
+    from intake.lifecycle import Status
+    from intake.links import invitation_url
+    from intake.services import invitation_send
+    from reviews import services as reviews
+    from scheduling import services as scheduling
+    from scheduling.links import booking_url
+    from scheduling.slots import slots_open
+    from tests.factories import review_request
+    from tests.reviews.panel_setup import (
+        case_in_review,
+        deliver,
+        pool_reviewer,
+        sign,
+        submit_opinions,
+    )
+    from tests.scheduling.conftest import DETAILS
+
+    set_language(page, live_server, language)
+    found = []
+
+    def opened(url):
+        return url.replace("http://testserver", live_server.url)
+
+    # The call's pages, from the links in its e-mails.
+    booking = scheduling.booking_create(
+        department=neurology,
+        starts_at=slots_open(department=neurology, now=timezone.now())[0].starts_at,
+        details=DETAILS,
+        family_time_zone="America/New_York",
+        language=language,
+    )
+    for purpose in ("reschedule", "precall", "cancel"):
+        assert page.goto(opened(booking_url(booking, purpose))).status == 200
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        check(page, found, f"call: {purpose}")
+    page.goto(opened(booking_url(booking, "precall")))
+    page.evaluate("() => document.querySelectorAll('[required]').forEach(f => f.required = false)")
+    page.locator("main form button[type=submit]").click()
+    check(page, found, "call: before-your-call form sent")
+
+    # A second guardian's invitation, opened signed out.
+    link = invitation_send(
+        review_request=family_draft, kind="guardian", email="casey@example.org", actor=family
+    )
+    assert page.goto(opened(invitation_url(link))).status == 200
+    check(page, found, "second guardian's invitation")
+
+    # Back from Stripe, before the webhook has said anything.
+    signed_in(page, live_server, family)
+    family.language = language
+    family.save(update_fields=["language"])
+    waiting = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
+    page.goto(live_server.url + reverse("billing:paid", args=[waiting.reference]))
+    check(page, found, "back from Stripe")
+
+    # A delivered opinion, with the follow-up question form, then that form sent empty.
+    case = case_in_review(family=family, coordinator=coordinator, reviewers_required=1)
+    lead = pool_reviewer(case.service, "Ana Lopez")
+    reviews.panel_set(review_request=case, reviewers=[lead], lead=lead, actor=coordinator)
+    submit_opinions(case, [lead])
+    sign(case, lead)
+    deliver(case, coordinator)
+    page.goto(live_server.url + reverse("intake:request_detail", args=[case.reference]))
+    expect(page.locator("textarea[name=question]")).to_be_visible()
+    check(page, found, "status: delivered, with its follow-up form")
+    page.evaluate("() => document.querySelectorAll('[required]').forEach(f => f.required = false)")
+    page.locator("form:has(textarea[name=question]) button[type=submit]").click()
+    expect(page.locator("[role=alert]").first).to_be_visible()
+    check(page, found, "follow-up sent empty")
 
     assert not found, "\n".join(found)

@@ -119,6 +119,14 @@ def test_the_second_guardian_joins_and_both_see_the_request_its_timeline_and_fil
             reverse("records:wizard_documents", args=[review_request.reference])
         )
         assert "school-report.pdf" in documents.content.decode()
+    # Read in Spanish, the line is Spanish around the name as typed.
+    second.language = "es"
+    second.save(update_fields=["language"])
+    spanish = browser.get(status_page(review_request)).content.decode()
+    assert f"{SECOND_NAME} se unió a esta solicitud como segundo tutor." in spanish
+    assert JOINED not in spanish
+    second.language = "en"
+    second.save(update_fields=["language"])
     # The shared request is among the second guardian's requests, and the file opens.
     assert review_request.reference in browser.get(reverse("intake:my_requests")).content.decode()
     family_file = Document.objects.get(original_name="school-report.pdf")
@@ -328,7 +336,7 @@ def test_a_coordinator_invites_a_second_guardian_and_removes_them_from_the_admin
     assert access.removed_by == coordinator
     assert browser.get(status_page(family_draft)).status_code == 404
     notes = RequestEvent.objects.filter(request=family_draft, kind="access")
-    assert list(notes.order_by("pk").values_list("note", flat=True)) == [JOINED, REMOVED]
+    assert [event.note_text for event in notes.order_by("pk")] == [JOINED, REMOVED]
 
 
 def test_a_second_guardian_can_be_invited_after_the_request_was_sent(

@@ -200,10 +200,10 @@ def test_the_study_is_read_once_and_its_index_kept_signed_in_storage(
 ):
     from django.core.cache import cache
 
-    from records.frames import INDEX_SALT, _index_name, study_index_prepare
+    from records.frames import INDEX_SALT, study_index_name, study_index_prepare
 
     study_index_prepare(document_id=study.pk)  # as the worker does after processing
-    name = _index_name(study)
+    name = study_index_name(study)
     kept = default_storage.open(name).read().decode()
     assert not [secret for secret in SECRETS if secret.decode() in kept]
     # Another process (an empty cache) uses it; changed, it is ignored and read again.
@@ -288,7 +288,7 @@ def test_images_of_a_study_on_s3_are_served_the_same_way(
 
 
 def test_the_worker_reads_the_study_after_processing_it(family_request):
-    from records.frames import _index_name
+    from records.frames import study_index_name
     from records.tasks import process_document_task
 
     document = stored_imaging(family_request, study_zip(CT, MR))
@@ -297,4 +297,28 @@ def test_the_worker_reads_the_study_after_processing_it(family_request):
 
     process_document_task(document_id=str(document.pk))
 
-    assert default_storage.exists(_index_name(document))
+    assert default_storage.exists(study_index_name(document))
+
+
+def test_a_study_taken_back_before_sending_leaves_no_index_behind(
+    client, family, family_draft, django_capture_on_commit_callbacks
+):
+    from records.frames import study_index_name
+    from records.tasks import process_document_task
+
+    document = stored_imaging(family_draft, study_zip(CT, MR))
+    document.state = "received"
+    document.save(update_fields=["state"])
+    process_document_task(document_id=str(document.pk))
+    assert default_storage.exists(study_index_name(document))
+    sign_in(client, family)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = client.post(
+            reverse("records:remove", args=[family_draft.reference, document.pk]),
+            {"next": reverse("records:wizard_documents", args=[family_draft.reference])},
+        )
+
+    assert removed.status_code == 302
+    assert not default_storage.exists(document.storage_key)
+    assert not default_storage.exists(study_index_name(document))

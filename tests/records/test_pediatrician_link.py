@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import escape
 
 from intake import services as intake_services
 from intake.lifecycle import Status
@@ -280,7 +281,7 @@ def test_a_withdrawn_link_is_refused_and_the_attempt_logged(client, case, withdr
         None,
     )
     timeline = client.get(reverse("intake:request_detail", args=[review_request.reference]))
-    assert "A link was withdrawn" in timeline.content.decode()
+    assert escape("The pediatrician's upload link was withdrawn.") in timeline.content.decode()
 
 
 def test_an_expired_link_is_refused_with_its_date_and_the_attempt_logged(case):

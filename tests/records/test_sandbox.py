@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from records import previews
+from records import previews, sandbox
 from records.models import Preview, ProcessingState
-from records.sandbox import ChildFailed, run_limited
+from records.sandbox import ChildBusy, ChildFailed, run_limited
 from records.services import document_process
 from tests import samples
 from tests.records.test_processing import uploaded
@@ -24,6 +24,11 @@ def allocate(folder: str, megabytes: int) -> int:
 def spin(folder: str) -> None:
     while True:
         pass
+
+
+def wait(folder: str) -> None:
+    """Uses no CPU, as a child does while others have the machine's CPUs."""
+    time.sleep(60)
 
 
 def crash(folder: str) -> None:
@@ -52,9 +57,22 @@ def test_memory_past_the_limit_fails_the_child_not_the_caller(tmp_path):
 def test_cpu_time_past_the_limit_stops_the_child(tmp_path):
     started = time.monotonic()
 
-    with pytest.raises(ChildFailed):
+    with pytest.raises(ChildFailed) as failed:
         run_limited(spin, str(tmp_path), **LIMITS)
     assert time.monotonic() - started < 10
+    assert not isinstance(failed.value, ChildBusy)  # the file's fault: it is refused
+
+
+def test_a_child_kept_from_the_cpu_past_its_deadline_is_busy_not_failed(
+    tmp_path, settings, monkeypatch
+):
+    monkeypatch.setattr(sandbox, "GRACE_SECONDS", 0)
+    settings.RECORDS_CHECK_BUSY_WAIT_SECONDS = 1
+    started = time.monotonic()
+
+    with pytest.raises(ChildBusy):
+        run_limited(wait, str(tmp_path), **LIMITS)
+    assert 4 <= time.monotonic() - started < 10  # the deadline (3 s), then the wait (1 s)
 
 
 def test_a_crash_in_a_decoder_fails_the_child_only(tmp_path):
@@ -79,6 +97,25 @@ def test_a_document_whose_drawing_blows_the_limits_ends_failed_with_nothing_stor
 
     document.refresh_from_db()
     assert document.state == ProcessingState.FAILED
+    assert not Preview.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_document_drawn_on_a_busy_worker_is_received_again_for_the_sweep(
+    family, family_draft, monkeypatch, settings
+):
+    settings.RECORDS_CHECK_BUSY_WAIT_SECONDS = 0
+    document = uploaded(family_draft, family, samples.image("PNG"), "scan.png", kind="record")
+    monkeypatch.setattr(sandbox, "GRACE_SECONDS", 0)
+    monkeypatch.setattr(
+        "records.services.render_limits", lambda: {"memory": 64 * 1024 * 1024, "cpu_seconds": 1}
+    )
+    monkeypatch.setitem(previews.RENDERERS, document.file_type, lambda _: wait(""))
+
+    assert document_process(document_id=document.pk) is False
+
+    document.refresh_from_db()
+    assert document.state == ProcessingState.RECEIVED
     assert not Preview.objects.exists()
 
 

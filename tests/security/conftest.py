@@ -33,6 +33,9 @@ class World:
     pediatrician_link: object  # the pediatrician's open upload link to ``draft``
     access: object  # the second guardian who joined ``request``
     removed_access: object  # the second guardian removed from ``request``
+    imaging: object  # a DICOM image on ``request``, for the viewer
+    measurement: object  # the lead's length on ``imaging``
+    held: object  # a report held back from a CD sent on ``draft``
 
 
 @pytest.fixture
@@ -86,6 +89,7 @@ def world(family_request, family_draft, family_call, removed_guardian, removed_r
     )
     document = family_request.documents.get()
     booking, appointment = family_call
+    imaging, measurement = _measured_imaging(family_request)
     return World(
         request=family_request,
         draft=family_draft,
@@ -97,6 +101,48 @@ def world(family_request, family_draft, family_call, removed_guardian, removed_r
         pediatrician_link=pediatrician_link,
         access=access,
         removed_access=removed_access,
+        imaging=imaging,
+        measurement=measurement,
+        held=_held_report(family_draft, document),
+    )
+
+
+def _measured_imaging(review_request):
+    """A DICOM image on the request and a length its panel's lead measured on it."""
+    import uuid
+
+    from records.frames import study_index
+    from reviews import measurements
+    from tests.records.imaging import stored_imaging, with_patient
+
+    imaging = stored_imaging(review_request, with_patient())
+    lead = review_request.assignments.filter(removed_at__isnull=True).get().reviewer
+    measurement = measurements.measurement_save(
+        document=imaging,
+        study=study_index(document=imaging),
+        series=1,
+        tool="length",
+        points=[[10, 10], [40, 50]],
+        actor=lead,
+        measurement_id=uuid.uuid4(),
+        image=1,
+        frame=1,
+        label="",
+    )
+    return imaging, measurement
+
+
+def _held_report(draft, source):
+    """A PDF report the checks held back from a CD, waiting for the family to add it."""
+    from records.models import HeldFile
+
+    return HeldFile.objects.create(
+        request=draft,
+        source=source,
+        original_name="report.pdf",
+        storage_key=f"held/{draft.reference}/report.pdf",
+        size=1024,
+        sha256="0" * 64,
     )
 
 

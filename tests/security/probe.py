@@ -20,6 +20,7 @@ PUBLIC = "public"  # anyone, no object
 SIGNED_IN = "signed in"  # one's own lists and steps, no object in the address
 FAMILY = "family"  # an object of the family (its request, file, call): others get a 404
 PANEL = "panel"  # a case of the reviewer workspace: only reviewers on the panel now
+IMAGING = "imaging"  # a study opened in the viewer: the panel now, and the coordinators
 TOKEN = "token"  # an e-mailed, signed link
 BOOKED_HERE = "booked here"  # the call booked in this browser (its session)
 ADMIN = "admin"  # the coordinators' workspace
@@ -55,6 +56,21 @@ def slug(world):
 
 def dept(world):
     return world.booking.department.slug
+
+
+def imaging(world):
+    return world.imaging.pk
+
+
+def _series_image(world):
+    """The first image of the imaging's first series, by the key its panel's lead was given."""
+    from django.core import signing
+
+    from records.frame_views import KEY_SALT
+
+    lead = world.request.assignments.filter(removed_at__isnull=True).get().reviewer_id
+    key = signing.dumps([str(world.imaging.pk), 1, lead], salt=KEY_SALT, compress=True)
+    return reverse("records:series_image", args=[key, 1])
 
 
 def _token(purpose):
@@ -131,6 +147,7 @@ PORTAL = {
     "accounts:password_reset_complete": _page(
         PUBLIC, "accounts:password_reset_complete", methods=GET
     ),
+    "accounts:language": _page(PUBLIC, "accounts:language", methods=POST),
     "accounts:otp_setup": _page(SIGNED_IN, "accounts:otp_setup", reach="new_staff"),
     "accounts:otp_verify": _page(SIGNED_IN, "accounts:otp_verify", reach="unverified_staff"),
     # The family's requests.
@@ -161,6 +178,10 @@ PORTAL = {
     "records:remove": _family("records:remove", ref, lambda w: w.document.pk, methods=POST),
     "records:document_file": _family("records:document_file", lambda w: w.document.pk, methods=GET),
     "records:preview": _family("records:preview", lambda w: w.preview.pk, methods=GET),
+    "records:held_add": _family("records:held_add", draft_ref, lambda w: w.held.pk, methods=POST),
+    "records:held_discard": _family(
+        "records:held_discard", draft_ref, lambda w: w.held.pk, methods=POST
+    ),
     "records:pediatrician_upload": _page(
         TOKEN, "records:pediatrician_upload", _invitation("pediatrician_link")
     ),
@@ -197,6 +218,18 @@ PORTAL = {
     "reviews:final": _panel("reviews:final", ref),
     "reviews:follow_up_answer": _panel("reviews:follow_up_answer", ref, lambda w: 1, methods=POST),
     "reviews:follow_up_ask": _family("reviews:follow_up_ask", ref, methods=POST),
+    # The imaging viewer: the page, a series opened (JSON), one of its images by the key the
+    # opener was given, the panel's measurements and key images.
+    "reviews:viewer": _panel("reviews:viewer", ref, imaging, methods=GET),
+    "records:series_open": _page(
+        IMAGING, "records:series_open", imaging, lambda w: 1, methods=GET, reach="assigned_reviewer"
+    ),
+    "records:series_image": Probe(PANEL, _series_image, GET, "assigned_reviewer"),
+    "reviews:measurements": _panel("reviews:measurements", ref, imaging),
+    "reviews:measurement_delete": _panel(
+        "reviews:measurement_delete", ref, imaging, lambda w: w.measurement.pk, methods=POST
+    ),
+    "reviews:key_images": _panel("reviews:key_images", ref, imaging, methods=POST),
 }
 
 
@@ -258,6 +291,12 @@ ADMIN_EXTRA = {
     ),
     "admin:scheduling_booking_step": _admin(
         "admin:scheduling_booking_step", lambda w: w.booking.pk, lambda w: "precall"
+    ),
+    "admin:scheduling_appointment_move": _admin(
+        "admin:scheduling_appointment_move", lambda w: w.appointment.pk
+    ),
+    "admin:scheduling_appointment_cancel": _admin(
+        "admin:scheduling_appointment_cancel", lambda w: w.appointment.pk
     ),
     "admin:reviews_panel": _admin("admin:reviews_panel", _request_pk),
     "admin:reviews_deliver": _admin("admin:reviews_deliver", _request_pk),

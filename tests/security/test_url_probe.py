@@ -21,6 +21,7 @@ from tests.security.conftest import finished
 from tests.security.probe import (
     ADMIN,
     FAMILY,
+    IMAGING,
     PANEL,
     SIGNED_IN,
     TOKEN,
@@ -36,6 +37,11 @@ LOGIN = reverse("accounts:login")
 # Who must not reach an object of the family, or a case of its panel.
 FAMILY_OUTSIDERS = ("other_family", "removed_guardian", "unassigned_reviewer", "removed_reviewer")
 PANEL_OUTSIDERS = (*FAMILY_OUTSIDERS, "family", "coordinator")
+OUTSIDERS = {
+    FAMILY: FAMILY_OUTSIDERS,
+    PANEL: PANEL_OUTSIDERS,
+    IMAGING: (*FAMILY_OUTSIDERS, "family"),  # coordinators open a study too
+}
 # Signed in, but not staff: every admin page is a 404 for them.
 ADMIN_OUTSIDERS = ("family", "removed_guardian", "assigned_reviewer", "unassigned_reviewer")
 # Admin pages any member of staff may open, whatever their role allows.
@@ -71,11 +77,11 @@ def _keys(*kinds):
     return sorted(key for key, probe in PROBES.items() if probe.kind in kinds)
 
 
-@pytest.mark.parametrize("key", _keys(FAMILY, PANEL))
+@pytest.mark.parametrize("key", _keys(FAMILY, PANEL, IMAGING))
 def test_someone_elses_object_is_not_found(request, world, key):
     probe = PROBES[key]
     url = probe.build(world)
-    outsiders = PANEL_OUTSIDERS if probe.kind == PANEL else FAMILY_OUTSIDERS
+    outsiders = OUTSIDERS[probe.kind]
     wrong = []
 
     for persona in outsiders:
@@ -94,7 +100,12 @@ def _sent_to_sign_in(response) -> bool:
 
 @pytest.mark.parametrize(
     "key",
-    sorted(set(_keys(FAMILY, PANEL, SIGNED_IN, ADMIN)) - {"accounts:logout"}),
+    # An image of an opened series is fetched by the viewer's script with the key it was
+    # given: without the session that opened it, it is a 404 (test_someone_elses_...).
+    sorted(
+        set(_keys(FAMILY, PANEL, IMAGING, SIGNED_IN, ADMIN))
+        - {"accounts:logout", "records:series_image"}
+    ),
 )
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, world, key):
     probe = PROBES[key]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0003_measurements_key_images"),
+        ("reviews", "0004_deadline_alert_late"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
