@@ -242,7 +242,7 @@ def write_report(database, sizes, runs, by_size, summary) -> None:
             title = part.split("\n", 1)[0].strip()
             kept[title] = "### " + part.rstrip() + "\n"
     smallest, largest = min(sizes), max(sizes)
-    head = " | ".join(f"{size:,}" for size in sizes)
+    head = " / ".join(f"{size:,}" for size in sizes)
     lines = [
         f"### {database}",
         "",
