@@ -11,6 +11,7 @@ from accounts.models import Role
 from billing import services, stripe_api
 from billing.models import Payment, Refund, StripeEvent, WebhookAttempt
 from billing.selectors import payment_refundable_cents, refund_requested_cents
+from config.admin_counts import LargeTableAdmin
 from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
@@ -60,7 +61,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Payments, read-only. Phone payments are recorded through their own form, which calls
     the billing service (and so the lifecycle): never by editing a row."""
 
@@ -76,7 +77,6 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = (NeedsAttention, "status", "method", "created_at")
     list_select_related = ("request", "recorded_by")
     search_fields = ("=request__reference", "reference", "stripe_checkout_session_id")
-    date_hierarchy = "created_at"
 
     @admin.display(description="Amount")
     def amount_display(self, payment):

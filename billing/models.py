@@ -168,3 +168,24 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"{self.received_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class PaymentDay(models.Model):
+    """The fees taken on one day (the hospital's calendar, ``settings.TIME_ZONE``) in one
+    currency, net of refunds: what the dashboard's totals add up. Kept by the payment services
+    in the same transaction as each change to a payment (``billing.services.totals``), so the
+    dashboard reads a few hundred rows, never a year of payments. A payment counts on the day
+    it succeeded, as long as it is taken or refunded; a refund lowers that day's net."""
+
+    date = models.DateField()
+    currency = models.CharField(max_length=3)
+    count = models.IntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "currency"], name="payment_day_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.currency}: {self.count}, {self.net_cents}"

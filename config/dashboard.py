@@ -40,11 +40,13 @@ def requests_list_url(**params) -> str:
 
 
 def _due_order() -> dict:
-    """The changelist's sort by target date, if it lists that column (``o`` counts from 0)."""
-    list_display = admin.site.get_model_admin(ReviewRequest).list_display
+    """The changelist's sort by target date, if it lists that column. ``o`` counts the
+    changelist's columns from 0, the actions' checkbox first when the admin has actions."""
+    model_admin = admin.site.get_model_admin(ReviewRequest)
+    list_display = list(model_admin.list_display)
     if "due_target_at" not in list_display:
         return {}
-    return {"o": list_display.index("due_target_at")}
+    return {"o": list_display.index("due_target_at") + bool(model_admin.actions)}
 
 
 def dashboard_context(request) -> dict:

@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Upper
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from accounts.models import Role, User
+from accounts.models import Role, User, normalize_email
+from config.admin_counts import LargeTableAdmin
 from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake import services
@@ -365,7 +367,7 @@ def coordinator_targets(status: str) -> list[Status]:
 
 
 @admin.register(ReviewRequest)
-class ReviewRequestAdmin(PhoneLedAdminMixin, admin.ModelAdmin):
+class ReviewRequestAdmin(PhoneLedAdminMixin, LargeTableAdmin, admin.ModelAdmin):
     """Requests are read here; their status changes only through the moves offered on the
     "Move to…" page and the actions, which call the lifecycle service."""
 
@@ -379,10 +381,11 @@ class ReviewRequestAdmin(PhoneLedAdminMixin, admin.ModelAdmin):
         "submitted_at",
         "due_target_at",
     )
-    list_filter = ("status", "service")
+    list_filter = ("status", "service", "created_at")
     list_select_related = ("service", "family", "created_by")
-    search_fields = ("=reference", "family__email", "guardian__email")
-    date_hierarchy = "created_at"
+    # Searched by get_search_results, through an index each: never a scan of every request.
+    search_fields = ("=reference", "=family__email", "=guardian__email")
+    search_help_text = "A reference, or the family's or guardian's whole e-mail address."
     inlines = (
         GuardianInline,
         ChildInline,
@@ -398,6 +401,23 @@ class ReviewRequestAdmin(PhoneLedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in ReviewRequest._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A reference (any case) by its unique index; an e-mail address (with an "@") as the
+        family's (stored in lower case) or the guardian's (by its upper-case index)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" not in term:
+            return queryset.filter(reference=term.upper()), False
+        families = User.objects.filter(email=normalize_email(term)).values("pk")
+        guardians = (
+            Guardian.objects.annotate(address=Upper("email"))
+            .filter(address=term.upper())
+            .values("request_id")
+        )
+        found = ReviewRequest.objects.filter(family__in=families).values("pk").union(guardians)
+        return queryset.filter(pk__in=found), False
 
     def has_add_permission(self, request):
         return False

@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from statistics import median
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -16,12 +16,13 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from intake.clock import Countdown, DayCount, countdown, days_left, due_before
+from intake.clock import Countdown, DayCount, countdown, due_before
 from intake.eligibility import EligibilityAnswers, check_eligibility
 from intake.lifecycle import Status
 from intake.models import (
     ConsentSignature,
     ConsentText,
+    DeliveryDay,
     Department,
     DocumentKind,
     Guardian,
@@ -74,8 +75,10 @@ def review_requests_for_user(*, user: User) -> QuerySet[ReviewRequest]:
         # One active assignment per reviewer and request (a database rule): no duplicates.
         return requests.filter(assignments__reviewer=user, assignments__removed_at__isnull=True)
     if user.is_family:
-        # Their own requests, and those a guardian shared with them (never removed access).
-        return requests.filter(Q(family=user) | Q(pk__in=_shared_with(user)))
+        # Their own requests, and those a guardian shared with them (never removed access):
+        # a union of two index reads (an OR across the two would read every request).
+        own = ReviewRequest.objects.filter(family=user).values("pk")
+        return requests.filter(pk__in=own.union(_shared_with(user)))
     return requests.none()
 
 
@@ -325,11 +328,12 @@ OPEN_QUEUES = (
 
 def request_queue_counts() -> dict[str, int]:
     """How many requests wait in each open status (zero included), in one grouped query.
-    Only open statuses are read, so the status index skips every finished request."""
+    Only open statuses are read, so the status index skips every finished request; rows are
+    counted, not ids, so PostgreSQL answers from the index alone (an index-only scan)."""
     rows = (
         ReviewRequest.objects.filter(status__in=OPEN_QUEUES)
         .values("status")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
         .order_by()
     )
     counts = {status.value: 0 for status in OPEN_QUEUES}
@@ -390,49 +394,51 @@ class OnTime:
 
 
 def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) -> dict:
-    """For each window (days back from ``now``), per service: opinions delivered, how many
-    by their target and by their limit (the due dates as moved by any pause), and the median
-    days from submission to delivery (time waiting on the family included). "By" the target
-    means on or before the target's day on the department's calendar: never shown overdue
-    (``intake.clock``). One query: the deliveries of the longest window (the delivered_at
-    index), counted here."""
-    starts = {days: now - timedelta(days=days) for days in windows}
-    rows = ReviewRequest.objects.filter(
-        delivered_at__gte=min(starts.values()), submitted_at__isnull=False
-    ).values_list(
-        "service_id",
-        "service__name",
-        "service__department__time_zone",
-        "submitted_at",
-        "delivered_at",
-        "due_target_at",
-        "due_limit_at",
+    """For each window (the last so many days on the hospital's calendar, today included),
+    per service: opinions delivered, how many by their target and by their limit (the due
+    dates as moved by any pause), and the median days from submission to delivery (time
+    waiting on the family included). "By" the target means on or before the target's day
+    on the department's calendar: never shown overdue (``intake.clock``). One query of the
+    daily figures the lifecycle service keeps (``DeliveryDay``): a row per service and day,
+    however many opinions were delivered."""
+    today = now.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    starts = {days: today - timedelta(days=days - 1) for days in windows}
+    rows = (
+        DeliveryDay.objects.filter(date__gte=min(starts.values()), delivered__gt=0)
+        .select_related("service")
+        .order_by()
     )
-    counts: dict[str, DayCount] = {}
     lines: dict[int, dict[tuple[str, int], list]] = {days: {} for days in windows}
-    for service_id, name, zone, submitted_at, delivered_at, target, limit in rows.order_by():
-        count = counts.setdefault(zone, DayCount(zone))
-        line = (
-            days_left(target, delivered_at, count) >= 0,
-            days_left(limit, delivered_at, count) >= 0,
-            delivered_at - submitted_at,
-        )
+    for row in rows:
         for days, start in starts.items():
-            if delivered_at >= start:
-                lines[days].setdefault((name, service_id), []).append(line)
+            if row.date >= start:
+                line = lines[days].setdefault(
+                    (row.service.name, row.service_id), [0, 0, 0, Counter()]
+                )
+                line[0] += row.delivered
+                line[1] += row.within_target
+                line[2] += row.within_limit
+                line[3].update({int(k): n for k, n in row.seconds_taken.items()})
     return {
         days: [
-            OnTime(
-                name,
-                len(delivered),
-                sum(by_target for by_target, _, _ in delivered),
-                sum(by_limit for _, by_limit, _ in delivered),
-                median(taken for _, _, taken in delivered).total_seconds() / 86400,
-            )
-            for (name, _), delivered in sorted(by_service.items())
+            OnTime(name, delivered, by_target, by_limit, _median(taken) / 86400)
+            for (name, _), (delivered, by_target, by_limit, taken) in sorted(by_service.items())
         ]
         for days, by_service in lines.items()
     }
+
+
+def _median(counts: Counter) -> float:
+    """The median of the values counted in ``counts`` ({value: how many})."""
+    total = sum(counts.values())
+    middle = [(total - 1) // 2, total // 2]  # the one or two middle places, from 0
+    found, seen = [], 0
+    for value in sorted(counts):
+        while middle and middle[0] < seen + counts[value]:
+            found.append(value)
+            middle.pop(0)
+        seen += counts[value]
+    return sum(found) / 2
 
 
 # --- The phone-led funnel ---------------------------------------------------------------------
@@ -466,10 +472,19 @@ FUNNEL_STAGES = (
 def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
     """The requests coordinators started, newest first, each at its stage of the funnel, so
     no family is forgotten: two queries whatever the number."""
+    # The newest ``limit`` ids first, from the (created_by, created_at) index alone; then
+    # only those rows are read with what the page shows.
+    newest = (
+        ReviewRequest.objects.filter(
+            created_by__in=User.objects.filter(role__in=[Role.COORDINATOR, Role.ADMIN])
+        )
+        .order_by("-created_at")
+        .values("pk")[:limit]
+    )
     requests = list(
-        ReviewRequest.objects.filter(created_by__role__in=[Role.COORDINATOR, Role.ADMIN])
+        ReviewRequest.objects.filter(pk__in=newest)
         .select_related("service", "created_by", "guardian")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")
     )
     invitations = {}
     for invitation in (

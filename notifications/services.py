@@ -43,21 +43,52 @@ def message_queue(
     ``language`` is the recipient's (a family's ``User.language``, a booking's or an
     invitation's); without it the message is in English, the staff's language, whatever
     page or task queues it."""
+    (message,) = message_build(
+        to=[to], template=template, context=context, attachments=attachments, language=language
+    )
+    message.save()
+    transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
+def message_build(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    attachments: list[dict] | None = None,
+    language: str | None = None,
+) -> list[Message]:
+    """The same message to each address in ``to``, written once and not saved yet: for
+    ``messages_queue_bulk``. The template and ``language`` as for ``message_queue``."""
     language = language or settings.LANGUAGE_CODE
     context = {"site_url": settings.SITE_URL, "hospital_name": settings.HOSPITAL_NAME, **context}
     with translation.override(language):
         subject = render_to_string(f"email/{template}.subject.txt", context)
         body = render_to_string(f"email/{template}.txt", context)
-    message = Message.objects.create(
-        to=to,
-        subject=" ".join(subject.split())[:200],
-        body=body,
-        template=template,
-        language=language,
-        attachments=attachments or [],
-    )
-    transaction.on_commit(lambda: _enqueue(message.pk))
-    return message
+    subject = " ".join(subject.split())[:200]
+    return [
+        Message(
+            to=address,
+            subject=subject,
+            body=body,
+            template=template,
+            language=language,
+            attachments=attachments or [],
+        )
+        for address in to
+    ]
+
+
+def messages_queue_bulk(messages: list[Message]) -> list[Message]:
+    """Save messages made by ``message_build`` in one insert and send them once the surrounding
+    transaction commits, like ``message_queue`` does for one."""
+    if not messages:
+        return []
+    saved = Message.objects.bulk_create(messages)
+    ids = [message.pk for message in saved]
+    transaction.on_commit(lambda: _enqueue_all(ids))
+    return saved
 
 
 def _enqueue(message_id: int) -> None:
@@ -68,6 +99,33 @@ def _enqueue(message_id: int) -> None:
     except Exception:
         # The broker is down: the periodic sweep sends the row once it is reachable again.
         logger.warning("Outbox message %s not enqueued; the sweep will send it.", message_id)
+
+
+# Messages queued together (a sweep's batch) go to the worker this many to a task: one broker
+# message per chunk rather than per e-mail, and a chunk sent well inside the task's time
+# limit even by a slow mail server.
+ENQUEUE_CHUNK = 20
+
+
+def _enqueue_all(message_ids: list[int]) -> None:
+    from notifications.tasks import send_messages_task
+
+    for first in range(0, len(message_ids), ENQUEUE_CHUNK):
+        chunk = message_ids[first : first + ENQUEUE_CHUNK]
+        try:
+            send_messages_task.delay(message_ids=chunk)
+        except Exception:
+            # The broker is down: the periodic sweep sends the rows once it is reachable
+            # again; the other chunks would only wait out the same timeout.
+            logger.warning(
+                "Outbox messages from %s on not enqueued; the sweep will send it all.", chunk[0]
+            )
+            return
+
+
+def messages_send(*, message_ids: list[int]) -> int:
+    """``message_send`` for each of ``message_ids`` in turn. Returns how many were sent."""
+    return sum(message_send(message_id=message_id) for message_id in message_ids)
 
 
 def message_send(*, message_id: int) -> bool:

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import Role
+from config.admin_counts import LargeTableAdmin
 from config.readonly_admin import ReadOnlyAdmin
 from intake.admin import ReviewRequestAdmin
 from records.models import AccessLog, Document
@@ -44,12 +46,24 @@ class DocumentInline(admin.TabularInline):
 ReviewRequestAdmin.inlines = (*ReviewRequestAdmin.inlines, DocumentInline)
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """The roles there are, not those found in the log (which would read all of it)."""
+
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(role=self.value()) if self.value() else queryset
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
+class AccessLogAdmin(LargeTableAdmin, ReadOnlyAdmin):
     """Who read or changed which file, when and from where. Append-only: read-only here."""
 
     list_display = ("at", "user", "role", "request", "action", "outcome", "ip_address")
-    list_filter = ("action", "outcome", "role")
+    list_filter = ("action", "outcome", RoleFilter, "at")
     list_select_related = ("user", "request")
     search_fields = ("=request__reference", "=document_id", "user__email")
-    date_hierarchy = "at"

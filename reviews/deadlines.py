@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -26,13 +26,14 @@ from intake.clock import DUE_SOON_DAYS, DayCount, countdown, reached_at
 from intake.lifecycle import Status
 from intake.models import Department, ReviewRequest
 from intake.selectors import department_day_counts, department_of, due_within, request_day_counts
-from notifications.services import message_queue
+from notifications.services import message_build, message_queue, messages_queue_bulk
 from reviews.models import AlertKind, DeadlineAlert, Opinion, ReviewAssignment
-from reviews.selectors import coordinator_recipients
+from reviews.selectors import coordinator_recipients, coordinator_recipients_for
 
 logger = logging.getLogger(__name__)
 
-ALERT_BATCH = 100
+# Requests per batch: each batch costs a few queries whatever its size.
+ALERT_BATCH = 500
 # An alert recorded more than this after it fell due is marked late: the sweep runs every 5
 # minutes, so this means several sweeps did not run (beat or the broker was down).
 LATE_AFTER = timedelta(minutes=15)
@@ -87,7 +88,11 @@ def deadline_alerts_send_due(
     sweep and however often (a unique row); an alert is recorded together with its e-mails in
     one transaction, so a crash leaves either both or neither and the next sweep picks up what
     is missing; an alert that fails is logged and retried by the next sweep without holding
-    up the others. Stops after ``budget_seconds``; the next sweep carries on."""
+    up the others. Stops after ``budget_seconds`` (checked after each batch); the next sweep
+    carries on.
+
+    Alerts are sent a batch at a time: a few queries per batch of up to ``ALERT_BATCH``
+    requests, whatever their number, so a backlog after an outage is cleared in seconds."""
     now = now or timezone.now()
     stop_at = time.monotonic() + budget_seconds
     recorded = 0
@@ -101,10 +106,9 @@ def deadline_alerts_send_due(
         # Keyset batches: an alert skipped in this sweep (failed, no longer due) is not
         # selected again until the next sweep.
         while batch := _due_batch(kind, now, counts, after=after):
-            for request_id in batch:
-                recorded += _send_isolated(request_id=request_id, kind=kind, now=now)
-                if time.monotonic() >= stop_at:
-                    return recorded
+            recorded += _send_batch_isolated(request_ids=batch, kind=kind, now=now)
+            if time.monotonic() >= stop_at:
+                return recorded
             after = batch[-1]
     return recorded
 
@@ -126,6 +130,115 @@ def _due_batch(
         # No panel yet: the reminder waits for one (the coordinators hear at the target).
         due = due.filter(Exists(_active_assignments().filter(request=OuterRef("pk"))))
     return list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ALERT_BATCH])
+
+
+def _send_batch_isolated(*, request_ids: list[int], kind: AlertKind, now: datetime) -> int:
+    try:
+        return deadline_alerts_send_batch(request_ids=request_ids, kind=kind, now=now)
+    except SoftTimeLimitExceeded:
+        raise  # out of time: Celery ends the task; the next sweep carries on
+    except Exception:
+        # The batch was rolled back: its alerts are tried one at a time, so one that fails
+        # holds up no other (and is tried again by the next sweep).
+        logger.exception("Deadline alerts %s: a batch failed; sending them one by one.", kind)
+        return sum(
+            _send_isolated(request_id=request_id, kind=kind, now=now) for request_id in request_ids
+        )
+
+
+def deadline_alerts_send_batch(*, request_ids: list[int], kind: str, now: datetime) -> int:
+    """Record ``kind`` for those of ``request_ids`` for which it is due and was never sent,
+    and queue their e-mails, in one transaction. Returns how many were recorded.
+
+    The same guarantees as ``deadline_alert_send``, for many alerts in a fixed number of
+    queries: the requests are locked in pk order and read again (their status and due dates
+    now), the recipients are resolved once for the batch, the alert rows go in with one
+    ``INSERT … ON CONFLICT DO NOTHING`` (an alert a concurrent sweep recorded first is left
+    out, with its e-mails) and the e-mails with one more insert. Any error rolls back the
+    whole batch: no alert without its e-mails, no e-mail without its alert."""
+    kind = AlertKind(kind)
+    threshold = THRESHOLDS[kind]
+    with transaction.atomic():
+        requests = list(
+            ReviewRequest.objects.select_for_update(of=("self",))
+            .select_related("service__department__program_lead")
+            .filter(pk__in=request_ids, status__in=threshold.statuses)
+            .order_by("pk")
+        )
+        counts = request_day_counts(requests=requests, now=now) if requests else {}
+        due = {}
+        for request in requests:
+            count = counts[department_of(request)]
+            threshold_at = threshold.at(request, count)
+            if threshold_at <= now:
+                due[request.pk] = (request, count, threshold_at)
+        recipients = _batch_recipients([request for request, _, _ in due.values()], kind)
+        alerts = [
+            DeadlineAlert(
+                request=request,
+                kind=kind,
+                threshold_at=threshold_at,
+                late=now - threshold_at > LATE_AFTER,
+            )
+            for request, _, threshold_at in due.values()
+            if recipients[request.pk] is not None
+        ]
+        recorded = _insert_new(alerts)
+        messages = []
+        for request_id in sorted(recorded):
+            request, count, _ = due[request_id]
+            if not recipients[request_id]:
+                continue  # a reminder with every opinion in: recorded, nobody to remind
+            messages += message_build(
+                to=recipients[request_id],
+                template=f"deadline_{kind.value}",
+                context=_context(request, kind, count, now),
+            )
+        messages_queue_bulk(messages)
+    return len(recorded)
+
+
+def _insert_new(alerts: list[DeadlineAlert]) -> set[int]:
+    """Insert ``alerts`` in one statement, leaving out any that exists already (the unique
+    (request, kind) rule); returns the ids of the requests whose alert this call inserted.
+    PostgreSQL and SQLite (3.35 and later) both speak ``ON CONFLICT DO NOTHING … RETURNING``;
+    Django's ``bulk_create(ignore_conflicts=True)`` does not say which rows went in."""
+    if not alerts:
+        return set()
+    quote = connection.ops.quote_name
+    fields = [field for field in DeadlineAlert._meta.concrete_fields if not field.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [
+        field.get_db_prep_save(field.pre_save(alert, True), connection)
+        for alert in alerts
+        for field in fields
+    ]
+    table = quote(DeadlineAlert._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join([row] * len(alerts))
+    # Only the model's own names and placeholders go into the text; the values are parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
+    sql += f" RETURNING {quote('request_id')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {request_id for (request_id,) in cursor.fetchall()}
+
+
+def _batch_recipients(
+    requests: list[ReviewRequest], kind: AlertKind
+) -> dict[int, list[str] | None]:
+    """Who receives ``kind`` for each of ``requests`` (as ``_recipients``), in at most one
+    query for the batch: the panels for a reminder, else the coordinators when a department
+    has no inbox of its own."""
+    if kind == AlertKind.REVIEWER_REMINDER:
+        return _reviewers_to_remind_all(requests)
+    departments = {request.service.department for request in requests}
+    coordinators = coordinator_recipients_for(departments=departments)
+    result = {}
+    for request in requests:
+        department = request.service.department
+        result[request.pk] = _addresses(request, kind, department, coordinators[department.pk])
+    return result
 
 
 def _send_isolated(*, request_id: int, kind: AlertKind, now: datetime) -> bool:
@@ -187,10 +300,16 @@ def deadline_alert_send(*, request_id: int, kind: str, now: datetime | None = No
 def _recipients(request: ReviewRequest, kind: AlertKind) -> list[str] | None:
     """Who receives ``kind`` for ``request``: addresses without repeats, or None when there is
     nobody yet and the alert must wait."""
-    department = request.service.department
     if kind == AlertKind.REVIEWER_REMINDER:
-        return _reviewers_to_remind(request)
-    addresses = coordinator_recipients(department=department)
+        return _reviewers_to_remind_all([request])[request.pk]
+    department = request.service.department
+    return _addresses(request, kind, department, coordinator_recipients(department=department))
+
+
+def _addresses(
+    request: ReviewRequest, kind: AlertKind, department: Department, coordinators: list[str]
+) -> list[str] | None:
+    addresses = coordinators
     if kind in {AlertKind.ESCALATION, AlertKind.BREACH}:
         addresses = _program_lead(department) + addresses
     if not addresses:
@@ -209,22 +328,30 @@ def _active_assignments():
     return ReviewAssignment.objects.filter(removed_at__isnull=True)
 
 
-def _reviewers_to_remind(request: ReviewRequest) -> list[str] | None:
-    """Active reviewers on the panel who have not submitted an opinion; None: no panel yet."""
-    panel = list(
+def _reviewers_to_remind_all(requests: list[ReviewRequest]) -> dict[int, list[str] | None]:
+    """For each request, the active reviewers on its panel who have not submitted an opinion;
+    None: no panel yet. One query for all of them."""
+    result: dict[int, list[str] | None] = {request.pk: None for request in requests}
+    if not requests:
+        return result
+    panels = (
         _active_assignments()
-        .filter(request=request)
+        .filter(request__in=requests)
         .annotate(
             submitted=Exists(
                 Opinion.objects.filter(assignment=OuterRef("pk"), submitted_at__isnull=False)
             )
         )
         .select_related("reviewer")
-        .order_by("pk")
+        .order_by("request_id", "pk")
     )
-    if not panel:
-        return None
-    return [a.reviewer.email for a in panel if not a.submitted and a.reviewer.is_active]
+    for assignment in panels:
+        reviewers = result[assignment.request_id]
+        if reviewers is None:
+            reviewers = result[assignment.request_id] = []
+        if not assignment.submitted and assignment.reviewer.is_active:
+            reviewers.append(assignment.reviewer.email)
+    return result
 
 
 def _program_lead(department: Department) -> list[str]:

@@ -79,6 +79,10 @@ class ReviewAssignment(models.Model):
         ]
         indexes = [
             models.Index(fields=["reviewer", "removed_at"], name="assignment_reviewer_idx"),
+            # "My reviews": a reviewer's finished cases, the latest first, a page at a time.
+            models.Index(
+                fields=["reviewer", "removed_at", "-assigned_at"], name="assignment_history_idx"
+            ),
         ]
 
     def __str__(self):

@@ -1,17 +1,18 @@
 """Every read of panels and opinions. A reviewer reaches a request only through
 ``intake.selectors.review_requests_for_user`` (their active assignments)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import dateformat, timezone
 
 from accounts.models import Role, User
 from intake.clock import Countdown, countdown
-from intake.lifecycle import Status
+from intake.lifecycle import CLOCK_RUNNING, Status
 from intake.models import (
     Child,
     ConsentSignature,
@@ -185,13 +186,24 @@ def panel_suggest(*, review_request: ReviewRequest) -> list[User]:
 def coordinator_recipients(*, department: Department) -> list[str]:
     """Where alerts about a department's reviews go: its shared inbox, else every active
     coordinator."""
-    if department.alerts_email:
-        return [department.alerts_email]
-    return list(
-        User.objects.filter(role=Role.COORDINATOR, is_active=True)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    return coordinator_recipients_for(departments=[department])[department.pk]
+
+
+def coordinator_recipients_for(*, departments: Iterable[Department]) -> dict[int, list[str]]:
+    """``coordinator_recipients`` of each department, by its id: at most one query, for the
+    active coordinators, when one of them has no inbox."""
+    departments = list(departments)
+    coordinators: list[str] = []
+    if any(not department.alerts_email for department in departments):
+        coordinators = list(
+            User.objects.filter(role=Role.COORDINATOR, is_active=True)
+            .order_by("email")
+            .values_list("email", flat=True)
+        )
+    return {
+        department.pk: [department.alerts_email] if department.alerts_email else coordinators
+        for department in departments
+    }
 
 
 def credentials_of(user: User) -> str:
@@ -334,21 +346,46 @@ class Case:
         return self.countdown.urgency if self.countdown else "on-track"
 
 
-def reviewer_cases(*, user: User, now: datetime) -> list[Case]:
-    """The requests on ``user``'s panels now, in one query (and one for the holidays of
-    departments counting business days): those still under review first, the nearest
-    target first; then the finished ones (signed, delivered), the latest first, so a long
-    history never pushes the work at hand down the page."""
-    assignments = list(
+# Finished cases (signed, delivered, waiting on the family) shown on a page of "My reviews".
+FINISHED_SHOWN = 20
+
+
+def reviewer_cases(*, user: User, now: datetime, page: int = 1) -> tuple[list[Case], bool]:
+    """The requests on ``user``'s panels now: those whose review clock runs, the nearest
+    target first, then ``FINISHED_SHOWN`` of the others (signed, delivered, waiting on the
+    family), the latest assigned first, from ``page``; and whether older ones follow. Two
+    queries (and one for the holidays of departments counting business days) whatever the
+    length of the reviewer's history: the finished ones are read newest first from the
+    reviewer's index and cut short, so a long history never pushes the work at hand down
+    the page nor slows it."""
+    mine = (
         ReviewAssignment.objects.filter(reviewer=user, removed_at__isnull=True)
         .select_related("request__service__department")
         .annotate(
-            submitted=Count("opinions", filter=Q(opinions__submitted_at__isnull=False)),
+            # A subquery, not a count over a join: no grouping, so the finished cases can be
+            # read in index order and stop at a page.
+            submitted=Exists(
+                Opinion.objects.filter(assignment=OuterRef("pk"), submitted_at__isnull=False)
+            ),
         )
-        .order_by("request__due_target_at", "request__created_at")
     )
-    running = [a.request for a in assignments if a.request.clock_running]
-    counts = request_day_counts(requests=running, now=now)
+    running = list(
+        mine.filter(request__status__in=CLOCK_RUNNING).order_by(
+            "request__due_target_at", "request__created_at"
+        )
+    )
+    first = (max(page, 1) - 1) * FINISHED_SHOWN
+    # The others by the assignments alone (those listed above left out), so the database
+    # walks the reviewer's index newest first and stops at the page, never joining the
+    # reviewer's whole history to the requests.
+    page_ids = (
+        ReviewAssignment.objects.filter(reviewer=user, removed_at__isnull=True)
+        .exclude(pk__in=[assignment.pk for assignment in running])
+        .order_by("-assigned_at", "-pk")
+        .values("pk")[first : first + FINISHED_SHOWN + 1]
+    )
+    finished = list(mine.filter(pk__in=page_ids).order_by("-assigned_at", "-pk"))
+    counts = request_day_counts(requests=[a.request for a in running], now=now)
     cases = [
         Case(
             assignment.request,
@@ -356,11 +393,9 @@ def reviewer_cases(*, user: User, now: datetime) -> list[Case]:
             bool(assignment.submitted),
             _countdown(assignment.request, now, counts),
         )
-        for assignment in assignments
+        for assignment in running + finished[:FINISHED_SHOWN]
     ]
-    return [case for case in cases if case.countdown] + [
-        case for case in cases[::-1] if not case.countdown
-    ]
+    return cases, len(finished) > FINISHED_SHOWN
 
 
 def _countdown(request: ReviewRequest, now: datetime, counts) -> Countdown | None:

@@ -42,9 +42,24 @@ def _reviewer(view):
 
 @_reviewer
 def my_reviews(request):
-    """A reviewer's assigned requests, the nearest due date first, with days left."""
-    cases = selectors.reviewer_cases(user=request.user, now=timezone.now())
-    return render(request, "reviews/my_reviews.html", {"cases": cases})
+    """A reviewer's assigned requests, the nearest due date first, with days left; the
+    finished ones a page at a time (``?page=2`` for older ones)."""
+    try:
+        page = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    cases, older = selectors.reviewer_cases(user=request.user, now=timezone.now(), page=page)
+    return render(
+        request,
+        "reviews/my_reviews.html",
+        {
+            "cases": cases,
+            "page": page,
+            "older_page": page + 1 if older else None,
+            "newer_page": page - 1 if page > 1 else None,
+            "finished_shown": selectors.FINISHED_SHOWN,
+        },
+    )
 
 
 def _case_context(request, review_request) -> dict:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.models import Role, User
+from config.admin_counts import LargeTableAdmin
 from config.admin_pages import admin_page
 from scheduling import selectors, services
 from scheduling.forms import (
@@ -148,18 +149,30 @@ BOOKING_STEPS = {
 }
 
 
+class CoordinatorFilter(admin.RelatedFieldListFilter):
+    """The people set up to take calls, not those found in the calls (which would read all
+    of them)."""
+
+    def field_choices(self, field, request, model_admin):
+        return field.get_choices(
+            include_blank=False,
+            ordering=("email",),
+            limit_choices_to={"pk__in": Coordinator.objects.values("user")},
+        )
+
+
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("local_start", "department", "coordinator", "status", "parent_name", "pre_call")
     list_filter = (
         WhenFilter,
         "status",
         "department",
-        ("coordinator", admin.RelatedOnlyFieldListFilter),
+        ("coordinator", CoordinatorFilter),
+        "starts_at",
     )
     list_select_related = ("department", "coordinator")
     search_fields = ("=email", "parent_name")
-    date_hierarchy = "starts_at"
     change_form_template = "admin/scheduling/booking/change_form.html"
     change_list_template = "admin/scheduling/booking/change_list.html"
     fieldsets = (

@@ -8,6 +8,7 @@ from accounts.models import User
 from billing.models import TAKEN, Payment, PaymentMethod, PaymentStatus
 from billing.services.errors import PaymentRefused
 from billing.services.locking import _lock_payable
+from billing.services.totals import payment_share, payment_totals_move
 from intake.lifecycle import Status
 from intake.models import RequestEvent, ReviewRequest, money
 from intake.services import review_request_event_add, review_request_transition
@@ -46,6 +47,7 @@ def payment_record_phone(
                 )
         except IntegrityError:
             raise PaymentRefused(f"{request.reference} is already paid.") from None
+        payment_totals_move(before=None, after=payment_share(payment))
         if amount_cents != request.fee_cents:
             payment.attention = (
                 f"Taken {money(amount_cents, request.currency)}; the fee was "

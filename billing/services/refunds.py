@@ -15,6 +15,7 @@ from billing.models import TAKEN, Payment, PaymentMethod, PaymentStatus, Refund,
 from billing.selectors import payment_refundable_cents
 from billing.services.errors import PaymentRefused
 from billing.services.locking import _lock
+from billing.services.totals import payment_share, payment_totals_move
 from intake.lifecycle import TRANSITIONS, Status
 from intake.models import RequestEvent, ReviewRequest, money
 from intake.services import review_request_event_add, review_request_transition
@@ -104,6 +105,7 @@ def _refresh_refunded(request: ReviewRequest, payment: Payment, *, actor) -> Non
     """Set the payment's refunded total and status from its succeeded refunds (both locked by
     the caller). A full refund of the payment that paid the request ends its review; a refund
     before the payment arrived means it never pays."""
+    before = payment_share(payment)
     refunded = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(
         total=Sum("amount_cents")
     )["total"]
@@ -115,6 +117,7 @@ def _refresh_refunded(request: ReviewRequest, payment: Payment, *, actor) -> Non
     elif was_taken and payment.refunded_cents:
         payment.status = PaymentStatus.PARTIALLY_REFUNDED
     payment.save(update_fields=["refunded_cents", "status"])
+    payment_totals_move(before=before, after=payment_share(payment))
     if full and was_taken:
         _end_request_refunded(request, actor=actor)
 

@@ -24,6 +24,7 @@ from billing.models import (
 from billing.selectors import refund_requested_cents
 from billing.services.locking import _lock
 from billing.services.refunds import _refresh_refunded
+from billing.services.totals import payment_share, payment_totals_move
 from intake.lifecycle import Status
 from intake.models import money
 from intake.services import review_request_transition
@@ -104,6 +105,7 @@ def _checkout_paid(session) -> None:
     request, payment = _lock(found)
     if payment.status != PaymentStatus.PENDING:
         return  # already applied, set aside, or refunded before this arrived
+    before = payment_share(payment)
     payment.stripe_checkout_session_id = session["id"]
     payment.stripe_payment_intent_id = session.get("payment_intent") or ""
     payment.succeeded_at = timezone.now()
@@ -135,6 +137,7 @@ def _checkout_paid(session) -> None:
             "attention",
         ]
     )
+    payment_totals_move(before=before, after=payment_share(payment))
     if payment.status in TAKEN:
         review_request_transition(
             review_request=request,

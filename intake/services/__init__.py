@@ -33,6 +33,7 @@ from intake.selectors import (
     shared_access_for,
     submission_checklist,
 )
+from intake.services.deliveries import delivery_day_add
 from intake.signals import request_moved
 from notifications.services import message_queue
 
@@ -132,6 +133,8 @@ def review_request_transition(
             note_params=note_params or {},
             created_at=now,
         )
+        if to_status == Status.DELIVERED:
+            delivery_day_add(request=locked)
         if family_notified(from_status, to_status):
             review_request_notify_family(review_request=locked)
         request_moved.send(

@@ -2,16 +2,18 @@
 costs in queries whatever the number of requests, and who may see it."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import User
 from billing.models import Payment
 from billing.services import payment_record_phone, payment_refund
 from intake.lifecycle import Status
-from intake.models import ReviewDays
+from intake.models import DeliveryDay, ReviewDays
 from intake.services import review_request_transition
 from reviews.models import AlertKind, DeadlineAlert
 from reviews.selectors import with_load
@@ -31,10 +33,10 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 # Signed-in staff: session, user, second-factor device; the dashboard: queue counts (1),
 # requests in review (1; their departments' holidays only if one counts business days), open
 # breaches and their count (2), the departments' clocks, reviewers and their counts (3),
-# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment
-# totals per day and month (2); the admin: permissions (2), recent actions (1); the session's
-# idle stamp saved (3, in a savepoint under the test's transaction).
-QUERIES = 22
+# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment totals per
+# day and month (1, from the daily totals); the admin: permissions (2), recent actions (1);
+# the session's idle stamp saved (3, in a savepoint under the test's transaction).
+QUERIES = 21
 
 
 @pytest.fixture
@@ -253,6 +255,27 @@ def test_on_time_shares_and_median_days_per_service_for_30_and_90_days(
     section = page[page.index('id="dashboard-on-time-90"') :]
     assert "67% (4)" in section
     assert "6.5" in section
+
+
+def test_the_daily_delivery_figures_kept_at_each_delivery_match_the_requests(family, frozen):
+    spine = ReviewServiceFactory(name="Spine document review")
+    day = timedelta(days=1)
+    delivered(family, spine, ago=5 * day, days=3 * day)
+    delivered(family, spine, ago=5 * day, days=12 * day)
+    delivered(family, spine, ago=70 * day, days=10 * day, waited=4 * day)
+
+    def figures():
+        return sorted(
+            DeliveryDay.objects.values_list(
+                "date", "service", "delivered", "within_target", "within_limit", "seconds_taken"
+            )
+        )
+
+    kept = figures()
+    call_command("rebuild_delivery_days", stdout=StringIO())
+
+    assert kept == figures()
+    assert [row[2:5] for row in kept] == [(1, 1, 1), (2, 1, 1)]
 
 
 def test_an_opinion_delivered_on_its_targets_day_counts_as_by_the_target(

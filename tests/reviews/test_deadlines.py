@@ -15,6 +15,8 @@ import pytest
 import time_machine
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -476,26 +478,25 @@ def breached_pair(clock, service, family):
     return requests, expected
 
 
-def failing_on(monkeypatch, call: int, error: BaseException):
-    """Make the ``call``-th e-mail the sweep queues raise ``error`` (once)."""
-    real = deadlines.message_queue
-    calls = []
+def failing_on(monkeypatch, request, kind, error: BaseException):
+    """Make the e-mails of ``kind`` for ``request`` raise ``error`` as they are written, in a
+    batch or alone, until ``monkeypatch.undo()``."""
+    real = deadlines._context
 
-    def queue(**kwargs):
-        calls.append(kwargs["to"])
-        if len(calls) == call:
+    def context(alerted, alert_kind, *args):
+        if (alerted.pk, alert_kind) == (request.pk, kind):
             raise error
-        return real(**kwargs)
+        return real(alerted, alert_kind, *args)
 
-    monkeypatch.setattr(deadlines, "message_queue", queue)
+    monkeypatch.setattr(deadlines, "_context", context)
 
 
 def test_a_crash_mid_sweep_loses_nothing_and_duplicates_nothing(
     clock, service, family, monkeypatch
 ):
     requests, expected = breached_pair(clock, service, family)
-    # The 3rd e-mail is the first of the first escalation: the worker dies mid-alert.
-    failing_on(monkeypatch, 3, SoftTimeLimitExceeded())
+    # The targets are sent; the worker dies writing the first escalation's e-mails.
+    failing_on(monkeypatch, requests[0], ESCALATION, SoftTimeLimitExceeded())
 
     with pytest.raises(SoftTimeLimitExceeded):
         deadline_alerts_send_due()
@@ -512,14 +513,15 @@ def test_a_failing_alert_is_retried_by_the_next_sweep_and_holds_up_no_other(
     clock, service, family, monkeypatch, caplog
 ):
     requests, expected = breached_pair(clock, service, family)
-    failing_on(monkeypatch, 4, RuntimeError("a template error"))
+    first = requests[0]
+    failing_on(monkeypatch, first, ESCALATION, RuntimeError("a template error"))
 
     assert deadline_alerts_send_due() == 5
 
-    first = requests[0]
     assert f"Deadline alert escalation for request {first.pk} not sent." in caplog.text
     assert alerts() == set(expected) - {(first.reference, ESCALATION)}
     assert_each_alert_has_its_messages_and_no_more(expected)
+    monkeypatch.undo()  # whatever failed is mended
     assert deadline_alerts_send_due() == 1
     assert alerts() == set(expected)
     assert_each_alert_has_its_messages_and_no_more(expected)
@@ -617,3 +619,89 @@ def test_the_task_runs_the_sweep(clock, service, family):
     send_due_deadline_alerts_task.apply()
 
     assert alerts() == {(request.reference, TARGET)}
+
+
+# --- In batches --------------------------------------------------------------------------------
+
+
+def overdue(service, family, reviewers, count: int) -> list[ReviewRequest]:
+    """``count`` requests in review, each with one reviewer."""
+    return [submitted(service, family, reviewers[n % 3]) for n in range(count)]
+
+
+def test_the_sweep_costs_the_same_queries_for_3_and_30_due_requests(
+    clock, service, family, reviewers
+):
+    requests = overdue(service, family, reviewers, 3)
+    clock.move_to(overdue_from(requests[-1].due_limit_at) + timedelta(days=1))
+    with CaptureQueriesContext(connection) as few:
+        assert deadline_alerts_send_due() == 12
+    DeadlineAlert.objects.all().delete()
+    requests += overdue(service, family, reviewers, 27)
+    clock.move_to(overdue_from(requests[-1].due_limit_at) + timedelta(days=1))
+
+    with CaptureQueriesContext(connection) as many:
+        assert deadline_alerts_send_due() == 120
+
+    assert len(many) == len(few)
+    assert DeadlineAlert.objects.count() == 120
+
+
+def test_small_batches_send_the_same_alerts_and_e_mails_as_one(
+    clock, service, family, reviewers, monkeypatch
+):
+    requests = overdue(service, family, reviewers, 9)
+    clock.move_to(overdue_from(requests[-1].due_limit_at))
+    monkeypatch.setattr(deadlines, "ALERT_BATCH", 4)
+
+    assert deadline_alerts_send_due() == 36
+
+    for request in requests:
+        reviewer = request.assignments.get().reviewer.email
+        assert sent_to(request, REMINDER) == [reviewer]
+        assert sent_to(request, TARGET) == [ALERTS]
+        assert sent_to(request, ESCALATION) == LEAD_AND_ALERTS
+        assert sent_to(request, BREACH) == LEAD_AND_ALERTS
+    assert deadline_messages().count() == 9 * 6
+
+
+def test_a_worker_killed_mid_batch_leaves_nothing_of_it_and_the_next_sweep_sends_it_once(
+    clock, service, family, reviewers, monkeypatch
+):
+    requests = overdue(service, family, reviewers, 5)
+    clock.move_to(overdue_from(requests[-1].due_limit_at))
+
+    def killed(messages):
+        raise SoftTimeLimitExceeded  # the alert rows are in, their e-mails not yet
+
+    monkeypatch.setattr(deadlines, "messages_queue_bulk", killed)
+    with pytest.raises(SoftTimeLimitExceeded):
+        deadline_alerts_send_due()
+
+    assert not DeadlineAlert.objects.exists()
+    assert not deadline_messages().exists()
+    monkeypatch.undo()
+    assert deadline_alerts_send_due() == 20
+    assert deadline_alerts_send_due() == 0
+    assert deadline_messages().count() == 5 * 6
+
+
+def test_a_batch_leaves_out_what_moved_on_and_what_another_sweep_sent(
+    clock, service, family, reviewers
+):
+    moved, sent, due = overdue(service, family, reviewers, 3)
+    clock.move_to(overdue_from(due.due_target_at))
+    submit_opinion(moved, reviewers[0])
+    move(moved, Status.OPINION_READY)
+    move(moved, Status.DELIVERED)
+    assert deadline_alert_send(request_id=sent.pk, kind=TARGET)
+
+    recorded = deadlines.deadline_alerts_send_batch(
+        request_ids=[moved.pk, sent.pk, due.pk], kind=TARGET, now=timezone.now()
+    )
+
+    assert recorded == 1
+    assert alerts() == {(sent.reference, TARGET), (due.reference, TARGET)}
+    assert sent_to(sent, TARGET) == [ALERTS]
+    assert sent_to(due, TARGET) == [ALERTS]
+    assert sent_to(moved, TARGET) == []

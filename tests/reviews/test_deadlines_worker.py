@@ -21,6 +21,7 @@ from accounts.models import Role
 from intake.lifecycle import Status
 from intake.models import ReviewRequest
 from notifications.models import Message
+from reviews import deadlines
 from reviews.deadlines import deadline_alerts_send_due
 from reviews.models import AlertKind, DeadlineAlert
 from reviews.services import review_assignment_add
@@ -123,6 +124,36 @@ def test_two_sweeps_at_the_same_instant_send_each_alert_once(family):
         assert DeadlineAlert.objects.filter(kind=kind).count() == 10
     deadline_messages = Message.objects.filter(template__startswith="deadline_")
     assert deadline_messages.count() == 10 * len(EXPECTED_TO)
+    for request in requests:
+        sent = deadline_messages.filter(body__contains=request.reference)
+        assert sorted(sent.values_list("to", flat=True)) == EXPECTED_TO
+
+
+@pytest.mark.postgres
+def test_two_sweeps_racing_through_many_small_batches_send_each_alert_once(family, monkeypatch):
+    requests = overdue_requests(family, count=30)
+    monkeypatch.setattr(deadlines, "ALERT_BATCH", 7)
+    results = []
+    started = threading.Barrier(2)
+
+    def sweep():
+        try:
+            started.wait()
+            results.append(deadline_alerts_send_due())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert sum(results) == 120
+    assert DeadlineAlert.objects.count() == 120
+    deadline_messages = Message.objects.filter(template__startswith="deadline_")
+    assert deadline_messages.count() == 30 * len(EXPECTED_TO)
     for request in requests:
         sent = deadline_messages.filter(body__contains=request.reference)
         assert sorted(sent.values_list("to", flat=True)) == EXPECTED_TO

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from intake.lifecycle import Status
 from intake.models import ReviewDays, ReviewService
 from records.models import AccessLog
-from reviews import services
+from reviews import selectors, services
 from scheduling.models import AvailabilityException
 from tests.conftest import sign_in
 from tests.factories import DepartmentFactory, ReviewServiceFactory, review_request
@@ -146,6 +146,30 @@ def test_cases_still_in_review_come_before_finished_ones(
 
     # The case in review first; then the finished ones, the latest first.
     assert [case.request for case in response.context["cases"]] == [current, latest, oldest]
+
+
+def test_finished_cases_come_a_page_at_a_time_and_the_case_in_review_on_every_page(
+    family, coordinator, assigned_reviewer, client, monkeypatch
+):
+    monkeypatch.setattr(selectors, "FINISHED_SHOWN", 1)
+    oldest = signed_case_paid_at(
+        NOW - timedelta(days=40), family=family, coordinator=coordinator, lead=assigned_reviewer
+    )
+    latest = signed_case_paid_at(
+        NOW - timedelta(days=20), family=family, coordinator=coordinator, lead=assigned_reviewer
+    )
+    current = in_review_paid_at(NOW - timedelta(days=1), family=family, reviewer=assigned_reviewer)
+    sign_in(client, assigned_reviewer)
+
+    first = my_reviews(client)
+    with time_machine.travel(NOW, tick=False):
+        second = client.get(reverse("reviews:my_reviews"), {"page": 2})
+
+    assert [case.request for case in first.context["cases"]] == [current, latest]
+    assert 'href="?page=2"' in first.content.decode()
+    assert [case.request for case in second.context["cases"]] == [current, oldest]
+    assert 'href="?page=1"' in second.content.decode()
+    assert 'href="?page=3"' not in second.content.decode()
 
 
 def test_my_reviews_costs_the_same_queries_for_one_case_or_many(family, assigned_reviewer, client):
