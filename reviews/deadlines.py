@@ -32,8 +32,6 @@ from reviews.selectors import coordinator_recipients, coordinator_recipients_for
 
 logger = logging.getLogger(__name__)
 
-# Requests per batch: each batch costs a few queries whatever its size.
-ALERT_BATCH = 500
 # An alert recorded more than this after it fell due is marked late: the sweep runs every 5
 # minutes, so this means several sweeps did not run (beat or the broker was down).
 LATE_AFTER = timedelta(minutes=15)
@@ -91,7 +89,7 @@ def deadline_alerts_send_due(
     up the others. Stops after ``budget_seconds`` (checked after each batch); the next sweep
     carries on.
 
-    Alerts are sent a batch at a time: a few queries per batch of up to ``ALERT_BATCH``
+    Alerts are sent a batch at a time: a few queries per batch of up to ``REVIEWS_ALERT_BATCH``
     requests, whatever their number, so a backlog after an outage is cleared in seconds."""
     now = now or timezone.now()
     stop_at = time.monotonic() + budget_seconds
@@ -129,7 +127,11 @@ def _due_batch(
     if kind == AlertKind.REVIEWER_REMINDER:
         # No panel yet: the reminder waits for one (the coordinators hear at the target).
         due = due.filter(Exists(_active_assignments().filter(request=OuterRef("pk"))))
-    return list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ALERT_BATCH])
+    return list(
+        due.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: settings.REVIEWS_ALERT_BATCH]
+    )
 
 
 def _send_batch_isolated(*, request_ids: list[int], kind: AlertKind, now: datetime) -> int:

@@ -307,6 +307,9 @@ SCHEDULING_LINK_DAYS = env.integer("SCHEDULING_LINK_DAYS", 100, minimum=91)
 
 # Questions a family may ask the lead reviewer after the opinion is delivered (0: none).
 REVIEWS_FOLLOW_UP_LIMIT = env.integer("REVIEWS_FOLLOW_UP_LIMIT", 3, minimum=0)
+# The deadline sweep sends alerts a batch of requests at a time, one transaction per batch:
+# a few queries each, whatever its size.
+REVIEWS_ALERT_BATCH = env.integer("REVIEWS_ALERT_BATCH", 500, minimum=1)
 
 # Links a coordinator or guardian e-mails: the family's and a second guardian's invitation
 # (used once), and the referring pediatrician's upload link (revocable), last this many days.

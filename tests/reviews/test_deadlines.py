@@ -648,11 +648,11 @@ def test_the_sweep_costs_the_same_queries_for_3_and_30_due_requests(
 
 
 def test_small_batches_send_the_same_alerts_and_e_mails_as_one(
-    clock, service, family, reviewers, monkeypatch
+    clock, service, family, reviewers, settings
 ):
     requests = overdue(service, family, reviewers, 9)
     clock.move_to(overdue_from(requests[-1].due_limit_at))
-    monkeypatch.setattr(deadlines, "ALERT_BATCH", 4)
+    settings.REVIEWS_ALERT_BATCH = 4
 
     assert deadline_alerts_send_due() == 36
 

@@ -21,7 +21,6 @@ from accounts.models import Role
 from intake.lifecycle import Status
 from intake.models import ReviewRequest
 from notifications.models import Message
-from reviews import deadlines
 from reviews.deadlines import deadline_alerts_send_due
 from reviews.models import AlertKind, DeadlineAlert
 from reviews.services import review_assignment_add
@@ -130,9 +129,9 @@ def test_two_sweeps_at_the_same_instant_send_each_alert_once(family):
 
 
 @pytest.mark.postgres
-def test_two_sweeps_racing_through_many_small_batches_send_each_alert_once(family, monkeypatch):
+def test_two_sweeps_racing_through_many_small_batches_send_each_alert_once(family, settings):
     requests = overdue_requests(family, count=30)
-    monkeypatch.setattr(deadlines, "ALERT_BATCH", 7)
+    settings.REVIEWS_ALERT_BATCH = 7
     results = []
     started = threading.Barrier(2)
 
