@@ -198,8 +198,9 @@ class Stack:
             "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
             "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-            # Small batches, so that a worker killed in the deadline sweep stops it midway.
-            "REVIEWS_ALERT_BATCH": "20",
+            # One request per batch (one transaction each), so that a worker killed in the
+            # deadline sweep stops it midway; production sends 500 at a time.
+            "REVIEWS_ALERT_BATCH": "1",
             "STRIPE_API_BASE": self.stripe_url,
             "CELERY_DATA_DIR": str(self.folder / "celery"),
             "PORTAL_VAR_DIR": str(self.folder / "var"),

@@ -17,12 +17,12 @@ CHILD = ("Maya", "Rivera")
 DIAGNOSIS = "Adolescent idiopathic scoliosis"
 
 
-def wait_for(what, test, timeout=120):
+def wait_for(what, test, timeout=120, every=0.5):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := test():
             return result
-        time.sleep(0.5)
+        time.sleep(every)
     raise AssertionError(f"Timed out waiting for {what}.")
 
 
