@@ -269,6 +269,10 @@ RECORDS_CHECK_BYTES_PER_SECOND = env.integer("RECORDS_CHECK_MB_PER_SECOND", 20, 
 # time (the machine is busy with others) may wait this much longer; then the family is asked
 # to try again in a minute (503), and a preview is drawn again by the next sweep.
 RECORDS_CHECK_BUSY_WAIT_SECONDS = env.integer("RECORDS_CHECK_BUSY_WAIT_SECONDS", 30, minimum=0)
+# Checks a web process runs at once (the others wait their turn, up to the queue time, then
+# are asked to try again): about one per CPU the web processes share.
+RECORDS_CHECKS_AT_ONCE = env.integer("RECORDS_CHECKS_AT_ONCE", 1, minimum=1)
+RECORDS_CHECK_QUEUE_SECONDS = env.integer("RECORDS_CHECK_QUEUE_SECONDS", 60, minimum=1)
 # The worker draws previews in a child process held to this memory and CPU time, so a file
 # that slips past the checks cannot take the worker down.
 RECORDS_RENDER_MEMORY_BYTES = env.integer("RECORDS_RENDER_MEMORY_MB", 1536, minimum=256) * 1048576

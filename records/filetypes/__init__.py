@@ -12,6 +12,7 @@ so a file that lies about itself costs no more time or memory than its own bytes
 import os
 import shutil
 import tempfile
+import threading
 
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
@@ -25,6 +26,11 @@ from records.filetypes.pictures import PNG_SIGNATURE, check_jpeg, check_png
 from records.filetypes.study import check_study
 from records.models import FileType
 from records.sandbox import ChildBusy, ChildFailed, run_limited
+
+# Checks this web process runs at once; other uploads wait their turn (their check's clock
+# starts when it runs), so that many uploads at once slow each other down in turn instead
+# of all passing their deadlines together on a busy CPU.
+_checking = threading.BoundedSemaphore(settings.RECORDS_CHECKS_AT_ONCE)
 
 __all__ = [
     "ACCEPTED",
@@ -103,6 +109,8 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
     file.seek(0)
     file_type = _type_or_refuse(head)
     size = size_of(file)
+    if not _checking.acquire(timeout=settings.RECORDS_CHECK_QUEUE_SECONDS):
+        raise ChildBusy("too many uploads being checked: none finished in time")
     folder = tempfile.mkdtemp(prefix="upload-check-")
     try:
         try:
@@ -123,6 +131,7 @@ def inspect(file, *, hold_reports: bool = False) -> Checked:
         return _checked(outcome, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _checking.release()
 
 
 def _type_or_refuse(head: bytes) -> FileType:

@@ -64,3 +64,41 @@ def test_an_upload_the_busy_machine_could_not_check_in_time_asks_to_try_again(
     else:
         assert "Please try again in a minute" in answer.content.decode()
     assert not Document.objects.exists()
+
+
+def test_an_upload_waits_its_turn_behind_another_check_and_is_accepted(
+    client, family, family_draft
+):
+    import threading
+    import time
+
+    from records import filetypes
+
+    filetypes._checking.acquire()  # another family's file is being checked
+    threading.Thread(target=lambda: (time.sleep(1), filetypes._checking.release())).start()
+    sign_in(client, family)
+    started = time.monotonic()
+
+    answer = post_file(client, family_draft, samples.pdf(), as_json=True)
+
+    assert answer.status_code == 201
+    assert time.monotonic() - started >= 1
+    assert Document.objects.count() == 1
+
+
+def test_an_upload_that_waited_too_long_for_its_turn_asks_to_try_again(
+    client, family, family_draft, settings
+):
+    from records import filetypes
+
+    settings.RECORDS_CHECK_QUEUE_SECONDS = 1
+    sign_in(client, family)
+    filetypes._checking.acquire()  # another check that does not finish in time
+    try:
+        answer = post_file(client, family_draft, samples.pdf(), as_json=True)
+    finally:
+        filetypes._checking.release()
+
+    assert answer.status_code == 503
+    assert "try again" in answer.json()["error"]
+    assert not Document.objects.exists()
