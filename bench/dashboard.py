@@ -16,8 +16,6 @@ The target: as many queries as with 10 requests (the page costs a fixed number o
 
 import argparse
 import json
-import os
-import re
 import shutil
 import statistics
 import sys
@@ -28,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import configure, database_label, rows_of, write_section  # noqa: E402
 
 # Which part of the page a query belongs to, by what it reads (for the report's slowest query).
 PARTS = (
@@ -43,29 +43,6 @@ PARTS = (
     ("django_session", "session save"),
     ("COMMIT", "session save"),
 )
-
-
-def configure(scratch: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DJANGO_DEBUG": "false",
-            "PORTAL_VAR_DIR": str(scratch),
-            "DJANGO_ENV_FILE": "/nonexistent",
-            "REDIS_URL": "",
-            "CELERY_BROKER_URL": "memory://",
-        }
-    )
-    import django
-    from django.db import connection
-
-    django.setup()
-    database = connection.settings_dict
-    # A database of its own, never one a test run or a developer is using.
-    if connection.vendor == "sqlite":
-        database["TEST"]["NAME"] = str(scratch / "bench.sqlite3")
-    else:
-        database["TEST"]["NAME"] = f"{database['NAME']}_bench_dashboard"
 
 
 def fill(count: int, now: datetime):
@@ -181,7 +158,7 @@ def main() -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     (scratch / "static").mkdir()
-    configure(scratch)
+    configure(scratch, "dashboard")
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]
@@ -216,15 +193,6 @@ def main() -> int:
     return 0 if len(figures["queries"]) == 1 else 1
 
 
-def database_label(connection) -> str:
-    if connection.vendor == "postgresql":
-        major = connection.pg_version // 10000
-        return f"PostgreSQL {major}"
-    import sqlite3
-
-    return f"SQLite {sqlite3.sqlite_version}"
-
-
 SECTION = "## Coordinator dashboard (bench/dashboard.py)"
 HEADER = (
     "| database | requests | queries | median | fastest | slowest query | measured |\n"
@@ -235,15 +203,7 @@ HEADER = (
 def write_report(database: str, requests: int, runs: int, figures: dict) -> None:
     """Rewrite this bench's section, keeping the rows of the other databases and sizes."""
     report = ROOT / "docs" / "benchmarks.md"
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    found = pattern.search(text)
-    rows = {}
-    if found:
-        for line in found.group(0).splitlines():
-            if line.startswith("| ") and not line.startswith(("| database", "|---")):
-                cells = [cell.strip() for cell in line.strip("|").split("|")]
-                rows[cells[0], cells[1]] = line
+    rows = rows_of(SECTION, report.read_text() if report.exists() else "", key_cells=2)
     slow = figures["slowest_queries"][0]
     rows[database, f"{requests:,}"] = (
         f"| {database} | {requests:,} | {figures['queries'][0]} | {figures['median_ms']:.0f} ms "
@@ -251,8 +211,7 @@ def write_report(database: str, requests: int, runs: int, figures: dict) -> None
         f"| {datetime.now(UTC):%Y-%m-%d} |"
     )
     ordered = sorted(rows.items(), key=lambda item: (item[0][0], int(item[0][1].replace(",", ""))))
-    section = (
-        f"{SECTION}\n\n"
+    body = (
         "The admin's index page rendered for a signed-in coordinator through Django's test\n"
         "client (no HTTP server, DEBUG off) on a fresh database filled in bulk with the mix of\n"
         "`tests/dashboard/bulk.py`: of every hundred requests, ninety-one delivered over the last\n"
@@ -283,8 +242,7 @@ def write_report(database: str, requests: int, runs: int, figures: dict) -> None
         "    DATABASE_URL=postgres://root@127.0.0.1:5432/portal \\\n"
         "        .venv/bin/python bench/dashboard.py [--requests 100000]\n"
     )
-    text = pattern.sub("", text).rstrip() + "\n\n" + section
-    report.write_text(text)
+    write_section(SECTION, body)
 
 
 if __name__ == "__main__":

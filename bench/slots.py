@@ -20,8 +20,6 @@ and writes the figures to docs/benchmarks.md.
 
 import argparse
 import json
-import os
-import re
 import shutil
 import statistics
 import sys
@@ -33,34 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import configure, database_label, rows_of, write_section  # noqa: E402
+
 HORIZON_DAYS = 90
 DAY_HOURS = (7, 19)
 CALL_MINUTES, BUFFER_MINUTES = 15, 5
 STEP = CALL_MINUTES + BUFFER_MINUTES
 STARTS_PER_DAY = (DAY_HOURS[1] - DAY_HOURS[0]) * 60 // STEP
-
-
-def configure(scratch: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DJANGO_DEBUG": "false",
-            "PORTAL_VAR_DIR": str(scratch),
-            "DJANGO_ENV_FILE": "/nonexistent",
-            "REDIS_URL": "",
-            "CELERY_BROKER_URL": "memory://",
-        }
-    )
-    import django
-    from django.db import connection
-
-    django.setup()
-    database = connection.settings_dict
-    # A database of its own, never one a test run or a developer is using.
-    if connection.vendor == "sqlite":
-        database["TEST"]["NAME"] = str(scratch / "bench.sqlite3")
-    else:
-        database["TEST"]["NAME"] = f"{database['NAME']}_bench_slots"
 
 
 def fill(coordinators: int, held: int, now: datetime):
@@ -206,7 +183,7 @@ def main() -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     (scratch / "static").mkdir()
-    configure(scratch)
+    configure(scratch, "slots")
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]
@@ -228,14 +205,6 @@ def main() -> int:
     return 0
 
 
-def database_label(connection) -> str:
-    if connection.vendor == "postgresql":
-        return f"PostgreSQL {connection.pg_version // 10000}"
-    import sqlite3
-
-    return f"SQLite {sqlite3.sqlite_version}"
-
-
 SECTION = "## Booking page: open times (bench/slots.py)"
 HEADER = (
     "| database | coordinators | held calls | week | page | booking | whole horizon "
@@ -247,15 +216,7 @@ HEADER = (
 def write_report(database: str, options, figures: dict) -> None:
     """Rewrite this bench's section, keeping the rows of the other databases and sizes."""
     report = ROOT / "docs" / "benchmarks.md"
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    found = pattern.search(text)
-    rows = {}
-    if found:
-        for line in found.group(0).splitlines():
-            if line.startswith("| ") and not line.startswith(("| database", "|---")):
-                cells = [cell.strip() for cell in line.strip("|").split("|")]
-                rows[cells[0], cells[1], cells[2]] = line
+    rows = rows_of(SECTION, report.read_text() if report.exists() else "", key_cells=3)
     ms = {part: f"{figures[part]['median_ms']:.0f} ms" for part in ("week", "page", "booking")}
     rows[database, str(options.coordinators), f"{options.held:,}"] = (
         f"| {database} | {options.coordinators} | {options.held:,} | {ms['week']} "
@@ -264,8 +225,7 @@ def write_report(database: str, options, figures: dict) -> None:
         f"| {datetime.now(UTC):%Y-%m-%d} |"
     )
     ordered = sorted(rows.items(), key=lambda item: (item[0][0], int(item[0][2].replace(",", ""))))
-    section = (
-        f"{SECTION}\n\n"
+    body = (
         "One department with a 90-day horizon (15-minute calls, 5 minutes apart, up to 40 a\n"
         "day) whose coordinators take calls every day from 7:00 to 19:00, with that many calls\n"
         "already held across the horizon. Median of "
@@ -292,8 +252,7 @@ def write_report(database: str, options, figures: dict) -> None:
         "    DATABASE_URL=postgres://root@127.0.0.1:5432/portal \\\n"
         "        .venv/bin/python bench/slots.py\n"
     )
-    text = pattern.sub("", text).rstrip() + "\n\n" + section
-    report.write_text(text)
+    write_section(SECTION, body)
 
 
 if __name__ == "__main__":

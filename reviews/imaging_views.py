@@ -148,6 +148,20 @@ def _place(body: dict) -> dict:
     return {name: int(body[name]) for name in ("series", "image", "frame")}
 
 
+# What a measurement or a key image sent by the viewer can be refused for.
+WRITE_REFUSALS = (KeyError, TypeError, ValueError, measurements.MeasurementsClosed, CorruptDocument)
+
+
+def _refusal(error: Exception) -> JsonResponse:
+    """The viewer's answer to a write refused: a sentence, with its status."""
+    if isinstance(error, measurements.MeasurementsClosed):
+        return JsonResponse({"error": str(error)}, status=409)
+    if isinstance(error, CorruptDocument):
+        return JsonResponse({"error": CORRUPT}, status=500)
+    message = str(error) if isinstance(error, measurements.MeasurementRefused) else NOT_READABLE
+    return JsonResponse({"error": message}, status=400)
+
+
 @reads_raw_body
 @_reviewer
 def measurements_view(request, reference, document_id):
@@ -176,13 +190,8 @@ def measurements_view(request, reference, document_id):
             actor=request.user,
             **_place(body),
         )
-    except (KeyError, TypeError, ValueError) as error:
-        message = str(error) if isinstance(error, measurements.MeasurementRefused) else NOT_READABLE
-        return JsonResponse({"error": message}, status=400)
-    except measurements.MeasurementsClosed as closed:
-        return JsonResponse({"error": str(closed)}, status=409)
-    except CorruptDocument:
-        return JsonResponse({"error": CORRUPT}, status=500)
+    except WRITE_REFUSALS as error:
+        return _refusal(error)
     return JsonResponse(_measurement_json(saved, request.user, reference))
 
 
@@ -223,11 +232,6 @@ def key_images(request, reference, document_id):
             actor=request.user,
             **_place(body),
         )
-    except (KeyError, TypeError, ValueError) as error:
-        message = str(error) if isinstance(error, measurements.MeasurementRefused) else NOT_READABLE
-        return JsonResponse({"error": message}, status=400)
-    except measurements.MeasurementsClosed as closed:
-        return JsonResponse({"error": str(closed)}, status=409)
-    except CorruptDocument:
-        return JsonResponse({"error": CORRUPT}, status=500)
+    except WRITE_REFUSALS as error:
+        return _refusal(error)
     return JsonResponse({"key_images": _key_images_json(document, request.user)})
