@@ -6,31 +6,16 @@ docs/accessibility.md lists the pages and what axe cannot check."""
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations, sideways_scroll
+from tests.browser.session import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {"phone": {"width": 320, "height": 640}, "desktop": {"width": 1280, "height": 900}}
-
-
-def signed_in(page, live_server, user):
-    """The browser carries a session of ``user`` (made by Django's test client)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def set_language(page, live_server, language):

@@ -8,8 +8,6 @@ import io
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -19,6 +17,7 @@ from records.models import Document
 from records.services import document_process
 from tests import samples
 from tests.browser.accessibility import axe_violations, sideways_scroll
+from tests.browser.session import signed_in
 from tests.factories import PASSWORD, DepartmentFactory, ReviewServiceFactory
 from tests.intake.test_wizard import CHILD, GUARDIAN, step
 from tests.records.test_upload_status import text_pdf
@@ -28,23 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 # The worker's result reaches the page at the script's next look (every two seconds).
 WORKER = 15_000
-
-
-def signed_in(page, live_server, user) -> Client:
-    """The browser carries a session of ``user``; the returned client shares nothing with it
-    but the account (it fills steps in as another device would)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return client
 
 
 def accessible(page):

@@ -2,7 +2,6 @@
 Space to act, typing in fields. Focus must be visible at every stop."""
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -11,6 +10,7 @@ from intake.lifecycle import Status
 from notifications.models import Message
 from scheduling.models import Booking
 from tests import samples
+from tests.browser.session import share_session
 from tests.intake.test_wizard import CHILD, GUARDIAN, step
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,15 +87,7 @@ def test_a_parent_dates_signs_uploads_and_sends_with_the_keyboard_only(
         reference,
         {"name": "Dr. Lee", "practice": "Savannah Pediatrics", "phone": "912-555-0100"},
     )
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    share_session(page, live_server, client)
     referral = tmp_path / "referral.pdf"
     referral.write_bytes(samples.pdf())
     scan = tmp_path / "spine.dcm"

@@ -9,6 +9,8 @@ import time
 import stripe
 
 from ops.stack import BUCKET, STRIPE_WEBHOOK_SECRET
+from tests.reviews.panel_setup import FINAL as PANEL_FINAL
+from tests.reviews.panel_setup import OPINION
 from tests.stack import files
 from tests.stack.client import Browser
 
@@ -156,21 +158,8 @@ def deliver(stack, event, *, secret=STRIPE_WEBHOOK_SECRET, body=None, http=None)
     )
 
 
-OPINION = {
-    "agrees_with_diagnosis": "yes",
-    "agrees_with_plan": "yes",
-    "findings": "Curve of 24 degrees, stable.",
-    "recommendations": "Continue bracing; review in 6 months.",
-    "answers": "Surgery is not needed now.",
-    "next_steps": ["continue_care"],
-}
-FINAL = {
-    "conclusion": "agree",
-    "recommendations": "Continue bracing.",
-    "answers": "Surgery is not needed now.",
-    "family_summary": "The panel agrees with your child's current care.",
-    "signed_name": "Dr. Ana Lopez",
-}
+# The lead signs the panel tests' letter under the demo lead's name.
+FINAL = {**PANEL_FINAL, "signed_name": "Dr. Ana Lopez"}
 
 
 def staff(stack, key) -> Browser:
