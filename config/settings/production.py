@@ -6,7 +6,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, STORAGES, env
+from .base import REDIS_URL, STORAGES, database_from_env, env
 
 DEBUG = False
 
@@ -37,7 +37,7 @@ if "TRUSTED_PROXY_COUNT" not in os.environ:
     )
 DATABASES = {
     "default": {
-        **env.database("DATABASE_URL"),
+        **database_from_env(),
         "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         # A kept connection is checked before each request or task reuses it, so after a
         # database restart only the requests in flight fail, not the next one per thread.

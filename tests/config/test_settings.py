@@ -133,3 +133,35 @@ def test_a_stripe_key_without_the_webhook_secret_is_refused_at_start_up():
     )
 
     assert refused_with(result, "Set STRIPE_WEBHOOK_SECRET as well as STRIPE_SECRET_KEY.")
+
+
+def test_postgresql_is_told_random_reads_are_cheap_in_production_and_by_default():
+    """docs/decisions.md, "The planner's cost of a random read"."""
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', ''))"
+    )
+    production = start(GOOD_PRODUCTION, show)
+    local = start(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": GOOD_PRODUCTION["DATABASE_URL"],
+        },
+        show,
+    )
+    sqlite = start({"DJANGO_SETTINGS_MODULE": "config.settings.local"}, show)
+
+    assert production.stdout.strip() == "-c random_page_cost=1.1", production.stderr
+    assert local.stdout.strip() == "-c random_page_cost=1.1", local.stderr
+    assert sqlite.returncode == 0 and sqlite.stdout.strip() == "", sqlite.stderr
+
+
+@pytest.mark.django_db
+def test_the_portals_postgresql_sessions_plan_with_cheap_random_reads():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no such planner setting.")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
