@@ -18,11 +18,12 @@ from billing.selectors import payment_totals
 from intake.lifecycle import Status
 from intake.models import ReviewRequest
 from intake.selectors import on_time_by_service, request_queue_counts, requests_in_review_by_due
+from reviews.models import AlertKind, DeadlineAlert
 from reviews.selectors import deadline_breaches_open, reviewer_workload
-from scheduling.selectors import calls_overview
+from scheduling.selectors import calls_today
 
 IN_REVIEW_SHOWN = 25
-BREACHES_SHOWN = 50
+BREACHES_SHOWN = 10
 
 # What each queue asks of the coordinator.
 QUEUE_HINTS = {
@@ -39,14 +40,30 @@ def requests_list_url(**params) -> str:
     return f"{reverse('admin:intake_reviewrequest_changelist')}?{urlencode(params)}"
 
 
-def _due_order() -> dict:
-    """The changelist's sort by target date, if it lists that column. ``o`` counts the
+def _sorted_by(model, field: str) -> dict:
+    """``model``'s changelist sorted by ``field``, if it lists that column. ``o`` counts the
     changelist's columns from 0, the actions' checkbox first when the admin has actions."""
-    model_admin = admin.site.get_model_admin(ReviewRequest)
+    model_admin = admin.site.get_model_admin(model)
     list_display = list(model_admin.list_display)
-    if "due_target_at" not in list_display:
+    if field not in list_display:
         return {}
-    return {"o": list_display.index("due_target_at") + bool(model_admin.actions)}
+    return {"o": list_display.index(field) + bool(model_admin.actions)}
+
+
+def _due_order() -> dict:
+    """The requests changelist sorted by target date."""
+    return _sorted_by(ReviewRequest, "due_target_at")
+
+
+def breaches_list_url() -> str:
+    """Every breach of a request not delivered yet, the oldest first: the deadline alerts'
+    changelist, filtered."""
+    params = {
+        "kind__exact": AlertKind.BREACH,
+        "open": "yes",
+        **_sorted_by(DeadlineAlert, "threshold_at"),
+    }
+    return f"{reverse('admin:reviews_deadlinealert_changelist')}?{urlencode(params)}"
 
 
 def dashboard_context(request) -> dict:
@@ -62,7 +79,7 @@ def dashboard_context(request) -> dict:
         for status in QUEUE_HINTS
     ]
     breaches = deadline_breaches_open()
-    calls = calls_overview(now=now, zone=ZoneInfo(settings.TIME_ZONE))
+    zone = ZoneInfo(settings.TIME_ZONE)
     return {
         "now": now,
         "queues": queues,
@@ -71,9 +88,10 @@ def dashboard_context(request) -> dict:
         "in_review_url": requests_list_url(status__exact=Status.IN_REVIEW.value, **_due_order()),
         "breaches": list(breaches[:BREACHES_SHOWN]),
         "breach_count": breaches.count(),
+        "breaches_url": breaches_list_url(),
         "workload": reviewer_workload(now=now),
         "on_time": on_time_by_service(now=now, windows=(30, 90)),
-        "today": calls["today"],
-        "today_calls": calls["today_calls"],
+        "today": now.astimezone(zone).date(),
+        "today_calls": calls_today(now=now, zone=zone),
         "payment_totals": payment_totals(),
     }

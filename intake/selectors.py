@@ -402,40 +402,53 @@ def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) ->
     daily figures the lifecycle service keeps (``DeliveryDay``): a row per service and day,
     however many opinions were delivered."""
     today = now.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-    starts = {days: today - timedelta(days=days - 1) for days in windows}
+    windows = tuple(sorted(windows))
+    starts = [today - timedelta(days=days - 1) for days in windows]
     rows = (
-        DeliveryDay.objects.filter(date__gte=min(starts.values()), delivered__gt=0)
-        .select_related("service")
+        DeliveryDay.objects.filter(date__gte=starts[-1], delivered__gt=0)
+        .values_list(
+            "date",
+            "service__name",
+            "service_id",
+            "delivered",
+            "within_target",
+            "within_limit",
+            "seconds_taken",
+        )
         .order_by()
     )
-    lines: dict[int, dict[tuple[str, int], list]] = {days: {} for days in windows}
-    for row in rows:
-        for days, start in starts.items():
-            if row.date >= start:
-                line = lines[days].setdefault(
-                    (row.service.name, row.service_id), [0, 0, 0, Counter()]
+    # Each day is added once, to the shortest window holding it; a window's figures are
+    # its own days' and those of every shorter window.
+    shares: dict[tuple[str, int], list[list]] = {}
+    for day, name, service, delivered, by_target, by_limit, taken in rows:
+        tier = next(index for index, start in enumerate(starts) if day >= start)
+        tiers = shares.setdefault((name, service), [[0, 0, 0, Counter()] for _ in windows])
+        line = tiers[tier]
+        line[0] += delivered
+        line[1] += by_target
+        line[2] += by_limit
+        line[3].update(taken)  # {"<seconds>": how many}
+    figures: dict[int, list[OnTime]] = {days: [] for days in windows}
+    for (name, _), tiers in sorted(shares.items()):
+        delivered, by_target, by_limit, taken = 0, 0, 0, Counter()
+        for days, (n, target, limit, seconds) in zip(windows, tiers, strict=True):
+            delivered, by_target, by_limit = delivered + n, by_target + target, by_limit + limit
+            taken.update(seconds)
+            if delivered:
+                figures[days].append(
+                    OnTime(name, delivered, by_target, by_limit, _median(taken) / 86400)
                 )
-                line[0] += row.delivered
-                line[1] += row.within_target
-                line[2] += row.within_limit
-                line[3].update({int(k): n for k, n in row.seconds_taken.items()})
-    return {
-        days: [
-            OnTime(name, delivered, by_target, by_limit, _median(taken) / 86400)
-            for (name, _), (delivered, by_target, by_limit, taken) in sorted(by_service.items())
-        ]
-        for days, by_service in lines.items()
-    }
+    return figures
 
 
 def _median(counts: Counter) -> float:
-    """The median of the values counted in ``counts`` ({value: how many})."""
+    """The median of the numbers counted in ``counts`` ({"<number>": how many})."""
     total = sum(counts.values())
     middle = [(total - 1) // 2, total // 2]  # the one or two middle places, from 0
     found, seen = [], 0
-    for value in sorted(counts):
+    for value in sorted(counts, key=int):
         while middle and middle[0] < seen + counts[value]:
-            found.append(value)
+            found.append(int(value))
             middle.pop(0)
         seen += counts[value]
     return sum(found) / 2
@@ -469,17 +482,18 @@ FUNNEL_STAGES = (
 )
 
 
-def phone_led_requests(*, now: datetime, limit: int = 200) -> list[PhoneLed]:
+def phone_led_requests(*, now: datetime, limit: int = 50, offset: int = 0) -> list[PhoneLed]:
     """The requests coordinators started, newest first, each at its stage of the funnel, so
-    no family is forgotten: two queries whatever the number."""
-    # The newest ``limit`` ids first, from the (created_by, created_at) index alone; then
-    # only those rows are read with what the page shows.
+    no family is forgotten: ``limit`` of them after the ``offset`` newest, in two queries
+    whatever the number."""
+    # Those ids first, from the (created_by, created_at) index alone; then only those rows
+    # are read with what the page shows.
     newest = (
         ReviewRequest.objects.filter(
             created_by__in=User.objects.filter(role__in=[Role.COORDINATOR, Role.ADMIN])
         )
         .order_by("-created_at")
-        .values("pk")[:limit]
+        .values("pk")[offset : offset + limit]
     )
     requests = list(
         ReviewRequest.objects.filter(pk__in=newest)

@@ -209,12 +209,30 @@ class FollowUpQuestionAdmin(ReadOnlyAdmin):
     search_fields = ("=request__reference",)
 
 
+class RequestOpenFilter(admin.SimpleListFilter):
+    """Whether the alert's request is still open (not delivered, refunded or cancelled): the
+    dashboard's "all open breaches" link."""
+
+    title = "request"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Not delivered yet"), ("no", "Delivered or ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(request__in=selectors.requests_not_closed())
+        if self.value() == "no":
+            return queryset.exclude(request__in=selectors.requests_not_closed())
+        return queryset
+
+
 @admin.register(DeadlineAlert)
 class DeadlineAlertAdmin(ReadOnlyAdmin):
     """Every deadline alert the sweep sent (one per request and kind)."""
 
     list_display = ("request", "kind", "threshold_at", "created_at", "late")
-    list_filter = ("kind", "late")
+    list_filter = ("kind", RequestOpenFilter, "late")
     list_select_related = ("request",)
     search_fields = ("=request__reference",)
     date_hierarchy = "created_at"

@@ -197,6 +197,21 @@ def booking_get_by_session(*, public_id: str | None) -> Booking:
     return get_object_or_404(Booking.objects.select_related("department"), public_id=public_id)
 
 
+def calls_today(*, now: datetime, zone: ZoneInfo) -> list[Booking]:
+    """Today's calls (the day of ``now`` in ``zone``) that hold their time, the earliest
+    first, with their department and coordinator: one query on the (status, start) index."""
+    day_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    return list(
+        Booking.objects.filter(
+            status__in=HOLDS_TIME,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + timedelta(days=1),
+        )
+        .select_related("department", "coordinator")
+        .order_by("starts_at")
+    )
+
+
 def calls_overview(*, now: datetime, zone: ZoneInfo) -> dict:
     """The coordinators' overview: today's and this week's calls per coordinator, recent
     no-shows, and bookings per department per week. A fixed number of queries."""

@@ -123,6 +123,12 @@ class ReviewRequest(models.Model):
     def __str__(self):
         return self.reference
 
+    def get_status_display(self) -> str:
+        """The status's label, looked up at once: Django's own builds the whole table of
+        choices (each label translated) on every call, which a list of requests pays per
+        row."""
+        return str(Status(self.status).label)
+
     @property
     def fee_display(self) -> str:
         """The fee this request owes (its snapshot once sent, the service's before)."""

@@ -33,10 +33,10 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 # Signed-in staff: session, user, second-factor device; the dashboard: queue counts (1),
 # requests in review (1; their departments' holidays only if one counts business days), open
 # breaches and their count (2), the departments' clocks, reviewers and their counts (3),
-# on-time figures (1), the week's calls, no-shows and weekly counts (3), payment totals per
-# day and month (1, from the daily totals); the admin: permissions (2), recent actions (1);
-# the session's idle stamp saved (3, in a savepoint under the test's transaction).
-QUERIES = 21
+# on-time figures (1), today's calls (1), payment totals per day and month (1, from the
+# daily totals); the admin: permissions (2), recent actions (1); the session's idle stamp
+# saved (3, in a savepoint under the test's transaction).
+QUERIES = 19
 
 
 @pytest.fixture
@@ -339,6 +339,33 @@ def test_an_open_breach_is_shown_until_the_opinion_is_delivered(coordinator_clie
     assert late.reference in page[page.index('id="dashboard-breaches"') :]
     assert (gone["breaches"], gone["breach_count"]) == ([], 0)
     assert "None: every review is within its limit or delivered." in after
+
+
+def test_the_breach_list_is_cut_short_with_a_link_to_every_open_breach_oldest_first(
+    coordinator_client, family, frozen
+):
+    open_ones = [review_request(family=family, status=Status.IN_REVIEW) for _ in range(12)]
+    closed = review_request(family=family, status=Status.DELIVERED)
+    for hours, request in enumerate([closed, *open_ones]):
+        DeadlineAlert.objects.create(
+            request=request, kind=AlertKind.BREACH, threshold_at=NOW - timedelta(hours=50 - hours)
+        )
+    DeadlineAlert.objects.create(
+        request=open_ones[0], kind=AlertKind.ESCALATION, threshold_at=NOW - timedelta(days=9)
+    )
+
+    board, page = dashboard(coordinator_client)
+    listed = coordinator_client.get(board["breaches_url"])
+    ended = coordinator_client.get(
+        reverse("admin:reviews_deadlinealert_changelist"), {"kind__exact": "breach", "open": "no"}
+    )
+
+    assert [alert.request for alert in board["breaches"]] == open_ones[:10]
+    assert board["breach_count"] == 12
+    assert "The 10 oldest are shown" in page and "all 12 breaches not delivered yet" in page
+    assert listed.status_code == 200
+    assert [alert.request for alert in listed.context["cl"].result_list] == open_ones
+    assert [alert.request for alert in ended.context["cl"].result_list] == [closed]
 
 
 def test_payment_totals_are_on_the_dashboard_and_no_longer_on_the_payments_list(
