@@ -24,6 +24,9 @@ from intake.selectors import (
     shared_accesses,
 )
 
+# The funnel's page: as many as a coordinator reads through at once (a page of the requests
+# changelist is 100); older ones are a page away.
+FUNNEL_PAGE_SIZE = 50
 
 class ReadOnlyInline(admin.TabularInline):
     fk_name = "request"
@@ -197,10 +200,18 @@ class PhoneLedAdminMixin:
         return self._to_change_page(review_request)
 
     def funnel_view(self, request):
-        """The requests coordinators started, at their stage, so no family is forgotten."""
+        """The requests coordinators started, at their stage, so no family is forgotten: a
+        page of them at a time, the newest first (``?page=2`` for older ones)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        lines = phone_led_requests(now=timezone.now())
+        number = request.GET.get("page", "1")
+        number = int(number) if number.isdigit() and 0 < int(number) <= 10_000 else 1
+        # One more than a page tells whether there are older ones, without counting them.
+        lines = phone_led_requests(
+            now=timezone.now(), limit=FUNNEL_PAGE_SIZE + 1, offset=(number - 1) * FUNNEL_PAGE_SIZE
+        )
+        older = len(lines) > FUNNEL_PAGE_SIZE
+        lines = lines[:FUNNEL_PAGE_SIZE]
         return admin_page(
             self,
             request,
@@ -208,6 +219,9 @@ class PhoneLedAdminMixin:
             title="Requests started by phone",
             lines=lines,
             counts=phone_led_counts(lines),
+            page_number=number,
+            newer_page=number - 1 if number > 1 else None,
+            older_page=number + 1 if older else None,
             reminder_days=settings.INVITATION_REMINDER_DAYS,
         )
 

@@ -314,6 +314,43 @@ def test_the_funnel_costs_the_same_queries_for_3_and_for_30_requests(
     assert len(thirty.captured_queries) == len(three.captured_queries)
 
 
+def funnel_page(client, page: str) -> tuple[list[str], str]:
+    response = client.get(reverse("admin:intake_reviewrequest_funnel"), {"page": page})
+    assert response.status_code == 200
+    html = response.content.decode()
+    return [row["reference"] for row in ROW.finditer(html)], html
+
+
+@pytest.mark.django_db
+def test_the_funnel_shows_a_page_at_a_time_newest_first_with_links_to_the_others(
+    client, coordinator, published_service, monkeypatch
+):
+    monkeypatch.setattr("intake.admin_phone_led.FUNNEL_PAGE_SIZE", 2)
+    start = timezone.now() - timedelta(hours=10)
+    made = []
+    for number in range(5):
+        with time_machine.travel(start + timedelta(hours=number), tick=False):
+            made.append(at_stage("not_invited", coordinator, published_service, number).reference)
+    newest = made[::-1]
+    sign_in(client, coordinator)
+
+    first, first_html = funnel_page(client, "1")
+    second, second_html = funnel_page(client, "2")
+    last, last_html = funnel_page(client, "3")
+
+    assert (first, second, last) == (newest[:2], newest[2:4], newest[4:])
+    assert 'href="?page=2">Older requests' in first_html and "Newer requests" not in first_html
+    assert 'href="?page=1">Newer requests' in second_html
+    assert 'href="?page=3">Older requests' in second_html
+    assert 'href="?page=2">Newer requests' in last_html and "Older requests" not in last_html
+    # The header counts the families on the page shown.
+    assert re.search(r"Not invited yet</th><td>1</td>", last_html)
+    beyond, beyond_html = funnel_page(client, "9")
+    assert beyond == [] and "No older request was started by phone." in beyond_html
+    for nonsense in ("0", "-1", "two", "99999999999999999999"):
+        assert funnel_page(client, nonsense)[0] == newest[:2]
+
+
 # --- The periodic task on a real worker -------------------------------------------------------
 
 
