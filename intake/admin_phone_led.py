@@ -28,6 +28,7 @@ from intake.selectors import (
 # changelist is 100); older ones are a page away.
 FUNNEL_PAGE_SIZE = 50
 
+
 class ReadOnlyInline(admin.TabularInline):
     fk_name = "request"
     extra = 0

@@ -429,7 +429,7 @@ def on_time_by_service(*, now: datetime, windows: tuple[int, ...] = (30, 90)) ->
         line[2] += by_limit
         line[3].update(taken)  # {"<seconds>": how many}
     figures: dict[int, list[OnTime]] = {days: [] for days in windows}
-    for (name, _), tiers in sorted(shares.items()):
+    for (name, _service), tiers in sorted(shares.items()):
         delivered, by_target, by_limit, taken = 0, 0, 0, Counter()
         for days, (n, target, limit, seconds) in zip(windows, tiers, strict=True):
             delivered, by_target, by_limit = delivered + n, by_target + target, by_limit + limit

@@ -105,7 +105,6 @@ TEMPLATES = [
 ]
 
 
-
 def database_from_env(*default: str) -> dict:
     """DATABASE_URL's database. On PostgreSQL the planner is told that reading an index's
     rows out of order costs little more than reading a table in order

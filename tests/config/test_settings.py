@@ -153,7 +153,8 @@ def test_postgresql_is_told_random_reads_are_cheap_in_production_and_by_default(
 
     assert production.stdout.strip() == "-c random_page_cost=1.1", production.stderr
     assert local.stdout.strip() == "-c random_page_cost=1.1", local.stderr
-    assert sqlite.returncode == 0 and sqlite.stdout.strip() == "", sqlite.stderr
+    assert sqlite.returncode == 0, sqlite.stderr
+    assert sqlite.stdout.strip() == ""
 
 
 @pytest.mark.django_db

@@ -339,14 +339,17 @@ def test_the_funnel_shows_a_page_at_a_time_newest_first_with_links_to_the_others
     last, last_html = funnel_page(client, "3")
 
     assert (first, second, last) == (newest[:2], newest[2:4], newest[4:])
-    assert 'href="?page=2">Older requests' in first_html and "Newer requests" not in first_html
+    assert 'href="?page=2">Older requests' in first_html
+    assert "Newer requests" not in first_html
     assert 'href="?page=1">Newer requests' in second_html
     assert 'href="?page=3">Older requests' in second_html
-    assert 'href="?page=2">Newer requests' in last_html and "Older requests" not in last_html
+    assert 'href="?page=2">Newer requests' in last_html
+    assert "Older requests" not in last_html
     # The header counts the families on the page shown.
     assert re.search(r"Not invited yet</th><td>1</td>", last_html)
     beyond, beyond_html = funnel_page(client, "9")
-    assert beyond == [] and "No older request was started by phone." in beyond_html
+    assert beyond == []
+    assert "No older request was started by phone." in beyond_html
     for nonsense in ("0", "-1", "two", "99999999999999999999"):
         assert funnel_page(client, nonsense)[0] == newest[:2]
 
