@@ -150,7 +150,9 @@ def pages(scene: Scene) -> list[tuple[str, str, str]]:
         ("Requests", "coordinator", requests),
         ("Requests: search by reference", "coordinator", f"{requests}?q=BK0000000005"),
         ("Requests: search by e-mail", "coordinator", f"{requests}?q=family1%40example.org"),
-        ("Requests: status filter", "coordinator", f"{requests}?status__exact=in_review"),
+        # Delivered: a full page of them at every size, so that the two sizes render as
+        # many rows (at 1,000 requests only 20 are in review).
+        ("Requests: status filter", "coordinator", f"{requests}?status__exact=delivered"),
         ("Requests: by deadline", "coordinator", f"{requests}?o={_due_order()['o']}"),
         ("Payments", "coordinator", reverse("admin:billing_payment_changelist")),
         ("Bookings", "coordinator", reverse("admin:scheduling_booking_changelist")),
