@@ -152,6 +152,10 @@ def add_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+# The id of a step's form: the progress indicator's buttons submit it too.
+STEP_FORM_ID = "step-form"
+
+
 def run_step(
     request, review_request, slug, form, save, template="intake/wizard/step.html", **extra
 ):
@@ -169,7 +173,7 @@ def run_step(
     context = {
         "review_request": review_request,
         "form": form,
-        "step_form_id": "step-form",  # the progress indicator's buttons submit it too
+        "step_form_id": STEP_FORM_ID,
         **progress(review_request, slug),
         **extra,
     }

@@ -158,8 +158,8 @@ def upload(request, reference):
 def _panel(request, review_request, params) -> dict:
     """What an upload panel shows now, drawn as the page draws it: its list of files, the
     status page's "Files sent", the wizard step's "Still needed here" sentence (empty once
-    nothing is missing), and whether a file is still waiting for the worker (the page asks
-    again until none is). ``params`` name the panel (``panel``: its kinds, and for the
+    nothing is missing) and its list of steps (each ✓ or "Missing: N"), and whether a file
+    is still waiting for the worker (the page asks again until none is). ``params`` name the panel (``panel``: its kinds, and for the
     wizard its step) and the page it is on (``next``)."""
     kinds = params.get("panel", "")
     kinds = kinds if kinds in PANEL_KINDS else "all"
@@ -174,9 +174,15 @@ def _panel(request, review_request, params) -> dict:
         "removable": review_request.status == Status.DRAFT,
         "page_path": page,
     }
-    still_needed = ""
+    still_needed = steps = ""
     if kinds in wizard.SLUGS and review_request.status == Status.DRAFT:
-        missing = wizard.progress(review_request, kinds)["current_step"]["missing"]
+        progress = wizard.progress(review_request, kinds)
+        steps = render_to_string(
+            "intake/wizard/_steps.html",
+            {"steps": progress["steps"], "step_form_id": wizard.STEP_FORM_ID},
+            request=request,
+        )
+        missing = progress["current_step"]["missing"]
         if missing:
             still_needed = gettext("Still needed here: %(items)s.") % {
                 "items": "; ".join(str(item) for item in missing)
@@ -187,6 +193,7 @@ def _panel(request, review_request, params) -> dict:
             "records/_files_sent.html", {"documents": documents}, request=request
         ),
         "still_needed": still_needed,
+        "steps": steps,
         "checking": any(document.state in WAITING for document in shown),
     }
 

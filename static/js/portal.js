@@ -76,7 +76,7 @@
   }
 
   // The panel as the server sees it now: the list of files (each with its state), the
-  // status page's "Files sent", and the step's "Still needed here". Drawn by the same
+  // status page's "Files sent", the step's "Still needed here" and the list of steps. Drawn by the same
   // templates as the page, so what the parent reads after an upload is what a reload shows.
   function showPanel(form, panel) {
     if (!panel) { return; }
@@ -89,6 +89,8 @@
       needed.textContent = panel.still_needed || "";
       needed.hidden = !panel.still_needed;
     }
+    var steps = document.querySelector("[data-wizard-steps]");
+    if (steps && panel.steps) { steps.innerHTML = panel.steps; }
     if (panel.checking) { watchPanel(form); }
   }
 

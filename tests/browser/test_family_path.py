@@ -144,8 +144,11 @@ def test_after_sent_and_checked_the_list_and_the_checklist_agree_and_follow_the_
     expect(line_of(page, "spine-ct.dcm").locator("img[data-thumbnail]")).to_be_visible()
 
     # A PDF report: its first page, whole, with its words on it.
+    records_step = page.locator("[data-wizard-steps] li", has_text="Records and imaging")
+    expect(records_step).not_to_contain_text("✓")
     send(page, report, "record")
     expect(needed).to_be_hidden()
+    expect(records_step).to_contain_text("✓")  # the list of steps too, without a reload
     worker_reads("radiology report.pdf")
     thumbnail = line_of(page, "radiology report.pdf").locator("img[data-thumbnail]")
     expect(thumbnail).to_be_visible(timeout=WORKER)

@@ -86,6 +86,32 @@ def test_once_every_file_is_there_nothing_is_still_needed_on_the_step(parent, fa
     assert "data-still-needed hidden" in page.content.decode()
 
 
+def step_line(steps: str, title: str) -> str:
+    """The item of the wizard's step list that names ``title``."""
+    return next(item for item in steps.split("<li") if title in item)
+
+
+def test_the_list_of_steps_is_drawn_again_with_each_answer(parent, family_draft):
+    before = status(parent, family_draft)
+    send(parent, family_draft, samples.dicom(), "spine-ct.dcm", "imaging")
+
+    answer = send(parent, family_draft, samples.image("JPEG"), "notes.jpg", "record")
+
+    assert "✓" not in step_line(before["steps"], "Records and imaging")
+    steps = answer["panel"]["steps"]
+    assert "✓" in step_line(steps, "Records and imaging")
+    assert "(complete)" in step_line(steps, "Records and imaging")
+    assert 'aria-current="step"' in step_line(steps, "Records and imaging")
+    assert 'form="step-form"' in steps
+    # Drawn as the page draws it: a reload shows the same list.
+    page = parent.get(reverse("records:wizard_documents", args=[family_draft.reference]))
+    assert step_line(steps, "Records and imaging").split("</li>")[0] in page.content.decode()
+
+
+def test_a_panel_off_the_wizard_draws_no_list_of_steps(parent, family_draft):
+    assert status(parent, family_draft, panel="all")["steps"] == ""
+
+
 def test_the_status_changes_again_when_the_worker_has_read_the_file(parent, family_draft):
     send(parent, family_draft, samples.dicom(), "spine-ct.dcm", "imaging")
     document = Document.objects.get()
