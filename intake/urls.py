@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import views
+from intake import invitation_views, views, wizard_views
 
 app_name = "intake"
 
@@ -12,16 +12,16 @@ urlpatterns = [
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/answer/", views.request_answer, name="request_answer"),
-    path("requests/<str:reference>/continue/", views.wizard_resume, name="wizard_resume"),
-    path("requests/<str:reference>/you/", views.wizard_guardian, name="wizard_guardian"),
-    path("requests/<str:reference>/child/", views.wizard_child, name="wizard_child"),
+    path("requests/<str:reference>/continue/", wizard_views.wizard_resume, name="wizard_resume"),
+    path("requests/<str:reference>/you/", wizard_views.wizard_guardian, name="wizard_guardian"),
+    path("requests/<str:reference>/child/", wizard_views.wizard_child, name="wizard_child"),
     path(
         "requests/<str:reference>/medical-history/",
-        views.wizard_questionnaire,
+        wizard_views.wizard_questionnaire,
         name="wizard_questionnaire",
     ),
-    path("requests/<str:reference>/consent/", views.wizard_consent, name="wizard_consent"),
-    path("requests/<str:reference>/review/", views.wizard_review, name="wizard_review"),
+    path("requests/<str:reference>/consent/", wizard_views.wizard_consent, name="wizard_consent"),
+    path("requests/<str:reference>/review/", wizard_views.wizard_review, name="wizard_review"),
     path("requests/<str:reference>/share/<str:kind>/", views.request_invite, name="request_invite"),
     path(
         "requests/<str:reference>/links/<int:invitation_id>/revoke/",
@@ -33,5 +33,5 @@ urlpatterns = [
         views.request_access_remove,
         name="request_access_remove",
     ),
-    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("invitations/<str:token>/", invitation_views.invitation, name="invitation"),
 ]

@@ -251,6 +251,8 @@ FAMILY_VIEWS = {
     "accounts/views.py": None,
     "billing/views.py": None,
     "intake/views.py": None,
+    "intake/invitation_views.py": None,
+    "intake/wizard_views.py": None,
     "records/views.py": None,
     "scheduling/views.py": None,
     "reviews/views.py": {"follow_up_ask"},
