@@ -111,10 +111,15 @@ def database_from_env(*default: str) -> dict:
     (``random_page_cost`` 1.1, not the 4 meant for spinning disks): the portal's tables
     live in memory or on SSDs, and with the default the planner scans every assignment ever
     made to find the few on requests in review (docs/decisions.md, "The planner's cost of a
-    random read")."""
+    random read"). Options given in the URL (``?options=-c …``) come after, so they win;
+    behind a pool that refuses start-up options, set DATABASE_SEND_PLANNER_COST to false and
+    the cost on the database itself."""
     database = env.database("DATABASE_URL", *default)
-    if database["ENGINE"].endswith("postgresql"):
-        database.setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
+    send = env.boolean("DATABASE_SEND_PLANNER_COST", True)
+    if database["ENGINE"].endswith("postgresql") and send:
+        options = database.setdefault("OPTIONS", {})
+        planner = "-c random_page_cost=1.1"
+        options["options"] = " ".join(filter(None, [planner, options.get("options", "")]))
     return database
 
 

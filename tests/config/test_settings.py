@@ -157,6 +157,20 @@ def test_postgresql_is_told_random_reads_are_cheap_in_production_and_by_default(
     assert sqlite.stdout.strip() == ""
 
 
+def test_the_urls_own_options_are_kept_after_the_planners_and_the_planners_may_be_left_out():
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', ''))"
+    )
+    url = GOOD_PRODUCTION["DATABASE_URL"] + "?options=-c%20statement_timeout%3D5000"
+    both = start({**GOOD_PRODUCTION, "DATABASE_URL": url}, show)
+    pooled = start({**GOOD_PRODUCTION, "DATABASE_SEND_PLANNER_COST": "false"}, show)
+
+    assert both.stdout.strip() == "-c random_page_cost=1.1 -c statement_timeout=5000", both.stderr
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout.strip() == ""
+
+
 @pytest.mark.django_db
 def test_the_portals_postgresql_sessions_plan_with_cheap_random_reads():
     from django.db import connection
