@@ -205,8 +205,10 @@ class PhoneLedAdminMixin:
         page of them at a time, the newest first (``?page=2`` for older ones)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        number = request.GET.get("page", "1")
-        number = int(number) if number.isdigit() and 0 < int(number) <= 10_000 else 1
+        asked = request.GET.get("page", "1")
+        # Plain digits only, up to page 10,000: anything else is the first page.
+        number = int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 5 else 1
+        number = number if 1 <= number <= 10_000 else 1
         # One more than a page tells whether there are older ones, without counting them.
         lines = phone_led_requests(
             now=timezone.now(), limit=FUNNEL_PAGE_SIZE + 1, offset=(number - 1) * FUNNEL_PAGE_SIZE
@@ -221,7 +223,8 @@ class PhoneLedAdminMixin:
             lines=lines,
             counts=phone_led_counts(lines),
             page_number=number,
-            newer_page=number - 1 if number > 1 else None,
+            # Past the last page, "newer" leads back to the first.
+            newer_page=(number - 1 if lines else 1) if number > 1 else None,
             older_page=number + 1 if older else None,
             reminder_days=settings.INVITATION_REMINDER_DAYS,
         )

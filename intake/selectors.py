@@ -492,13 +492,13 @@ def phone_led_requests(*, now: datetime, limit: int = 50, offset: int = 0) -> li
         ReviewRequest.objects.filter(
             created_by__in=User.objects.filter(role__in=[Role.COORDINATOR, Role.ADMIN])
         )
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .values("pk")[offset : offset + limit]
     )
     requests = list(
         ReviewRequest.objects.filter(pk__in=newest)
         .select_related("service", "created_by", "guardian")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
     invitations = {}
     for invitation in (

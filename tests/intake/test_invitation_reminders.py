@@ -350,7 +350,8 @@ def test_the_funnel_shows_a_page_at_a_time_newest_first_with_links_to_the_others
     beyond, beyond_html = funnel_page(client, "9")
     assert beyond == []
     assert "No older request was started by phone." in beyond_html
-    for nonsense in ("0", "-1", "two", "99999999999999999999"):
+    assert 'href="?page=1">Newer requests' in beyond_html
+    for nonsense in ("0", "-1", "two", "²", "99999999999999999999", "9" * 5000):
         assert funnel_page(client, nonsense)[0] == newest[:2]
 
 
