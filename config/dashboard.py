@@ -78,7 +78,16 @@ def dashboard_context(request) -> dict:
         }
         for status in QUEUE_HINTS
     ]
-    breaches = deadline_breaches_open()
+    # What a breach's row shows, and no more: a request's and a service's other fields
+    # (answers, lists of states) cost more to read than the rest of the row.
+    breaches = deadline_breaches_open().only(
+        "threshold_at",
+        "request__reference",
+        "request__status",
+        "request__due_limit_at",
+        "request__service__name",
+        "request__service__department__time_zone",
+    )
     zone = ZoneInfo(settings.TIME_ZONE)
     return {
         "now": now,

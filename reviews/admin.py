@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 
 from accounts.models import Role, User
+from config.admin_counts import LargeTableAdmin
 from config.admin_pages import admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake.lifecycle import Status
@@ -228,11 +229,10 @@ class RequestOpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(DeadlineAlert)
-class DeadlineAlertAdmin(ReadOnlyAdmin):
+class DeadlineAlertAdmin(LargeTableAdmin, ReadOnlyAdmin):
     """Every deadline alert the sweep sent (one per request and kind)."""
 
     list_display = ("request", "kind", "threshold_at", "created_at", "late")
-    list_filter = ("kind", RequestOpenFilter, "late")
+    list_filter = ("kind", RequestOpenFilter, "late", "created_at")
     list_select_related = ("request",)
     search_fields = ("=request__reference",)
-    date_hierarchy = "created_at"

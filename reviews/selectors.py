@@ -551,21 +551,12 @@ def requests_not_closed() -> QuerySet[ReviewRequest]:
 
 
 def deadline_breaches_open() -> QuerySet[DeadlineAlert]:
-    """Breach alerts of requests not delivered yet, the oldest breach first, with what the
-    dashboard shows of each (the request's reference, status and limit, its service's name
-    and its department's time zone). The open requests are found on the status index
-    alone (the statuses named rather than excluded), and only the breaches among them are
-    read, never every request ever delivered."""
+    """Breach alerts of requests not delivered yet, the oldest breach first, with their
+    request, service and department. The open requests are found on the status index alone
+    (the statuses named rather than excluded), and only the breaches among them are read,
+    never every request ever delivered."""
     return (
         DeadlineAlert.objects.filter(kind=AlertKind.BREACH, request__in=requests_not_closed())
         .select_related("request__service__department")
-        .only(
-            "threshold_at",
-            "request__reference",
-            "request__status",
-            "request__due_limit_at",
-            "request__service__name",
-            "request__service__department__time_zone",
-        )
         .order_by("threshold_at", "pk")
     )

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -197,19 +197,20 @@ def booking_get_by_session(*, public_id: str | None) -> Booking:
     return get_object_or_404(Booking.objects.select_related("department"), public_id=public_id)
 
 
-def calls_today(*, now: datetime, zone: ZoneInfo) -> list[Booking]:
-    """Today's calls (the day of ``now`` in ``zone``) that hold their time, the earliest
-    first, with their department and coordinator: one query on the (status, start) index."""
-    day_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+def _held_calls(start: datetime, end: datetime) -> list[Booking]:
+    """The calls that hold their time from ``start`` to ``end``, the earliest first, with
+    their department and coordinator: one query on the (status, start) index."""
     return list(
-        Booking.objects.filter(
-            status__in=HOLDS_TIME,
-            starts_at__gte=day_start,
-            starts_at__lt=day_start + timedelta(days=1),
-        )
+        Booking.objects.filter(status__in=HOLDS_TIME, starts_at__gte=start, starts_at__lt=end)
         .select_related("department", "coordinator")
         .order_by("starts_at")
     )
+
+
+def calls_today(*, now: datetime, zone: ZoneInfo) -> list[Booking]:
+    """Today's calls (the day of ``now`` in ``zone``) that hold their time (the dashboard)."""
+    day_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    return _held_calls(day_start, day_start + timedelta(days=1))
 
 
 def calls_overview(*, now: datetime, zone: ZoneInfo) -> dict:
@@ -219,14 +220,7 @@ def calls_overview(*, now: datetime, zone: ZoneInfo) -> dict:
     week_start = today - timedelta(days=today.weekday())
     day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
     monday = datetime.combine(week_start, datetime.min.time(), tzinfo=zone)
-    held = Q(status__in=HOLDS_TIME)
-    this_week = list(
-        Booking.objects.filter(
-            held, starts_at__gte=monday, starts_at__lt=monday + timedelta(days=7)
-        )
-        .select_related("department", "coordinator")
-        .order_by("starts_at")
-    )
+    this_week = _held_calls(monday, monday + timedelta(days=7))
     today_calls = [b for b in this_week if day_start <= b.starts_at < day_start + timedelta(days=1)]
     today_ids = {b.pk for b in today_calls}
     per_coordinator: dict[User, list[int]] = {}
