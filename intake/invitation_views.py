@@ -43,7 +43,8 @@ def _read_in_invitation_language(request, invite) -> None:
         request.LANGUAGE_CODE = invite.language
 
 
-@sensitive_post_parameters("password")
+# An error report hides everything posted here: a password, and a child's name and birth date.
+@sensitive_post_parameters()
 def invitation(request, token):
     """The page an invitation e-mail links to. A genuine, open link lets the invited person
     create an account for the invited address (or sign in to theirs) and join the request;

@@ -145,3 +145,22 @@ def test_the_timeline_reads_in_the_family_s_language_with_the_amount_as_it_write
     event = request.events.get(to_status=Status.SUBMITTED)
     with translation.override("en"):
         assert event.note_text == "Fee of $500.00 paid by phone."
+
+
+def test_a_requests_status_reads_in_the_familys_language(client, family):
+    from intake.lifecycle import Status
+    from tests.conftest import sign_in
+    from tests.factories import review_request
+
+    request = review_request(family=family, status=Status.IN_REVIEW)
+    family.language = "es"
+    family.save(update_fields=["language"])
+    sign_in(client, family)
+
+    listed = client.get(reverse("intake:my_requests")).content.decode()
+    detail = client.get(reverse("intake:request_detail", args=[request.reference]))
+
+    assert '<span class="badge text-bg-secondary">En revisión</span>' in listed
+    assert '<span class="badge text-bg-secondary">En revisión</span>' in detail.content.decode()
+    with translation.override("en"):
+        assert request.get_status_display() == "In review"

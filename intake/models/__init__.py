@@ -124,9 +124,8 @@ class ReviewRequest(models.Model):
         return self.reference
 
     def get_status_display(self) -> str:
-        """The status's label, looked up at once: Django's own builds the whole table of
-        choices (each label translated) on every call, which a list of requests pays per
-        row."""
+        """The status's label, looked up at once: Django's own flattens every choice into a
+        new table on each call, which a list of requests pays per row."""
         return str(Status(self.status).label)
 
     @property

@@ -423,3 +423,23 @@ def test_a_revoked_invitation_is_not_opened_by_visiting_it(client, coordinator, 
     assert invitation.opened_at is None
     assert invitation.state_at(timezone.now()) == "revoked"
     assert Invitation.objects.filter(kind="family").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_error_report_shows_nothing_posted_to_an_invitation_page(client):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    posted = {
+        "full_name": "Avery Parker",
+        "password": NEW_PASSWORD,
+        "child_first_name": CHILD_FIRST_NAME,
+        "child_date_of_birth": "2015-04-02",
+    }
+    response = client.post(reverse("intake:invitation", args=["not-a-token"]), posted)
+
+    reporter = SafeExceptionReporterFilter()
+    shown = reporter.get_post_parameters(response.wsgi_request)
+    assert response.status_code == 404
+    assert {name: shown[name] for name in posted} == dict.fromkeys(
+        posted, reporter.cleansed_substitute
+    )
