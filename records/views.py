@@ -159,8 +159,9 @@ def _panel(request, review_request, params) -> dict:
     """What an upload panel shows now, drawn as the page draws it: its list of files, the
     status page's "Files sent", the wizard step's "Still needed here" sentence (empty once
     nothing is missing) and its list of steps (each ✓ or "Missing: N"), and whether a file
-    is still waiting for the worker (the page asks again until none is). ``params`` name the panel (``panel``: its kinds, and for the
-    wizard its step) and the page it is on (``next``)."""
+    is still waiting for the worker (the page asks again until none is). ``params`` name
+    the panel (``panel``: its kinds, and for the wizard its step) and the page it is on
+    (``next``)."""
     kinds = params.get("panel", "")
     kinds = kinds if kinds in PANEL_KINDS else "all"
     page = wizard.safe_path(request, params.get("next", "")) or reverse(

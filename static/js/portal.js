@@ -89,8 +89,13 @@
       needed.textContent = panel.still_needed || "";
       needed.hidden = !panel.still_needed;
     }
+    // Redrawn only when it changed, and never under a step button that has the focus.
     var steps = document.querySelector("[data-wizard-steps]");
-    if (steps && panel.steps) { steps.innerHTML = panel.steps; }
+    if (steps && panel.steps && panel.steps !== steps.dataset.drawn &&
+        !steps.contains(document.activeElement)) {
+      steps.innerHTML = panel.steps;
+      steps.dataset.drawn = panel.steps;
+    }
     if (panel.checking) { watchPanel(form); }
   }
 
