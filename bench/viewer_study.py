@@ -196,9 +196,10 @@ Each image is copied out of the ZIP to a temporary file (in memory up to 4 MB) w
 digest is checked, then streamed in 1 MB chunks; the study's structure (series, images and
 their digests, no patient field) is read once per stored checksum and kept in the cache.
 
-The viewer's script: the first image needs {first[0] / 1e6:.1f} MB ({first[2] / 1e6:.2f} MB with
-Brotli, as production sends it to current browsers; {first[1] / 1e6:.2f} MB gzipped): `viewer.js`, which asks for the series at once, and the viewer's
-chunks, preloaded by the page; the tools and measurements ({later[0] / 1e6:.2f} MB) are fetched
+The viewer's script: the first image needs {first[0] / 1e6:.1f} MB ({first[2] / 1e6:.2f} MB
+with Brotli, as production sends it to current browsers; {first[1] / 1e6:.2f} MB gzipped):
+`viewer.js`, which asks for the series at once, and the viewer's chunks, preloaded by the
+page; the tools and measurements ({later[0] / 1e6:.2f} MB) are fetched
 once the first image is drawn (decisions.md, "The first image's script first"). Before the
 split, one 4.4 MB script (the tools in it, the series asked for only once it had run)
 opened the first image in {EARLIER["cold"]:.2f} s cold and {EARLIER["warm"]:.2f} s warm, against
@@ -224,7 +225,7 @@ it was processed) takes about 5 s per 500 images, once.
     path.write_text(text)
 
 
-def script_sizes() -> tuple[tuple[int, int], tuple[int, int]]:
+def script_sizes() -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """Bytes (plain, gzipped, with Brotli) of the viewer's script the first image needs, and
     of the rest (the worker and its codecs aside)."""
     built = ROOT / "static" / "viewer"
