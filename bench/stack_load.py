@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
+from common import write_section  # noqa: E402
 
 from ops.stack import Stack  # noqa: E402
 
@@ -180,8 +181,6 @@ def main() -> int:
 
 
 def write(figures: dict) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
     rows = "\n".join(
         f"| {page} | {count} | {errors} | {median * 1000:.0f} ms | {p95 * 1000:.0f} ms |"
         for page, (count, errors, median, p95) in figures["pages"].items()
@@ -218,14 +217,8 @@ gunicorn's resident memory (master and workers): {before:.0f} MB before, {after:
 {refusals}
     .venv/bin/python bench/stack_load.py [--families 50] [--coordinators 5] [--seconds 180]
 """
-    marker = "## The production stack under load"
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    heading, body = section.split("\n", 1)
+    write_section(heading, body)
 
 
 if __name__ == "__main__":

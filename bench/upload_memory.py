@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MB = 64
 PORT = 8765
@@ -239,10 +241,7 @@ def main() -> int:
 
 
 def write_report(size_mb, baseline, peak, growth, seconds, ok) -> None:
-    report = ROOT / "docs" / "benchmarks.md"
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    section = (
-        "## Upload memory (bench/upload_memory.py)\n\n"
+    body = (
         f"A {size_mb:,} MB DICOM file streamed to the upload endpoint of the web process "
         f"(runserver, one thread, local storage), measured {datetime.now(UTC):%Y-%m-%d}:\n\n"
         "| baseline | peak | growth | target | time | result |\n|---|---|---|---|---|---|\n"
@@ -252,10 +251,7 @@ def write_report(size_mb, baseline, peak, growth, seconds, ok) -> None:
         "and hashed in 1 MB chunks, and is copied to storage in chunks: memory does not grow with\n"
         "its size.\n"
     )
-    text = re.sub(
-        r"## Upload memory \(bench/upload_memory.py\)\n.*?(?=\n## |\Z)", "", text, flags=re.S
-    )
-    report.write_text(text.rstrip() + "\n\n" + section)
+    write_section("## Upload memory (bench/upload_memory.py)", body)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import brotli
+from common import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8766
@@ -161,8 +162,6 @@ def serve_everything(context, base: str, series_url: str, pid: int) -> tuple[flo
 
 
 def write(figures: dict) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
     growth = figures["peak"] - figures["baseline"]
     memory_row = (
         f"| {figures['served']} | {figures['baseline']:.0f} MB | {figures['peak']:.0f} MB "
@@ -215,14 +214,8 @@ it was processed) takes about 5 s per 500 images, once.
 
     .venv/bin/python bench/viewer_study.py [--images 500] [--runs 5]
 """
-    marker = "## Imaging viewer: a large CT study"
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    heading, body = section.split("\n", 1)
+    write_section(heading, body)
 
 
 def script_sizes() -> tuple[tuple[int, int, int], tuple[int, int, int]]:

@@ -62,14 +62,19 @@ def test_pages_anyone_can_open_have_no_serious_violation(live_server, page, lang
     assert not found, "\n".join(found)
 
 
+def family_signed_in(page, live_server, family, language):
+    """The browser signed in as ``family``, whose pages are in ``language``."""
+    signed_in(page, live_server, family)
+    family.language = language
+    family.save(update_fields=["language"])
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_a_family_s_pages_have_no_serious_violation(
     live_server, page, language, family, family_draft, family_request, tmp_path
 ):
     set_language(page, live_server, language)
-    signed_in(page, live_server, family)
-    family.language = language
-    family.save(update_fields=["language"])
+    family_signed_in(page, live_server, family, language)
     found = []
     draft = family_draft.reference
     for path in [
@@ -144,9 +149,7 @@ def test_booking_paying_and_links_have_no_serious_violation(
     check(page, found, "call booked")
 
     # The status page waiting for payment, then paid with its receipt; the pediatrician's page.
-    signed_in(page, live_server, family)
-    family.language = language
-    family.save(update_fields=["language"])
+    family_signed_in(page, live_server, family, language)
     waiting = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
     page.goto(live_server.url + reverse("intake:request_detail", args=[waiting.reference]))
     check(page, found, "status: awaiting payment")
@@ -241,9 +244,7 @@ def test_pages_opened_from_e_mails_and_after_delivery_have_no_serious_violation(
     check(page, found, "second guardian's invitation")
 
     # Back from Stripe, before the webhook has said anything.
-    signed_in(page, live_server, family)
-    family.language = language
-    family.save(update_fields=["language"])
+    family_signed_in(page, live_server, family, language)
     waiting = review_request(family=family, status=Status.AWAITING_PAYMENT, actor=coordinator)
     page.goto(live_server.url + reverse("billing:paid", args=[waiting.reference]))
     check(page, found, "back from Stripe")

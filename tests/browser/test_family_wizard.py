@@ -9,6 +9,7 @@ from intake.lifecycle import Status
 from intake.models import ReviewRequest
 from records.models import Document
 from tests import samples
+from tests.browser.test_family_path import check_eligibility
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,13 +40,7 @@ def test_a_parent_checks_eligibility_fills_every_step_uploads_and_sends(
     page.set_viewport_size({"width": 390, "height": 844})
 
     # Choose and check, before any account.
-    page.goto(f"{live_server.url}/services/{published_service.slug}/")
-    page.get_by_label("State where you live").select_option("GA")
-    page.get_by_label("ZIP code").fill("31401")
-    page.get_by_label("Your child's age in years").fill("12")
-    page.get_by_label("No").check()
-    page.get_by_role("button", name="Check").click()
-    expect(page.get_by_role("heading", name="You can ask for this review")).to_be_visible()
+    check_eligibility(page, live_server, published_service)
 
     # Sign in: straight into the request, with the answers kept.
     page.get_by_role("link", name="Sign in", exact=True).last.click()

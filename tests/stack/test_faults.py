@@ -17,11 +17,13 @@ from ops.stack import BUCKET, SLOW_MARK, STRIPE_WEBHOOK_SECRET
 from tests.stack import files
 from tests.stack.test_journey import (
     PASSWORD,
+    checkout_completed,
     deliver,
     fill_wizard,
     objects_match_rows,
     sign_up,
     start_request,
+    stripe_event,
     upload,
     wait_for,
 )
@@ -131,8 +133,6 @@ def test_postgres_restarted_under_traffic_then_the_next_requests_succeed(stack, 
 def test_redis_down_while_a_webhook_arrives_the_payment_is_committed_and_mail_goes_once(
     stack, visitor
 ):
-    import json
-
     from tests.stack.test_journey import upload as send_file
 
     reference = family_with_draft(stack, visitor)
@@ -140,18 +140,7 @@ def test_redis_down_while_a_webhook_arrives_the_payment_is_committed_and_mail_go
         send_file(visitor, reference, kind, f"{kind}.pdf", files.referral_pdf())
     visitor.submit(f"/requests/{reference}/review/", button="Send my request")
     visitor.submit(form="/pay/")
-    session_id = visitor.last.headers["Location"].rsplit("/", 1)[1]
-    session = json.loads(
-        requests.post(f"{stack.stripe_url}/_stack/complete/{session_id}", timeout=10).text
-    )
-    event = {
-        "id": f"evt_{session_id}_redis",
-        "object": "event",
-        "type": "checkout.session.completed",
-        "api_version": "2025-01-27",
-        "created": int(time.time()),
-        "data": {"object": session},
-    }
+    event = checkout_completed(stack, visitor.last.headers["Location"], tag="_redis")
     before = len(stack.mails())
     stack.redis_stop()
     try:
@@ -467,14 +456,7 @@ def test_a_webhook_storm_leaves_every_payment_in_its_exact_state(stack):
 
 
 def event(kind, obj, key):
-    return {
-        "id": f"evt_{kind.rsplit('.', 1)[1]}_{key}",
-        "object": "event",
-        "type": kind,
-        "api_version": "2025-01-27",
-        "created": int(time.time()),
-        "data": {"object": obj},
-    }
+    return stripe_event(kind, obj, f"evt_{kind.rsplit('.', 1)[1]}_{key}")
 
 
 def send_event(stack, payload, how):

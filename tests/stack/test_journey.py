@@ -127,21 +127,34 @@ def send_and_pay(stack, browser, reference) -> dict:
     browser.submit(form="/pay/")
     assert browser.last.status_code == 302
     assert browser.last.headers["Location"].startswith("https://checkout.stripe.test/")
-    session_id = browser.last.headers["Location"].rsplit("/", 1)[1]
-    session = json.loads(
-        browser.http.post(f"{stack.stripe_url}/_stack/complete/{session_id}", timeout=10).text
-    )
-    event = {
-        "id": f"evt_{session_id}",
-        "object": "event",
-        "type": "checkout.session.completed",
-        "api_version": "2025-01-27",
-        "created": int(time.time()),
-        "data": {"object": session},
-    }
+    event = checkout_completed(stack, browser.last.headers["Location"], http=browser.http)
     answer = deliver(stack, event)
     assert answer.status_code == 200, answer.text
-    return session
+    return event["data"]["object"]
+
+
+def stripe_event(kind: str, obj: dict, event_id: str) -> dict:
+    """An event of ``kind`` about ``obj``, as Stripe sends it."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "api_version": "2025-01-27",
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def checkout_completed(stack, location: str, *, http=None, tag: str = "") -> dict:
+    """Pay the Checkout Session ``location`` leads to on "Stripe's page" (the stand-in), and
+    the ``checkout.session.completed`` event Stripe then sends (its id ends in ``tag``)."""
+    import requests
+
+    session_id = location.rsplit("/", 1)[1]
+    answer = (http or requests).post(f"{stack.stripe_url}/_stack/complete/{session_id}", timeout=10)
+    return stripe_event(
+        "checkout.session.completed", json.loads(answer.text), f"evt_{session_id}{tag}"
+    )
 
 
 def deliver(stack, event, *, secret=STRIPE_WEBHOOK_SECRET, body=None, http=None):
