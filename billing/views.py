@@ -11,8 +11,8 @@ from accounts.request_info import client_ip
 from billing import services, stripe_api
 from billing.models import PaymentMethod
 from billing.selectors import online_payment_latest, payment_for_receipt, payment_taken
+from config.http import reads_raw_body
 from intake.selectors import review_request_get_for_family, review_request_get_for_user
-from records.uploads import reads_raw_body
 
 
 @require_POST

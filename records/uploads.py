@@ -42,19 +42,13 @@ class NamedFileParser(MultiPartParser):
         return super().sanitize_file_name(file_name) or NAMELESS
 
 
-def reads_raw_body(view):
-    """Mark a view that reads ``request.body`` itself (a webhook, a JSON endpoint): its body is
-    not parsed ahead as a form, which would leave nothing for it to read."""
-    view.reads_raw_body = True
-    return view
-
-
 class NamedFileParserMiddleware:
     """Parse every multipart body with ``NamedFileParser``. It comes before the CSRF check,
     which is the first to read the posted form. A body the parser gives up on (part headers
     past their limit, more files or fields than allowed, too large) answers a sentence, as
-    JSON to the page's script, instead of Django's bare "Bad Request". A view marked
-    ``reads_raw_body`` reads the body as sent, and refuses what it does not expect itself."""
+    JSON to the page's script, instead of Django's bare "Bad Request". A view marked with
+    ``config.http.reads_raw_body`` reads the body as sent, and refuses what it does not
+    expect itself."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.request_info import client_ip
+from config.http import reads_raw_body
 from intake.lifecycle import Status
 from records.frames import study_index
 from records.models import AccessLog
 from records.selectors import series_placeholders
 from records.services import CorruptDocument, access_log_write
-from records.uploads import reads_raw_body
 from reviews import measurements, selectors
 from reviews.models import FinalOpinion
 from reviews.views import _reviewer
