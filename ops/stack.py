@@ -3,9 +3,9 @@
 It starts what ``docker-compose.yml`` describes, without Docker: PostgreSQL (a throwaway
 cluster of its own), Redis (its own server), moto's S3 server behind a small TCP gate (so the
 store can be taken down and brought back without losing its objects), an SMTP catcher
-(aiosmtpd, each message kept as a file), a local stand-in for Stripe's API, then migrates,
-collects the static files and starts gunicorn (two workers, production settings), two Celery
-workers and beat. It waits until each part is healthy and stops everything it started, by
+(aiosmtpd, each message kept as a file), a local stand-in for Stripe's API (those three in
+``ops/standins.py``), then migrates, collects the static files and starts gunicorn (two
+workers, production settings), two Celery workers and beat. It waits until each part is healthy and stops everything it started, by
 process id, on exit or Ctrl-C.
 
 The same ``Stack`` class is what the stack tests (``tests/stack``), the load run
@@ -16,91 +16,26 @@ break them on purpose.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ops.processes import Proc, StackError, children_of, port_open, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BUCKET = "portal-records"
 S3_KEY, S3_SECRET = "portal", "portal-stack-secret"
 STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET = "sk_test_stack", "whsec_stack_portal"
-# A recipient whose messages the SMTP catcher holds for a while before taking them: the
-# stack tests kill a worker while it waits.
-SLOW_MARK = "+slow"
-
-
-class StackError(RuntimeError):
-    pass
-
-
-def _port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            # The command name (in brackets) may hold spaces: the fields after it are fixed.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
-
-def _wait(what: str, test, timeout: float = 60, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if test():
-                return
-        time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise StackError(f"{what} did not become ready within {timeout:.0f} s.\n{tail}")
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def running(self) -> bool:
-        return self.popen.poll() is None
-
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM to the process group this part runs in (gunicorn's and Celery's children
-        with it), then SIGKILL if it has not ended."""
-        if not self.running():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGKILL)
-            self.popen.wait(10)
 
 
 @dataclass
@@ -344,16 +279,16 @@ class Stack:
             ],
             env=dict(os.environ),
         )
-        _wait("Redis", lambda: _port_open(self.redis_port), log=self.procs["redis"].log)
+        wait_until("Redis", lambda: port_open(self.redis_port), log=self.procs["redis"].log)
 
     def redis_stop(self) -> None:
         self.procs["redis"].stop()
 
     def s3_start(self) -> None:
         """The gate in front of moto: the S3 endpoint the portal uses."""
-        me = [sys.executable, "-m", "ops.stack"]
+        me = [sys.executable, "-m", "ops.standins"]
         self._spawn("s3", [*me, "gate", str(self.s3_port), str(self.moto_port)])
-        _wait("S3 endpoint", lambda: _port_open(self.s3_port), log=self.procs["s3"].log)
+        wait_until("S3 endpoint", lambda: port_open(self.s3_port), log=self.procs["s3"].log)
 
     def s3_stop(self) -> None:
         self.procs["s3"].stop()
@@ -373,7 +308,7 @@ class Stack:
             ],
         )
         log = self.procs["beat"].log
-        _wait("beat", lambda: "beat: Starting" in log.read_text(errors="replace"), log=log)
+        wait_until("beat", lambda: "beat: Starting" in log.read_text(errors="replace"), log=log)
 
     def beat_stop(self) -> None:
         self.procs["beat"].stop()
@@ -401,7 +336,7 @@ class Stack:
                 f"{name}@stack",
             ],
         )
-        _wait(
+        wait_until(
             name,
             lambda: log.read_text(errors="replace").count(" ready.") > before,
             log=log,
@@ -436,7 +371,7 @@ class Stack:
                 "-",
             ],
         )
-        _wait("gunicorn /healthz", self.healthy, timeout=90, log=self.procs["web"].log)
+        wait_until("gunicorn /healthz", self.healthy, timeout=90, log=self.procs["web"].log)
 
     def web_pids(self) -> list[int]:
         """gunicorn's master and its workers."""
@@ -476,7 +411,7 @@ class Stack:
             [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
             env=dict(os.environ),
         )
-        me = [sys.executable, "-m", "ops.stack"]
+        me = [sys.executable, "-m", "ops.standins"]
         self._spawn("smtp", [*me, "smtp", str(self.smtp_port), str(self.mail_folder)])
         self._spawn("stripe", [*me, "stripe", str(self.stripe_port)])
         for name, port in (
@@ -484,7 +419,7 @@ class Stack:
             ("smtp", self.smtp_port),
             ("stripe", self.stripe_port),
         ):
-            _wait(name, lambda port=port: _port_open(port), log=self.procs[name].log)
+            wait_until(name, lambda port=port: port_open(port), log=self.procs[name].log)
         self.s3_start()
         self._bucket_create()
         self._manage("migrate", "--noinput")
@@ -540,84 +475,6 @@ class Stack:
         return found
 
 
-# --- small servers the stack runs as processes -----------------------------------------
-
-
-def serve_gate(listen: int, target: int) -> None:
-    """Forward TCP from ``listen`` to ``target``: the S3 endpoint. Stopping this process takes
-    the endpoint down (connections refused) while moto keeps its objects."""
-
-    async def pipe(reader, writer):
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def handle(client_reader, client_writer):
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", target)
-        except OSError:
-            client_writer.close()
-            return
-        await asyncio.gather(pipe(client_reader, writer), pipe(reader, client_writer))
-
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", listen)
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def serve_smtp(port: int, folder: str) -> None:
-    """An SMTP catcher: every message accepted is written to ``folder`` as a .eml file."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import SMTP
-
-    class Catcher:
-        count = 0
-
-        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-            if SLOW_MARK in address:
-                await asyncio.sleep(6)  # a slow server: the tests kill a sender meanwhile
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-        async def handle_DATA(self, server, session, envelope):
-            Catcher.count += 1
-            name = f"{time.time_ns()}-{Catcher.count:06d}.eml"
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as out:
-                out.write(envelope.original_content or envelope.content)
-            os.replace(out.name, os.path.join(folder, name))  # whole files only
-            return "250 Message accepted"
-
-    controller = Controller(Catcher(), hostname="127.0.0.1", port=port)
-    controller.start()
-    assert isinstance(controller.smtpd, SMTP)
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
-    controller.stop()
-
-
-def serve_stripe(port: int) -> None:
-    """The tests' stand-in for Stripe's API, plus ``POST /_stack/complete/<session>``: the
-    family paid on Stripe's page (answers the completed session, for the webhook's body)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.billing.stripe_standin import StripeStandIn
-
-    class StackStandIn(StripeStandIn):
-        def _answer(self, method, path, params):
-            if method == "POST" and path.startswith("/_stack/complete/"):
-                return 200, self.complete(path.rsplit("/", 1)[1])
-            return super()._answer(method, path, params)
-
-    StackStandIn(port)
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.stack", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -629,24 +486,7 @@ def main(argv=None) -> None:
     up.add_argument(
         "--database-url", default="", help="use this PostgreSQL database, not a cluster of its own"
     )
-    gate = sub.add_parser("gate")
-    gate.add_argument("listen", type=int)
-    gate.add_argument("target", type=int)
-    smtp = sub.add_parser("smtp")
-    smtp.add_argument("port", type=int)
-    smtp.add_argument("folder")
-    stripe = sub.add_parser("stripe")
-    stripe.add_argument("port", type=int)
-    args = parser.parse_args(argv)
-
-    if args.command == "gate":
-        serve_gate(args.listen, args.target)
-    elif args.command == "smtp":
-        serve_smtp(args.port, args.folder)
-    elif args.command == "stripe":
-        serve_stripe(args.port)
-    else:
-        run_up(args)
+    run_up(parser.parse_args(argv))
 
 
 def run_up(args) -> None:

@@ -13,7 +13,8 @@ from datetime import timedelta
 import requests
 import stripe
 
-from ops.stack import BUCKET, SLOW_MARK, STRIPE_WEBHOOK_SECRET
+from ops.stack import BUCKET, STRIPE_WEBHOOK_SECRET
+from ops.standins import SLOW_MARK
 from tests.stack import files
 from tests.stack.test_journey import (
     PASSWORD,
