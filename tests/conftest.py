@@ -19,6 +19,7 @@ from accounts.models import Role
 from config.celery import app as celery_app
 from intake.lifecycle import Status
 from reviews.services import review_assignment_add
+from tests.billing.stripe_standin import WEBHOOK_SECRET, StripeStandIn
 from tests.factories import UserFactory, review_request, staff_user
 
 PERSONAS = (
@@ -323,3 +324,23 @@ def family_draft(family, published_service):
 def family_document(family_request):
     """The PDF the family sent with its request."""
     return family_request.documents.get()
+
+
+# --- Stripe, through its own library, against a local stand-in -------------------------------
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    server = StripeStandIn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin(stripe_server, settings):
+    """Stripe configured, pointed at the stand-in (emptied for each test)."""
+    stripe_server.reset()
+    settings.STRIPE_SECRET_KEY = "sk_test_portal"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = stripe_server.url
+    return stripe_server

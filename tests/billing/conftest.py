@@ -9,28 +9,10 @@ from django.urls import reverse
 
 from billing.services import checkout_start
 from intake.lifecycle import Status
-from tests.billing.stripe_standin import StripeStandIn
+from tests.billing.stripe_standin import WEBHOOK_SECRET
 from tests.factories import review_request
 
-WEBHOOK_SECRET = "whsec_test_portal"
 _events = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def stripe_server():
-    server = StripeStandIn()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def standin(stripe_server, settings):
-    """Stripe configured, pointed at the stand-in (emptied for each test)."""
-    stripe_server.reset()
-    settings.STRIPE_SECRET_KEY = "sk_test_portal"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = stripe_server.url
-    return stripe_server
 
 
 @pytest.fixture

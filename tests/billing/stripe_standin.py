@@ -13,6 +13,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 
+# The webhook secret the tests' settings name while the stand-in is configured.
+WEBHOOK_SECRET = "whsec_test_portal"
+
 
 def nest(pairs) -> dict:
     """Stripe's form encoding (``line_items[0][price_data][unit_amount]=500``) as a dict."""
@@ -138,7 +141,7 @@ class StripeStandIn:
             "id": f"cs_test_{number}",
             "object": "checkout.session",
             "mode": params["mode"],
-            "url": f"https://checkout.stripe.test/c/pay/cs_test_{number}",
+            "url": f"https://checkout.stripe.com/c/pay/cs_test_{number}",
             "amount_total": int(item["unit_amount"]),
             "currency": item["currency"],
             "client_reference_id": params.get("client_reference_id"),

@@ -29,7 +29,7 @@ def test_a_stripe_outage_tells_the_family_to_try_later_and_the_next_click_starts
     assert awaiting.service.department.phone in response.content.decode()
     keys = [r["idempotency_key"] for r in standin.created_sessions()]
     assert keys[0] != keys[-1]  # the failed key is never replayed
-    assert again["Location"].startswith("https://checkout.stripe.test/")
+    assert again["Location"].startswith("https://checkout.stripe.com/")
     assert sorted(Payment.objects.values_list("status", flat=True)) == ["failed", "pending"]
 
 

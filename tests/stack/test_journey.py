@@ -126,7 +126,7 @@ def send_and_pay(stack, browser, reference) -> dict:
     assert "Your request was sent" in browser.text(), browser.text()[:1500]
     browser.submit(form="/pay/")
     assert browser.last.status_code == 302
-    assert browser.last.headers["Location"].startswith("https://checkout.stripe.test/")
+    assert browser.last.headers["Location"].startswith("https://checkout.stripe.com/")
     event = checkout_completed(stack, browser.last.headers["Location"], http=browser.http)
     answer = deliver(stack, event)
     assert answer.status_code == 200, answer.text
