@@ -120,6 +120,15 @@ def database_from_env(*default: str) -> dict:
         options = database.setdefault("OPTIONS", {})
         planner = "-c random_page_cost=1.1"
         options["options"] = " ".join(filter(None, [planner, options.get("options", "")]))
+    if database["ENGINE"].endswith("sqlite3"):
+        # The embedded default serves a family's files sent at once and the worker together.
+        # A transaction takes the write lock when it begins, so two that read first never
+        # both wait to write (SQLite answers one of them "database is locked" at once); a
+        # writer waits up to 20 s for another to finish; readers do not block the writer (WAL).
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL")
     return database
 
 

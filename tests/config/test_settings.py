@@ -180,3 +180,53 @@ def test_the_portals_postgresql_sessions_plan_with_cheap_random_reads():
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == "1.1"
+
+
+SQLITE_WRITERS = """
+import threading, time
+import django
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE sent (n integer)")
+failures = []
+
+def send(n):
+    # As an upload does: read (the request, locked) first, then write.
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM sent")
+                time.sleep(0.05)
+                cursor.execute("INSERT INTO sent VALUES (%s)", [n])
+    except Exception as error:
+        failures.append(repr(error))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT count(*) FROM sent")
+    print(cursor.fetchone()[0], failures)
+"""
+
+
+def test_the_embedded_database_lets_writers_sent_at_once_wait_their_turn(tmp_path):
+    """Files a family sends at once each read then write: on SQLite's default, one of two such
+    transactions is told "database is locked" at once (the upload answered 500)."""
+    database = tmp_path / "portal.sqlite3"
+    result = start(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": f"sqlite:///{database}",
+        },
+        SQLITE_WRITERS,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "8 []"
