@@ -1,5 +1,6 @@
 """Every write to records: uploads, removals and the access log."""
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -12,18 +13,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
+from config.outages import OUTAGES
 from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
 from intake.models.catalogue import document_kind_in_sentence
 from records.filetypes import Checked, Rejected, display_name, file_type_of, inspect
 from records.models import AccessLog, Document, FileType, HeldFile, Preview, ProcessingState
 from records.previews import draw_into
-from records.sandbox import ChildBusy, render_limits, run_limited
+from records.sandbox import render_limits, run_limited
 from records.uploads import NAMELESS
 
 logger = logging.getLogger(__name__)
@@ -342,7 +344,8 @@ def document_process(*, document_id) -> bool:
     """Read the study details and draw the previews of a received document, once: the row is
     claimed (received → processing) so two workers never both do it, and a rerun after a
     crash replaces earlier previews. A file that cannot be read ends ``failed`` with nothing
-    half-stored. Returns whether this call did the work."""
+    half-stored; a moment's outage (a busy machine, the database, the store) leaves it
+    received for the sweep to try again. Returns whether this call did the work."""
     claimed = Document.objects.filter(pk=document_id, state=ProcessingState.RECEIVED).update(
         state=ProcessingState.PROCESSING, processing_started_at=timezone.now()
     )
@@ -364,14 +367,18 @@ def document_process(*, document_id) -> bool:
                 state=ProcessingState.READY, dicom_metadata=drawn["metadata"]
             )
             transaction.on_commit(lambda: [default_storage.delete(key) for key in replaced])
-    except ChildBusy:
-        # The machine was too busy, the file is not at fault: received again, for the sweep.
+    except (*OUTAGES, OperationalError, InterfaceError) as exc:
+        # Not the file's fault: the machine was too busy, or the database, the store or the
+        # broker failed for a moment. Received again, for the sweep.
         for key in saved:
-            default_storage.delete(key)
-        logger.warning("Document %s not drawn in time on a busy worker: retried.", document_id)
-        Document.objects.filter(pk=document_id, state=ProcessingState.PROCESSING).update(
-            state=ProcessingState.RECEIVED
-        )
+            with contextlib.suppress(Exception):
+                default_storage.delete(key)
+        logger.warning("Document %s not drawn (%s): retried.", document_id, type(exc).__name__)
+        with contextlib.suppress(OperationalError, InterfaceError):
+            # Still down: the sweep takes back a claim older than its limit.
+            Document.objects.filter(pk=document_id, state=ProcessingState.PROCESSING).update(
+                state=ProcessingState.RECEIVED
+            )
         return False
     except Exception as exc:
         for key in saved:

@@ -6,6 +6,8 @@ import os
 import time
 
 import pytest
+from django.core.files.storage import default_storage
+from django.db import OperationalError
 
 from records import previews, sandbox
 from records.models import Preview, ProcessingState
@@ -131,3 +133,37 @@ def test_a_deflated_dicom_file_gets_its_preview(family, family_draft):
     assert document_process(document_id=document.pk) is True
 
     assert Preview.objects.filter(document=document).count() == 2
+
+
+def previews_stored() -> set[str]:
+    try:
+        return set(default_storage.listdir("previews")[1])
+    except FileNotFoundError:
+        return set()
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_drawing_leaves_the_document_for_the_sweep_not_failed(
+    family, family_draft, monkeypatch
+):
+    """A good file is never marked failed for a moment's trouble of the database (SQLite's
+    "database is locked" under several writers, a PostgreSQL restart): the sweep draws it."""
+    document = uploaded(family_draft, family, samples.image("PNG"), "scan.png", kind="record")
+    stored_before = previews_stored()
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Preview.objects, "bulk_create", locked)
+        assert document_process(document_id=document.pk) is False
+
+    document.refresh_from_db()
+    assert document.state == ProcessingState.RECEIVED
+    assert not Preview.objects.exists()
+    assert previews_stored() == stored_before  # the previews drawn meanwhile were removed
+
+    assert document_process(document_id=document.pk) is True
+    document.refresh_from_db()
+    assert document.state == ProcessingState.READY
+    assert Preview.objects.filter(document=document).count() == 1
