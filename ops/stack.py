@@ -5,8 +5,8 @@ cluster of its own), Redis (its own server), moto's S3 server behind a small TCP
 store can be taken down and brought back without losing its objects), an SMTP catcher
 (aiosmtpd, each message kept as a file), a local stand-in for Stripe's API (those three in
 ``ops/standins.py``), then migrates, collects the static files and starts gunicorn (two
-workers, production settings), two Celery workers and beat. It waits until each part is healthy and stops everything it started, by
-process id, on exit or Ctrl-C.
+workers, production settings), two Celery workers and beat. It waits until each part is
+healthy and stops everything it started, by process id, on exit or Ctrl-C.
 
 The same ``Stack`` class is what the stack tests (``tests/stack``), the load run
 (``bench/stack_load.py``) and the restore drill use; it can stop and start single parts to
