@@ -233,9 +233,6 @@ def request_invite(request, reference, kind):
                 _("The link was e-mailed to %(email)s.") % {"email": form.cleaned_data["email"]},
             )
             return wizard.redirect_back(request, review_request)
-    if request.POST.get("next"):  # the referral step: its form fills the address in again
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-        return wizard.redirect_back(request, review_request)
     # The status page again, with what was typed and what is wrong with it.
     context = _detail(request, review_request, **{f"{kind}_form": form})
     return render(request, "intake/request_detail.html", context, status=400)

@@ -170,6 +170,13 @@ def run_step(
             return redirect("intake:request_detail", reference=review_request.reference)
         else:
             return redirect(destination(review_request, slug, request.POST.get("go", "next")))
+    return render_step(request, review_request, slug, form, template, **extra)
+
+
+def render_step(
+    request, review_request, slug, form, template="intake/wizard/step.html", status=200, **extra
+):
+    """The step's page: its form (values as typed, problems beside them) and the steps."""
     context = {
         "review_request": review_request,
         "form": form,
@@ -177,4 +184,4 @@ def run_step(
         **progress(review_request, slug),
         **extra,
     }
-    return render(request, template, context)
+    return render(request, template, context, status=status)

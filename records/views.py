@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -44,6 +45,20 @@ def wizard_referral(request, review_request):
     form = PediatricianForm(
         request.POST or None, initial=pediatrician_details(review_request=review_request)
     )
+    # The primary guardian may e-mail the pediatrician an upload link from here. Its address
+    # and button belong to the step's form, so what was typed in the step is kept and saved.
+    inviting = request.method == "POST" and request.POST.get("go") == "invite"
+    invite_form = None
+    if review_request.family_id == request.user.pk:
+        invite_form = InviteForm(
+            request.POST if inviting else None,
+            prefix="pediatrician",
+            initial={"email": form.initial.get("email", "")},
+        )
+        invite_form.fields["email"].widget.attrs["form"] = wizard.STEP_FORM_ID
+    step = {"template": "records/wizard/referral.html", "pediatrician_form": invite_form}
+    if inviting and invite_form is not None:
+        return _referral_invite(request, review_request, form, invite_form, step)
     return wizard.run_step(
         request,
         review_request,
@@ -52,13 +67,35 @@ def wizard_referral(request, review_request):
         lambda data: intake_services.referring_pediatrician_save(
             review_request=review_request, fields=data
         ),
-        template="records/wizard/referral.html",
-        pediatrician_form=InviteForm(
-            prefix="pediatrician", initial={"email": form.initial.get("email", "")}
-        )
-        if review_request.family_id == request.user.pk
-        else None,
+        **step,
     )
+
+
+def _referral_invite(request, review_request, form, invite_form, step):
+    """The referral step's "E-mail the pediatrician an upload link": the step's details are
+    saved, then the link is sent; the step again either way, with any problem beside its
+    field."""
+    if form.is_valid() and invite_form.is_valid():
+        email = invite_form.cleaned_data["email"]
+        try:
+            intake_services.referring_pediatrician_save(
+                review_request=review_request, fields=form.cleaned_data
+            )
+            intake_services.invitation_send(
+                review_request=review_request,
+                kind=Invitation.Kind.PEDIATRICIAN,
+                email=email,
+                actor=request.user,
+            )
+        except intake_services.RequestLocked:
+            return redirect("intake:request_detail", reference=review_request.reference)
+        except ValidationError as error:
+            invite_form.add_error(None, error)
+        else:
+            sent = gettext("The link was e-mailed to %(email)s.") % {"email": email}
+            messages.success(request, sent)
+            return redirect(wizard.step_url(review_request, "referral"))
+    return wizard.render_step(request, review_request, "referral", form, status=400, **step)
 
 
 @wizard.family_draft

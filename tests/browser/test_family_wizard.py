@@ -121,3 +121,30 @@ def test_a_refused_file_is_explained_on_the_page(live_server, page, family, fami
 
     expect(page.get_by_role("alert")).to_contain_text("Web pages are not accepted.")
     assert not Document.objects.exists()
+
+
+def test_enter_in_a_field_saves_and_continues_and_the_link_keeps_the_details_typed(
+    live_server, page, family, family_draft
+):
+    """On a phone the keyboard's Go key sends the form as Enter does: it must not take the
+    parent to the first step. And e-mailing the pediatrician a link keeps what was typed."""
+    from tests.browser.session import signed_in
+
+    signed_in(page, live_server, family)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/requests/{family_draft.reference}/referral/")
+
+    page.get_by_label("Pediatrician's name").fill("Dr. Lee")
+    page.get_by_label("Practice or clinic").fill("Savannah Pediatrics")
+    page.get_by_label("E-mail address").fill("dr.lee@example.com")
+    page.get_by_role("button", name="E-mail the pediatrician an upload link").click()
+    expect(page.get_by_text("The link was e-mailed to dr.lee@example.com.")).to_be_visible()
+    expect(page.get_by_label("Pediatrician's name")).to_have_value("Dr. Lee")
+    expect(page.get_by_label("Practice or clinic")).to_have_value("Savannah Pediatrics")
+
+    page.get_by_label("Practice phone").fill("912-555-0100")
+    page.get_by_label("Practice phone").press("Enter")
+
+    expect(page.get_by_role("heading", name="Records and imaging")).to_be_visible()
+    family_draft.refresh_from_db()
+    assert family_draft.referring_pediatrician.phone.endswith("9125550100")

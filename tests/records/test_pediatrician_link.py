@@ -66,12 +66,10 @@ def send_through(doctor, link, content, name, kind="referral", **extra):
     return doctor.post(link, {"kind": kind, "file": samples.upload(content, name)}, **extra)
 
 
-def invite_from_referral_step(client, review_request):
+def invite_from_referral_step(client, review_request, email=DOCTOR, **typed):
+    """The step's "E-mail the pediatrician an upload link", with what was typed in the step."""
     referral = reverse("records:wizard_referral", args=[review_request.reference])
-    return client.post(
-        reverse("intake:request_invite", args=[review_request.reference, "pediatrician"]),
-        {"pediatrician-email": DOCTOR, "next": referral},
-    )
+    return client.post(referral, {**typed, "pediatrician-email": email, "go": "invite"})
 
 
 @pytest.fixture
@@ -186,6 +184,40 @@ def test_the_doctor_uploads_without_an_account_and_the_family_sees_it_from_the_p
     assert text.count(FROM_PEDIATRICIAN) == 1
     family_line = text[text.index(FAMILY_FILE) :].split("</li>")[0]
     assert FROM_PEDIATRICIAN not in family_line
+
+
+def test_sending_the_link_keeps_and_saves_what_was_typed_in_the_step(
+    client, family, family_draft
+):
+    sign_in(client, family)
+    typed = {"name": "Dr. Lee", "practice": "Savannah Pediatrics", "phone": "912-555-0100"}
+
+    response = invite_from_referral_step(client, family_draft, **typed)
+
+    assert response.status_code == 302
+    assert pediatrician_link()
+    page = client.get(response.url).content.decode()
+    assert 'value="Dr. Lee"' in page
+    assert 'value="Savannah Pediatrics"' in page
+    family_draft.refresh_from_db()
+    assert family_draft.referring_pediatrician.name == "Dr. Lee"
+
+
+def test_a_wrong_link_address_is_said_beside_it_and_nothing_typed_is_lost(
+    client, family, family_draft
+):
+    sign_in(client, family)
+
+    response = invite_from_referral_step(
+        client, family_draft, email="not an address", name="Dr. Lee", practice="Savannah"
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter a valid email address." in page
+    assert 'value="not an address"' in page
+    assert 'value="Dr. Lee"' in page
+    assert not Message.objects.filter(to=DOCTOR).exists()
 
 
 def test_the_page_lists_only_files_sent_through_this_link_and_nothing_of_the_case(client, case):
