@@ -121,6 +121,12 @@ def wizard_consent(request, review_request):
             user_agent=user_agent(request),
         )
 
+    go = request.POST.get("go", "next")
+    untouched = not (request.POST.get("typed_name", "").strip() or request.POST.get("agree"))
+    if request.method == "POST" and not signature and untouched and go != "stay":
+        # Nothing typed, nothing to sign: the parent moves on as from any other step (the
+        # step list and the review page show the consent still missing).
+        return redirect(wizard.destination(review_request, "consent", go))
     # Once signed there is nothing to fill in: the buttons only move on.
     form = forms.Form(request.POST or None) if signature else ConsentForm(request.POST or None)
     return wizard.run_step(

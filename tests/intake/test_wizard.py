@@ -288,6 +288,45 @@ def test_the_consent_needs_the_box_ticked(family_client, family_draft):
     assert not ConsentSignature.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("go", "lands_on"),
+    [
+        ("back", "intake:wizard_questionnaire"),
+        ("step:referral", "records:wizard_referral"),
+        ("next", "records:wizard_referral"),
+    ],
+)
+def test_the_consent_step_can_be_left_unsigned_when_nothing_was_typed(
+    family_client, family_draft, go, lands_on
+):
+    response = step(
+        family_client, "intake:wizard_consent", family_draft.reference, {"typed_name": " "}, go=go
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse(lands_on, args=[family_draft.reference])
+    assert not ConsentSignature.objects.exists()
+
+
+def test_a_half_done_signature_is_said_not_dropped_and_save_asks_for_it(
+    family_client, family_draft
+):
+    half = step(
+        family_client,
+        "intake:wizard_consent",
+        family_draft.reference,
+        {"typed_name": "Jordan Avery Rivera"},
+        go="back",
+    )
+    empty_save = step(family_client, "intake:wizard_consent", family_draft.reference, {}, go="stay")
+
+    assert half.status_code == 200
+    assert "Tick the box to say you agree." in half.content.decode()
+    assert 'value="Jordan Avery Rivera"' in half.content.decode()
+    assert "This field is required." in empty_save.content.decode()
+    assert not ConsentSignature.objects.exists()
+
+
 def test_only_a_guardian_with_legal_authority_can_sign(family_client, family_draft):
     step(
         family_client,
