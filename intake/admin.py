@@ -8,7 +8,7 @@ from django.utils.html import format_html_join
 
 from accounts.models import Role, User, normalize_email
 from config.admin_counts import LargeTableAdmin
-from config.admin_pages import admin_page
+from config.admin_pages import RecordsReadLogged, admin_page
 from config.readonly_admin import ReadOnlyAdmin
 from intake import services
 from intake.admin_phone_led import InvitationInline, PhoneLedAdminMixin, SharedAccessInline
@@ -367,7 +367,7 @@ def coordinator_targets(status: str) -> list[Status]:
 
 
 @admin.register(ReviewRequest)
-class ReviewRequestAdmin(PhoneLedAdminMixin, LargeTableAdmin, admin.ModelAdmin):
+class ReviewRequestAdmin(RecordsReadLogged, PhoneLedAdminMixin, LargeTableAdmin, admin.ModelAdmin):
     """Requests are read here; their status changes only through the moves offered on the
     "Move to…" page and the actions, which call the lifecycle service."""
 
@@ -401,6 +401,9 @@ class ReviewRequestAdmin(PhoneLedAdminMixin, LargeTableAdmin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in ReviewRequest._meta.fields]
+
+    def read_request_id(self, obj) -> int:
+        return obj.pk
 
     def get_search_results(self, request, queryset, search_term):
         """A reference (any case) by its unique index; an e-mail address (with an "@") as the

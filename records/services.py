@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
+from accounts.request_info import client_ip
 from config.outages import OUTAGES
 from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
@@ -75,6 +76,19 @@ def access_log_write(
         action=action,
         outcome=outcome,
         ip_address=ip_address or None,
+    )
+
+
+def records_read_log(*, request, review_request_id: int) -> AccessLog:
+    """A staff member read a request's records on an admin page: one line, as a reviewer's
+    case page writes (``config.admin_pages.RecordsReadLogged``)."""
+    return access_log_write(
+        user=request.user,
+        review_request_id=review_request_id,
+        document_id=None,
+        action=AccessLog.Action.VIEW,
+        outcome=AccessLog.Outcome.ALLOWED,
+        ip_address=client_ip(request),
     )
 
 

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 
 from accounts.models import Role, User
 from config.admin_counts import LargeTableAdmin
-from config.admin_pages import admin_page
+from config.admin_pages import RecordsReadLogged, admin_page, records_read
 from config.readonly_admin import ReadOnlyAdmin
 from intake.lifecycle import Status
 from intake.models import ReferringPediatrician, ReviewRequest
@@ -141,7 +141,7 @@ def _panel_initial(members, suggested) -> dict:
 
 
 @admin.register(FinalOpinion)
-class FinalOpinionAdmin(ReadOnlyAdmin):
+class FinalOpinionAdmin(RecordsReadLogged, ReadOnlyAdmin):
     """Signed letters, to read and deliver (the delivery page, linked from the request)."""
 
     list_display = ("request", "lead", "conclusion", "signed_at")
@@ -171,6 +171,7 @@ class FinalOpinionAdmin(ReadOnlyAdmin):
         if final is None:
             raise Http404
         review_request = final.request
+        records_read(request, review_request.pk)  # the letter is on the page
         form = DeliveryForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -204,7 +205,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FollowUpQuestion)
-class FollowUpQuestionAdmin(ReadOnlyAdmin):
+class FollowUpQuestionAdmin(RecordsReadLogged, ReadOnlyAdmin):
     list_display = ("request", "asked_at", "answered_at")
     list_select_related = ("request",)
     search_fields = ("=request__reference",)

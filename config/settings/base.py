@@ -176,6 +176,9 @@ ADMIN_DASHBOARD = "config.dashboard.dashboard_context"
 # Where the review clock reads departments' holidays (business days), so that intake need not
 # import scheduling: see intake.clock and docs/decisions.md, "One clock for days left".
 REVIEW_HOLIDAYS = "config.holidays.department_holidays"
+# What writes a staff member's reading of a request's records on an admin page to the access
+# log (records owns the log; intake's admin may not import it).
+RECORDS_READ_LOG = "records.services.records_read_log"
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
 EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
 # Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).

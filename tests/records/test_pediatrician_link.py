@@ -186,9 +186,7 @@ def test_the_doctor_uploads_without_an_account_and_the_family_sees_it_from_the_p
     assert FROM_PEDIATRICIAN not in family_line
 
 
-def test_sending_the_link_keeps_and_saves_what_was_typed_in_the_step(
-    client, family, family_draft
-):
+def test_sending_the_link_keeps_and_saves_what_was_typed_in_the_step(client, family, family_draft):
     sign_in(client, family)
     typed = {"name": "Dr. Lee", "practice": "Savannah Pediatrics", "phone": "912-555-0100"}
 

@@ -240,3 +240,16 @@ def test_another_family_cannot_reach_the_letter_or_the_status_page(delivered, cl
     assert (page.status_code, letter.status_code) == (404, 404)
     denied = AccessLog.objects.get(user=other_family)
     assert (denied.document_id, denied.outcome) == (letter_of(request).pk, "denied")
+
+
+def test_reading_the_letter_in_the_admin_is_logged(signed, coordinator_client, coordinator):
+    request, _ = signed
+    final = FinalOpinion.objects.get(request=request)
+    AccessLog.objects.all().delete()
+
+    delivery = coordinator_client.get(deliver_page(request))
+    opinion = coordinator_client.get(reverse("admin:reviews_finalopinion_change", args=[final.pk]))
+
+    assert (delivery.status_code, opinion.status_code) == (200, 200)
+    reads = AccessLog.objects.values_list("user", "request_id", "action", "outcome")
+    assert list(reads) == [(coordinator.pk, request.pk, "view", "allowed")] * 2
