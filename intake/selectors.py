@@ -1,6 +1,7 @@
 """Every read of the catalogue and of review requests. Requests are reached only through
 ``review_requests_for_user``: someone else's request is indistinguishable from a missing one."""
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -257,16 +258,19 @@ def _eligibility_item(service, review_request, guardian, child) -> ChecklistItem
     if not (child and child.date_of_birth):
         missing = (_("your child's date of birth, to check eligibility"),)
         return ChecklistItem("child", label, False, missing)
-    result = check_eligibility(
-        service,
-        EligibilityAnswers(
-            state=guardian.state,
-            zip_code=guardian.zip_code,
-            patient_age=child.age_on(timezone.localdate()),
-            hospitalized=bool(review_request.eligibility.get("hospitalized")),
-        ),
+    answers = EligibilityAnswers(
+        state=guardian.state,
+        zip_code=guardian.zip_code,
+        patient_age=child.age_on(timezone.localdate()),
+        hospitalized=bool(review_request.eligibility.get("hospitalized")),
     )
-    return ChecklistItem("guardian", label, result.eligible, tuple(result.reasons))
+    result = check_eligibility(service, answers)
+    # Said on the step where it can be put right: the child's, when only the age is at odds.
+    where_they_live = check_eligibility(service, dataclasses.replace(answers, patient_age=0))
+    step = "child" if where_they_live.eligible and not result.eligible else "guardian"
+    # Each reason is a sentence; the list shows them inside one ("Still needed here: …").
+    reasons = tuple(reason.rstrip(".") for reason in result.reasons)
+    return ChecklistItem(step, label, result.eligible, reasons)
 
 
 def _questionnaire_item(review_request: ReviewRequest) -> ChecklistItem:

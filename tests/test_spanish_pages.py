@@ -164,3 +164,26 @@ def test_a_requests_status_reads_in_the_familys_language(client, family):
     assert '<span class="badge text-bg-secondary">En revisión</span>' in detail.content.decode()
     with translation.override("en"):
         assert request.get_status_display() == "In review"
+
+
+def test_a_link_waiting_to_be_used_is_named_in_spanish_on_the_status_page(
+    client, family, family_draft
+):
+    from intake.models import Invitation
+    from intake.services import invitation_send
+    from tests.conftest import sign_in
+
+    invitation_send(
+        review_request=family_draft,
+        kind=Invitation.Kind.PEDIATRICIAN,
+        email="dr.lee@example.com",
+        actor=family,
+    )
+    family.language = "es"
+    family.save(update_fields=["language"])
+    sign_in(client, family)
+
+    page = client.get(reverse("intake:request_detail", args=[family_draft.reference]))
+
+    assert "Pediatra que hizo la referencia (solo para subir archivos)" in page.content.decode()
+    assert "Referring pediatrician" not in page.content.decode()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from intake.models import Relationship, ReviewRequest
 
@@ -31,9 +32,9 @@ class Invitation(models.Model):
     the open one, so at most one is open per request and kind (a database rule)."""
 
     class Kind(models.TextChoices):
-        FAMILY = "family", "Family"
-        GUARDIAN = "guardian", "Second guardian"
-        PEDIATRICIAN = "pediatrician", "Referring pediatrician (upload only)"
+        FAMILY = "family", _("Family")
+        GUARDIAN = "guardian", _("Second guardian")
+        PEDIATRICIAN = "pediatrician", _("Referring pediatrician (upload only)")
 
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="invitations")

@@ -718,3 +718,33 @@ def test_the_family_sees_when_the_coordinator_confirms_receipt(
     mail = Message.objects.get()
     assert (mail.to, mail.template) == (family.email, "request_update")
     assert "Sam" not in mail.body
+
+
+def test_a_child_too_old_for_the_review_is_said_on_the_childs_step_once(
+    family_client, family_draft
+):
+    step(family_client, "intake:wizard_guardian", family_draft.reference, GUARDIAN)
+    step(
+        family_client,
+        "intake:wizard_child",
+        family_draft.reference,
+        {**CHILD, "date_of_birth": "2000-01-01"},
+    )
+
+    child_page = step(family_client, "intake:wizard_child", family_draft.reference)
+    guardian_page = step(family_client, "intake:wizard_guardian", family_draft.reference)
+
+    assert "Still needed here: This review is for patients under 21." in child_page.content.decode()
+    assert "under 21.." not in child_page.content.decode()
+    assert "patients under 21" not in guardian_page.content.decode()
+
+
+def test_a_state_outside_the_review_is_said_on_the_guardians_step(family_client, family_draft):
+    step(
+        family_client, "intake:wizard_guardian", family_draft.reference, {**GUARDIAN, "state": "TX"}
+    )
+    step(family_client, "intake:wizard_child", family_draft.reference, CHILD)
+
+    guardian_page = step(family_client, "intake:wizard_guardian", family_draft.reference)
+
+    assert "This review is offered to families living in" in guardian_page.content.decode()
