@@ -62,5 +62,5 @@ def check_eligibility(service: ReviewService, answers: EligibilityAnswers) -> El
 
 
 def _listing(states: list[str]) -> str:
-    names = [US_STATES.get(state, state) for state in states]
+    names = [str(US_STATES.get(state, state)) for state in states]
     return ", ".join(names[:-1]) + (_(" or ") if len(names) > 1 else "") + names[-1]

@@ -3,6 +3,7 @@ a ZIP code, a date) but let a parent save a step half-done and come back: what i
 missing is listed by the progress indicator and the final checklist, not refused here."""
 
 import re
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -13,16 +14,24 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.models import User, normalize_email
-from intake.models import US_STATES, Question, Relationship, ReviewService, Sex
+from intake.models import US_STATES_LISTED, Question, Relationship, ReviewService, Sex
 from intake.models.catalogue import localized
 
 # Read when the form is drawn, in the page's language (Django's own validators speak Spanish).
 password_help_text = lazy(password_validation.password_validators_help_text_html, str)
 ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
-STATE_CHOICES = [
-    ("", _("Choose a state")),
-    *sorted(US_STATES.items(), key=lambda item: item[1].removeprefix("the ")),
-]
+
+
+def state_choices() -> list[tuple[str, str]]:
+    """The states in the reader's language and in its alphabetical order ("Carolina del
+    Norte" among the C's): Django calls it each time a form is drawn."""
+
+    def plain(name: str) -> str:
+        letters = unicodedata.normalize("NFKD", name)
+        return "".join(c for c in letters if not unicodedata.combining(c))
+
+    named = [(code, str(name)) for code, name in US_STATES_LISTED.items()]
+    return [("", _("Choose a state")), *sorted(named, key=lambda item: plain(item[1]).casefold())]
 
 
 def clean_zip(value: str) -> str:
@@ -55,7 +64,7 @@ class PhoneField(PhoneNumberField):
 
 
 class EligibilityForm(forms.Form):
-    state = forms.ChoiceField(label=_("State where you live"), choices=STATE_CHOICES)
+    state = forms.ChoiceField(label=_("State where you live"), choices=state_choices)
     zip_code = forms.CharField(
         label=_("ZIP code"),
         max_length=10,
@@ -120,7 +129,7 @@ class GuardianForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
+    state = forms.ChoiceField(label=_("State"), choices=state_choices, required=False)
     zip_code = forms.CharField(
         label=_("ZIP code"),
         max_length=10,

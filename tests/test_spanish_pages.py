@@ -187,3 +187,46 @@ def test_a_link_waiting_to_be_used_is_named_in_spanish_on_the_status_page(
 
     assert "Pediatra que hizo la referencia (solo para subir archivos)" in page.content.decode()
     assert "Referring pediatrician" not in page.content.decode()
+
+
+def test_the_state_list_reads_without_articles_and_in_the_readers_language_and_order():
+    from intake.forms import EligibilityForm
+
+    def listed():
+        return [label for value, label in EligibilityForm().fields["state"].choices if value]
+
+    with translation.override("en"):
+        english = listed()
+    with translation.override("es"):
+        spanish = listed()
+
+    assert "District of Columbia" in english
+    assert not [name for name in english if name.startswith("the ")]
+    assert english.index("North Carolina") > english.index("New York")
+    assert "Carolina del Norte" in spanish
+    assert "Nueva York" in spanish
+    assert "Distrito de Columbia" in spanish
+    # In Spanish order: "Carolina del Norte" among the C's, "Hawái" among the H's.
+    assert (
+        spanish.index("California")
+        < spanish.index("Carolina del Norte")
+        < spanish.index("Colorado")
+    )
+    assert spanish.index("Georgia") < spanish.index("Hawái") < spanish.index("Idaho")
+
+
+def test_a_place_the_review_does_not_serve_is_named_in_the_sentence_with_its_article():
+    from intake.eligibility import EligibilityAnswers, check_eligibility
+
+    service = ReviewServiceFactory(allowed_states=["GA", "DC"])
+    answers = EligibilityAnswers(state="TX", zip_code="75001", patient_age=9, hospitalized=False)
+
+    with translation.override("en"):
+        english = check_eligibility(service, answers).reasons
+    with translation.override("es"):
+        spanish = check_eligibility(service, answers).reasons
+
+    assert english == [
+        "This review is offered to families living in Georgia or the District of Columbia."
+    ]
+    assert "el Distrito de Columbia" in spanish[0]
