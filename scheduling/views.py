@@ -6,6 +6,7 @@ import functools
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,6 +16,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from accounts.mail_limits import within_hourly_allowance
+from accounts.request_info import client_ip
+from intake.models.catalogue import localized
 from scheduling import calendar, selectors, services
 from scheduling.forms import BookingForm, PrecallForm, SlotForm, format_start, parse_start
 from scheduling.links import LinkExpired, LinkInvalid, booking_from_token
@@ -125,7 +129,7 @@ def call_book(request, slug):
     if request.user.is_authenticated and request.user.is_family:
         initial |= {"parent_name": request.user.full_name, "email": request.user.email}
     form = BookingForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _booking_allowed(request, form, department):
         details = {k: v for k, v in form.cleaned_data.items() if k != "start"}
         try:
             booking = services.booking_create(
@@ -148,6 +152,28 @@ def call_book(request, slug):
         **_zone_context(zone_name, department),
     }
     return render(request, "scheduling/book.html", context)
+
+
+def _booking_allowed(request, form, department) -> bool:
+    """Within the hour's allowance of bookings for the address typed and from this
+    connection (each booking e-mails that address); otherwise the form says so, with the
+    department's phone, and keeps what was typed."""
+    email = form.cleaned_data["email"].strip().lower()
+    per_email = settings.CALL_BOOKINGS_PER_EMAIL_PER_HOUR
+    per_connection = settings.CALL_BOOKINGS_PER_CONNECTION_PER_HOUR
+    allowed = within_hourly_allowance(
+        "call-booking-email", email, per_email
+    ) and within_hourly_allowance("call-booking-connection", client_ip(request), per_connection)
+    if not allowed:
+        form.add_error(
+            None,
+            _(
+                "Several calls were booked from here or for this e-mail address in the last "
+                "hour. Please try again later, or call the %(name)s team at %(phone)s."
+            )
+            % {"name": localized(department, "name"), "phone": department.phone},
+        )
+    return allowed
 
 
 def _other_days_url(department, zone_name: str, start) -> str:

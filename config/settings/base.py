@@ -183,6 +183,14 @@ PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minim
 EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1) * 86400
 # Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).
 ACCOUNT_EMAILS_PER_HOUR = env.integer("ACCOUNT_EMAILS_PER_HOUR", 5, minimum=1)
+# Links a family e-mails from one request (a second guardian, the pediatrician) per hour.
+LINK_EMAILS_PER_HOUR = env.integer("LINK_EMAILS_PER_HOUR", 5, minimum=1)
+# Informational calls booked per hour for one e-mail address, and from one connection (high
+# enough for families behind one hospital or carrier address).
+CALL_BOOKINGS_PER_EMAIL_PER_HOUR = env.integer("CALL_BOOKINGS_PER_EMAIL_PER_HOUR", 3, minimum=1)
+CALL_BOOKINGS_PER_CONNECTION_PER_HOUR = env.integer(
+    "CALL_BOOKINGS_PER_CONNECTION_PER_HOUR", 20, minimum=1
+)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Families: a session lasts at most this long. Staff: the two limits below apply as well.

@@ -13,6 +13,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.mail_limits import within_hourly_allowance
 from accounts.models import User, normalize_email
 from accounts.services import language_or_default
 from intake.eligibility import EligibilityAnswers, check_eligibility
@@ -154,6 +155,16 @@ def invitation_send(
             )
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
             raise ValidationError(_("This address is already a guardian on this request."))
+        if actor.is_family and not within_hourly_allowance(
+            "link-mail", str(request.pk), settings.LINK_EMAILS_PER_HOUR
+        ):
+            # The family's form could otherwise e-mail any address any number of times.
+            raise ValidationError(
+                _(
+                    "Several links were e-mailed for this request in the last hour. Please "
+                    "wait an hour before sending another, or call us."
+                )
+            )
         now = timezone.now()
         request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (

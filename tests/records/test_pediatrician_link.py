@@ -403,3 +403,27 @@ def test_once_the_review_has_started_the_page_takes_no_more_files(
     assert "This request no longer accepts files." in refused.content.decode()
     assert not Document.objects.filter(original_name="after-start.pdf").exists()
     assert stored_files() == before
+
+
+def test_a_family_may_e_mail_only_so_many_links_an_hour_a_coordinator_more(
+    client, family, family_draft, coordinator, settings
+):
+    settings.LINK_EMAILS_PER_HOUR = 2
+    sign_in(client, family)
+
+    sent = [invite_from_referral_step(client, family_draft).status_code for _ in range(2)]
+    refused = invite_from_referral_step(client, family_draft)
+    for _ in range(3):
+        intake_services.invitation_send(
+            review_request=family_draft,
+            kind=Invitation.Kind.PEDIATRICIAN,
+            email=DOCTOR,
+            actor=coordinator,
+        )
+
+    assert sent == [302, 302]
+    assert refused.status_code == 400
+    assert "Several links were e-mailed for this request in the last hour." in (
+        refused.content.decode()
+    )
+    assert Message.objects.filter(to=DOCTOR).count() == 5

@@ -294,3 +294,27 @@ def test_moving_a_call_does_not_cost_its_coordinator_a_turn(
 
     assert moved.coordinator == coordinator
     assert third.coordinator == coordinator  # still Casey's turn: the move was not a new call
+
+
+@pytest.mark.parametrize(
+    ("setting", "second_email"),
+    [
+        ("CALL_BOOKINGS_PER_EMAIL_PER_HOUR", "PARENT@example.org"),  # the same address
+        ("CALL_BOOKINGS_PER_CONNECTION_PER_HOUR", "someone.else@example.org"),
+    ],
+)
+def test_bookings_past_the_hours_allowance_are_refused_with_the_phone_and_the_form_kept(
+    client, frozen_now, department, call_coordinator, settings, setting, second_email
+):
+    setattr(settings, setting, 1)
+    assert post(client, department).status_code == 302
+
+    refused = post(client, department, start=WEDNESDAY_9 + timedelta(hours=1), email=second_email)
+
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "Several calls were booked from here or for this e-mail address" in page
+    assert department.phone in page
+    assert f'value="{second_email}"' in page
+    assert Booking.objects.count() == 1
+    assert Message.objects.filter(template="call_booked").count() == 1
