@@ -30,7 +30,6 @@ USER portal
 
 ENV STATIC_ROOT=/app/staticfiles
 EXPOSE 8000
-# Threaded workers keep answering while one request streams a large upload or download;
-# the timeout covers a 2 GB imaging file through a slow proxy.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--worker-class", "gthread", "--threads", "4", "--timeout", "600", "--access-logfile", "-"]
+# Threads, timeout and the access log (paths only, never query strings): config/gunicorn.py.
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "--bind", "0.0.0.0:8000", \
+     "--workers", "3"]

@@ -356,19 +356,13 @@ class Stack:
             "web",
             [
                 str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "config" / "gunicorn.py"),
                 "config.wsgi",
                 "--bind",
                 f"127.0.0.1:{self.web}",
                 "--workers",
                 str(self.web_workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--timeout",
-                "600",
-                "--access-logfile",
-                "-",
             ],
         )
         wait_until("gunicorn /healthz", self.healthy, timeout=90, log=self.procs["web"].log)

@@ -331,3 +331,21 @@ def test_the_restore_drill_finds_every_object_and_reports_one_gone(stack, visito
         stack.s3_client().put_object(Bucket=BUCKET, Key=key, Body=body)
     assert status == 1
     assert report["different"] == [f"records_document {key}"]
+
+
+def test_gunicorns_access_log_names_paths_and_never_a_query_string(stack, visitor):
+    """An admin search by a family's e-mail address is a query string: it stays out of logs."""
+    log = stack.procs["web"].log
+    before = log.read_text(errors="replace")
+
+    visitor.get("/admin/intake/reviewrequest/?q=hidden.family%40example.org")
+    logged = ""
+    for _ in range(50):  # gunicorn writes the line once the answer is sent
+        logged = log.read_text(errors="replace")[len(before) :]
+        if "/admin/intake/reviewrequest/" in logged:
+            break
+        time.sleep(0.1)
+
+    assert '"GET /admin/intake/reviewrequest/ HTTP/1.1" 302' in logged
+    assert "hidden.family" not in logged
+    assert "q=" not in logged
