@@ -160,8 +160,14 @@ def message_send(*, message_id: int) -> bool:
     except Exception as exc:
         _record_failure(message, exc)
         return False
+    # Once sent, the files are not kept (an opinion letter would otherwise sit in the outbox,
+    # outside the checked and logged path of the records): their names and types stay.
+    kept = [
+        {"filename": item["filename"], "mimetype": item["mimetype"], "removed": True}
+        for item in message.attachments
+    ]
     Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, sent_at=timezone.now(), last_error=""
+        status=Message.Status.SENT, sent_at=timezone.now(), last_error="", attachments=kept
     )
     return True
 

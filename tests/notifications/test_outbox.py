@@ -216,3 +216,26 @@ def test_attachments_reach_the_sent_email_as_text_and_as_decoded_bytes():
         ("invite.ics", "BEGIN:VCALENDAR", "text/calendar"),
         ("letter.pdf", pdf, "application/pdf"),
     ]
+    message.refresh_from_db()
+    # Sent: the files are no longer kept in the outbox, only what they were.
+    assert message.attachments == [
+        {"filename": "invite.ics", "mimetype": "text/calendar", "removed": True},
+        {"filename": "letter.pdf", "mimetype": "application/pdf", "removed": True},
+    ]
+
+
+def test_a_failed_send_keeps_the_attachments_for_the_retry(monkeypatch):
+    message = queue(
+        attachments=[
+            {"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
+        ]
+    )
+
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
+    assert message_send(message_id=message.pk) is False
+
+    message.refresh_from_db()
+    assert message.attachments[0]["content"] == "BEGIN:VCALENDAR"
