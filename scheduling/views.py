@@ -144,10 +144,14 @@ def call_book(request, slug):
         else:
             request.session[BOOKED_SESSION_KEY] = str(booking.public_id)
             return redirect("scheduling:booked")
-    form.offer(_start_choices(department, zone_name, requested))
+    choices = _start_choices(department, zone_name, requested)
+    form.offer(choices)
     context = {
         "department": department,
         "form": form,
+        # A link or a page kept open to a time booked meanwhile: said before anything is typed.
+        "time_gone": request.method == "GET"
+        and format_start(requested) not in {value for value, _when in choices},
         "other_days_url": _other_days_url(department, zone_name, requested),
         **_zone_context(zone_name, department),
     }

@@ -318,3 +318,17 @@ def test_bookings_past_the_hours_allowance_are_refused_with_the_phone_and_the_fo
     assert f'value="{second_email}"' in page
     assert Booking.objects.count() == 1
     assert Message.objects.filter(template="call_booked").count() == 1
+
+
+def test_a_link_to_a_time_booked_meanwhile_says_so_before_anything_is_typed(
+    client, frozen_now, department, call_coordinator
+):
+    page_url = reverse("scheduling:book", args=[department.slug])
+    query = {"start": format_start(WEDNESDAY_9), "tz": "America/New_York"}
+    free = client.get(page_url, query).content.decode()
+    book(department, WEDNESDAY_9)
+
+    gone = client.get(page_url, query).content.decode()
+
+    assert "The time you chose is no longer open." not in free
+    assert "The time you chose is no longer open. Please pick another time." in gone
