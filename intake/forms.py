@@ -5,6 +5,7 @@ missing is listed by the progress indicator and the final checklist, not refused
 import re
 import unicodedata
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -61,6 +62,27 @@ class PhoneField(PhoneNumberField):
     def clean(self, value):
         number = super().clean(value)
         return number.as_e164 if number else ""
+
+    def prepare_value(self, value):
+        # A saved number (+19125550143) is shown as it is written: (912) 555-0143.
+        return phone_display(value) if isinstance(value, str) else super().prepare_value(value)
+
+
+def phone_display(value: str) -> str:
+    """A stored number as families write it: (912) 555-0143 in the US and Canada, with its
+    country code otherwise; anything that is not a number, as it is."""
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_possible_number(number):
+        return value
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
 
 
 class EligibilityForm(forms.Form):

@@ -748,3 +748,14 @@ def test_a_state_outside_the_review_is_said_on_the_guardians_step(family_client,
     guardian_page = step(family_client, "intake:wizard_guardian", family_draft.reference)
 
     assert "This review is offered to families living in" in guardian_page.content.decode()
+
+
+def test_saved_phone_numbers_read_as_the_parent_wrote_them(family_client, family_draft):
+    step(family_client, "intake:wizard_guardian", family_draft.reference, GUARDIAN)
+
+    guardian_step = step(family_client, "intake:wizard_guardian", family_draft.reference)
+    review = step(family_client, "intake:wizard_review", family_draft.reference)
+
+    assert 'value="(912) 555-0143"' in guardian_step.content.decode()
+    assert "(912) 555-0143" in review.content.decode()
+    assert "+19125550143" not in review.content.decode()
