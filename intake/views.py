@@ -212,7 +212,7 @@ def _sharing(request, review_request) -> dict:
 @login_required
 def request_invite(request, reference, kind):
     """The primary guardian e-mails a second guardian an invitation, or the pediatrician an
-    upload link (from the status page or the referral step)."""
+    upload link, from the status page (the referral step sends it with its own form)."""
     review_request = review_request_get_for_primary(user=request.user, reference=reference)
     if kind not in (Invitation.Kind.GUARDIAN, Invitation.Kind.PEDIATRICIAN):
         raise Http404

@@ -55,7 +55,9 @@ def wizard_referral(request, review_request):
             prefix="pediatrician",
             initial={"email": form.initial.get("email", "")},
         )
-        invite_form.fields["email"].widget.attrs["form"] = wizard.STEP_FORM_ID
+        invite_form.fields["email"].widget.attrs.update(
+            {"form": wizard.STEP_FORM_ID, "data-enter-presses": "send-pediatrician-link"}
+        )
     step = {"template": "records/wizard/referral.html", "pediatrician_form": invite_form}
     if inviting and invite_form is not None:
         return _referral_invite(request, review_request, form, invite_form, step)

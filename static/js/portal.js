@@ -34,6 +34,18 @@
     });
   });
 
+  // Enter in a field marked data-enter-presses="<a button's id>" presses that button, not the
+  // form's first one (the referral step's pediatrician address sends the link).
+  document.querySelectorAll("[data-enter-presses]").forEach(function (field) {
+    field.addEventListener("keydown", function (event) {
+      var button = document.getElementById(field.dataset.enterPresses);
+      if (event.key === "Enter" && button) {
+        event.preventDefault();
+        button.click();
+      }
+    });
+  });
+
   // A small form that posts to url with the page's CSRF token and comes back to this page.
   function postButton(form, url, label, className) {
     var post = document.createElement("form");

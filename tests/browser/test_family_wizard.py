@@ -136,8 +136,9 @@ def test_enter_in_a_field_saves_and_continues_and_the_link_keeps_the_details_typ
 
     page.get_by_label("Pediatrician's name").fill("Dr. Lee")
     page.get_by_label("Practice or clinic").fill("Savannah Pediatrics")
+    # Enter in the link's address field sends the link (not the step's "Save and continue").
     page.get_by_label("E-mail address").fill("dr.lee@example.com")
-    page.get_by_role("button", name="E-mail the pediatrician an upload link").click()
+    page.get_by_label("E-mail address").press("Enter")
     expect(page.get_by_text("The link was e-mailed to dr.lee@example.com.")).to_be_visible()
     expect(page.get_by_label("Pediatrician's name")).to_have_value("Dr. Lee")
     expect(page.get_by_label("Practice or clinic")).to_have_value("Savannah Pediatrics")
