@@ -11,20 +11,27 @@ from django.utils.crypto import salted_hmac
 WINDOW_SECONDS = 3600
 
 
-def within_hourly_allowance(scope: str, subject: str, allowed: int) -> bool:
+def _key(scope: str, subject: str) -> str:
+    return f"{scope}:" + salted_hmac("accounts.mail-limit", f"{scope}:{subject}").hexdigest()[:32]
+
+
+def hourly_count(scope: str, subject: str) -> int:
     """Count one more ``scope`` (an e-mail, a booking) for ``subject`` (an address, a
-    connection, a request); False once more than ``allowed`` were counted this hour."""
-    digest = salted_hmac("accounts.mail-limit", f"{scope}:{subject}").hexdigest()[:32]
-    key = f"{scope}:{digest}"
+    connection, a sender); returns how many were counted this hour."""
+    key = _key(scope, subject)
     cache.add(key, 0, WINDOW_SECONDS)
     try:
-        counted = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # the window ended between add and incr
         cache.set(key, 1, WINDOW_SECONDS)
-        counted = 1
-    return counted <= allowed
+        return 1
+
+
+def hourly_allowance_left(scope: str, subject: str, allowed: int) -> bool:
+    """Whether fewer than ``allowed`` were counted this hour (nothing is counted)."""
+    return cache.get(_key(scope, subject), 0) < allowed
 
 
 def account_mail_allowed(email: str) -> bool:
     """Count one account e-mail to ``email``; False once the hourly allowance is used up."""
-    return within_hourly_allowance("account-mail", email, settings.ACCOUNT_EMAILS_PER_HOUR)
+    return hourly_count("account-mail", email) <= settings.ACCOUNT_EMAILS_PER_HOUR

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.mail_limits import within_hourly_allowance
+from accounts.mail_limits import hourly_allowance_left, hourly_count
 from accounts.request_info import client_ip
 from intake.models.catalogue import localized
 from scheduling import calendar, selectors, services
@@ -142,6 +142,8 @@ def call_book(request, slug):
         except services.BookingRefused as refusal:
             form.add_error("start", str(refusal))
         else:
+            for scope, subject, _allowed in _booking_allowances(request, form):
+                hourly_count(scope, subject)
             request.session[BOOKED_SESSION_KEY] = str(booking.public_id)
             return redirect("scheduling:booked")
     choices = _start_choices(department, zone_name, requested)
@@ -158,16 +160,29 @@ def call_book(request, slug):
     return render(request, "scheduling/book.html", context)
 
 
+def _booking_allowances(request, form) -> list[tuple[str, str, int]]:
+    """The hour's allowances a booking counts against: the address typed (each booking
+    e-mails it) and this connection."""
+    return [
+        (
+            "call-booking-email",
+            form.cleaned_data["email"].strip().lower(),
+            settings.CALL_BOOKINGS_PER_EMAIL_PER_HOUR,
+        ),
+        (
+            "call-booking-connection",
+            client_ip(request),
+            settings.CALL_BOOKINGS_PER_CONNECTION_PER_HOUR,
+        ),
+    ]
+
+
 def _booking_allowed(request, form, department) -> bool:
-    """Within the hour's allowance of bookings for the address typed and from this
-    connection (each booking e-mails that address); otherwise the form says so, with the
-    department's phone, and keeps what was typed."""
-    email = form.cleaned_data["email"].strip().lower()
-    per_email = settings.CALL_BOOKINGS_PER_EMAIL_PER_HOUR
-    per_connection = settings.CALL_BOOKINGS_PER_CONNECTION_PER_HOUR
-    allowed = within_hourly_allowance(
-        "call-booking-email", email, per_email
-    ) and within_hourly_allowance("call-booking-connection", client_ip(request), per_connection)
+    """Within the hour's allowances (only calls booked count, not times refused); otherwise
+    the form says so, with the department's phone, and keeps what was typed."""
+    allowed = all(
+        hourly_allowance_left(*allowance) for allowance in _booking_allowances(request, form)
+    )
     if not allowed:
         form.add_error(
             None,

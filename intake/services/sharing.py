@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.mail_limits import within_hourly_allowance
+from accounts.mail_limits import hourly_allowance_left, hourly_count
 from accounts.models import User, normalize_email
 from accounts.services import language_or_default
 from intake.eligibility import EligibilityAnswers, check_eligibility
@@ -29,6 +29,7 @@ from intake.models import (
     ReviewService,
     SharedAccess,
 )
+from intake.models.catalogue import localized
 from intake.services import review_request_create, review_request_event_add
 from notifications.services import message_queue
 
@@ -155,16 +156,24 @@ def invitation_send(
             )
         if kind == Invitation.Kind.GUARDIAN and _is_on_request(request, email):
             raise ValidationError(_("This address is already a guardian on this request."))
-        if actor.is_family and not within_hourly_allowance(
-            "link-mail", str(request.pk), settings.LINK_EMAILS_PER_HOUR
+        # A family's form could otherwise e-mail any address any number of times: each family
+        # and each address get so many links an hour (coordinators are not limited).
+        allowances = [("link-mail-sender", str(actor.pk)), ("link-mail-to", email)]
+        if actor.is_family and not all(
+            hourly_allowance_left(scope, subject, settings.LINK_EMAILS_PER_HOUR)
+            for scope, subject in allowances
         ):
-            # The family's form could otherwise e-mail any address any number of times.
+            department = request.service.department
             raise ValidationError(
                 _(
-                    "Several links were e-mailed for this request in the last hour. Please "
-                    "wait an hour before sending another, or call us."
+                    "Several links were e-mailed in the last hour. Please wait an hour before "
+                    "sending another, or call the %(name)s team at %(phone)s."
                 )
+                % {"name": localized(department, "name"), "phone": department.phone}
             )
+        if actor.is_family:
+            for scope, subject in allowances:
+                hourly_count(scope, subject)
         now = timezone.now()
         request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (

@@ -332,3 +332,18 @@ def test_a_link_to_a_time_booked_meanwhile_says_so_before_anything_is_typed(
 
     assert "The time you chose is no longer open." not in free
     assert "The time you chose is no longer open. Please pick another time." in gone
+
+
+def test_a_time_refused_does_not_use_up_the_hours_allowance(
+    client, frozen_now, department, call_coordinator, settings
+):
+    settings.CALL_BOOKINGS_PER_EMAIL_PER_HOUR = 1
+    book(department, WEDNESDAY_9, email="someone.else@example.org")
+
+    taken = post(client, department)  # the time went to someone else meanwhile
+    booked = post(client, department, start=ny(2026, 11, 19, 9))
+
+    assert taken.status_code == 200
+    assert "Several calls were booked" not in taken.content.decode()
+    assert booked.status_code == 302
+    assert Booking.objects.filter(email="parent@example.org").count() == 1
