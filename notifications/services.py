@@ -160,23 +160,32 @@ def message_send(*, message_id: int) -> bool:
     except Exception as exc:
         _record_failure(message, exc)
         return False
-    # Once sent, the files are not kept (an opinion letter would otherwise sit in the outbox,
-    # outside the checked and logged path of the records): their names and types stay.
-    kept = [
-        {"filename": item["filename"], "mimetype": item["mimetype"], "removed": True}
-        for item in message.attachments
-    ]
     Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, sent_at=timezone.now(), last_error="", attachments=kept
+        status=Message.Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        attachments=_files_dropped(message.attachments),
     )
     return True
+
+
+def _files_dropped(attachments: list[dict]) -> list[dict]:
+    """Once a message is sent, or failed for good, its files are not kept (an opinion letter
+    would otherwise sit in the outbox, outside the checked and logged path of the records):
+    their names and types stay."""
+    return [
+        {"filename": item["filename"], "mimetype": item["mimetype"], "removed": True}
+        for item in attachments
+    ]
 
 
 def _record_failure(message: Message, exc: Exception) -> None:
     # The class name and a short reason only: a server's error text can echo the address.
     error = f"{type(exc).__name__}"[:200]
+    attachments = message.attachments
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
+        attachments = _files_dropped(attachments)  # no retry will need them
         logger.error(
             "Outbox message %s failed for good after %s attempts.", message.pk, message.attempts
         )
@@ -184,7 +193,7 @@ def _record_failure(message: Message, exc: Exception) -> None:
         status = Message.Status.QUEUED
         next_attempt_at = timezone.now() + retry_delay(message.attempts)
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=status, next_attempt_at=next_attempt_at, last_error=error
+        status=status, next_attempt_at=next_attempt_at, last_error=error, attachments=attachments
     )
 
 

@@ -239,3 +239,24 @@ def test_a_failed_send_keeps_the_attachments_for_the_retry(monkeypatch):
 
     message.refresh_from_db()
     assert message.attachments[0]["content"] == "BEGIN:VCALENDAR"
+
+
+def test_a_message_failed_for_good_drops_its_files(monkeypatch, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    message = queue(
+        attachments=[
+            {"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
+        ]
+    )
+
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
+    assert message_send(message_id=message.pk) is False
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.attachments == [
+        {"filename": "a.ics", "mimetype": "text/calendar", "removed": True}
+    ]
