@@ -479,8 +479,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"query_string_dropped": {"()": "config.logs.QueryStringDropped"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
+        # The development server's request lines (`make run`), without query strings.
+        "django.server": {"filters": ["query_string_dropped"], "level": "INFO", "propagate": True},
         # A 4xx line names the path, and paths carry only references, never patient data.
         "django.request": {"level": "ERROR"},
         # Successful sign-ins are routine; failures and lockouts are warnings.
