@@ -5,6 +5,8 @@ from django.conf import settings
 from django.template.response import TemplateResponse
 from django.utils.module_loading import import_string
 
+from accounts.request_info import client_ip
+
 
 def admin_page(model_admin, request, template: str, *, title: str, status: int = 200, **context):
     """``template`` rendered with the admin site's context and ``model_admin``'s options
@@ -17,7 +19,9 @@ def records_read(request, review_request_id: int) -> None:
     """Write to the access log that a staff member read a request's records on an admin page
     (before the page is sent). The function is named by ``settings.RECORDS_READ_LOG``: it
     lives in records, which intake's admin may not import."""
-    import_string(settings.RECORDS_READ_LOG)(request=request, review_request_id=review_request_id)
+    import_string(settings.RECORDS_READ_LOG)(
+        user=request.user, review_request_id=review_request_id, ip_address=client_ip(request)
+    )
 
 
 class RecordsReadLogged:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from accounts.request_info import client_ip
 from config.outages import OUTAGES
 from intake.lifecycle import Status
 from intake.models import DocumentKind, Invitation, ReviewRequest
@@ -79,16 +78,16 @@ def access_log_write(
     )
 
 
-def records_read_log(*, request, review_request_id: int) -> AccessLog:
+def records_read_log(*, user: User, review_request_id: int, ip_address: str) -> AccessLog:
     """A staff member read a request's records on an admin page: one line, as a reviewer's
     case page writes (``config.admin_pages.RecordsReadLogged``)."""
     return access_log_write(
-        user=request.user,
+        user=user,
         review_request_id=review_request_id,
         document_id=None,
         action=AccessLog.Action.VIEW,
         outcome=AccessLog.Outcome.ALLOWED,
-        ip_address=client_ip(request),
+        ip_address=ip_address,
     )
 
 
