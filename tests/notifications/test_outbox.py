@@ -224,39 +224,33 @@ def test_attachments_reach_the_sent_email_as_text_and_as_decoded_bytes():
     ]
 
 
-def test_a_failed_send_keeps_the_attachments_for_the_retry(monkeypatch):
+@pytest.mark.parametrize(
+    ("attempts_allowed", "status", "kept"),
+    [
+        # A retry will send them.
+        (
+            2,
+            Message.Status.QUEUED,
+            [{"filename": "a.ics", "content": "X", "mimetype": "text/calendar"}],
+        ),
+        # Failed for good: no retry needs them.
+        (
+            1,
+            Message.Status.FAILED,
+            [{"filename": "a.ics", "mimetype": "text/calendar", "removed": True}],
+        ),
+    ],
+)
+def test_a_failed_send_keeps_the_files_only_while_a_retry_will_come(
+    settings, attempts_allowed, status, kept
+):
+    settings.EMAIL_BACKEND = "tests.notifications.test_outbox.BrokenBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = attempts_allowed
     message = queue(
-        attachments=[
-            {"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
-        ]
+        attachments=[{"filename": "a.ics", "content": "X", "mimetype": "text/calendar"}]
     )
 
-    def refused(*args, **kwargs):
-        raise ConnectionRefusedError
-
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
     assert message_send(message_id=message.pk) is False
 
     message.refresh_from_db()
-    assert message.attachments[0]["content"] == "BEGIN:VCALENDAR"
-
-
-def test_a_message_failed_for_good_drops_its_files(monkeypatch, settings):
-    settings.OUTBOX_MAX_ATTEMPTS = 1
-    message = queue(
-        attachments=[
-            {"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
-        ]
-    )
-
-    def refused(*args, **kwargs):
-        raise ConnectionRefusedError
-
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
-    assert message_send(message_id=message.pk) is False
-
-    message.refresh_from_db()
-    assert message.status == Message.Status.FAILED
-    assert message.attachments == [
-        {"filename": "a.ics", "mimetype": "text/calendar", "removed": True}
-    ]
+    assert (message.status, message.attachments) == (status, kept)
