@@ -131,7 +131,8 @@ def test_a_spine_panel_measures_a_cobb_angle_and_prints_the_key_image(
     page.mouse.down()
     page.mouse.move(centre[0] + 80, centre[1] + 40, steps=5)
     page.mouse.up()
-    assert overlay_window(page) != (2000, 500)
+    # The overlay follows the drawing a frame later: waited for, on a busy machine too.
+    expect(page.locator("[data-overlay]")).not_to_contain_text("W 2000 L 500")
 
     # A Cobb angle: saved with the value the server works out from the points.
     drawn = draw_cobb(page, centre)
