@@ -483,7 +483,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         # The development server's request lines (`make run`), without query strings.
-        "django.server": {"filters": ["query_string_dropped"], "level": "INFO", "propagate": True},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["query_string_dropped"],
+            "level": "INFO",
+            "propagate": False,
+        },
         # A 4xx line names the path, and paths carry only references, never patient data.
         "django.request": {"level": "ERROR"},
         # Successful sign-ins are routine; failures and lockouts are warnings.
