@@ -184,7 +184,7 @@ EMAIL_VERIFICATION_TIMEOUT = env.integer("EMAIL_VERIFICATION_DAYS", 3, minimum=1
 # Sign-up, confirmation and reset e-mails to one address per hour (then silently skipped).
 ACCOUNT_EMAILS_PER_HOUR = env.integer("ACCOUNT_EMAILS_PER_HOUR", 5, minimum=1)
 # Links a family e-mails from one request (a second guardian, the pediatrician) per hour.
-LINK_EMAILS_PER_HOUR = env.integer("LINK_EMAILS_PER_HOUR", 5, minimum=1)
+LINK_EMAILS_PER_HOUR = env.integer("LINK_EMAILS_PER_HOUR", 10, minimum=1)
 # Informational calls booked per hour for one e-mail address, and from one connection (high
 # enough for families behind one hospital or carrier address).
 CALL_BOOKINGS_PER_EMAIL_PER_HOUR = env.integer("CALL_BOOKINGS_PER_EMAIL_PER_HOUR", 3, minimum=1)
