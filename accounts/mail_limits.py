@@ -32,6 +32,17 @@ def hourly_allowance_left(scope: str, subject: str, allowed: int) -> bool:
     return cache.get(_key(scope, subject), 0) < allowed
 
 
+def allowances_left(allowances: list[tuple[str, str, int]]) -> bool:
+    """Whether each ``(scope, subject, allowed)`` has some left this hour (nothing counted):
+    checked before something is done, counted with ``allowances_count`` once it is."""
+    return all(hourly_allowance_left(*allowance) for allowance in allowances)
+
+
+def allowances_count(allowances: list[tuple[str, str, int]]) -> None:
+    for scope, subject, _allowed in allowances:
+        hourly_count(scope, subject)
+
+
 def account_mail_allowed(email: str) -> bool:
     """Count one account e-mail to ``email``; False once the hourly allowance is used up."""
     return hourly_count("account-mail", email) <= settings.ACCOUNT_EMAILS_PER_HOUR

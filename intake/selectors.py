@@ -266,8 +266,10 @@ def _eligibility_item(service, review_request, guardian, child) -> ChecklistItem
     )
     result = check_eligibility(service, answers)
     # Said on the step where it can be put right: the child's, when only the age is at odds.
-    where_they_live = check_eligibility(service, dataclasses.replace(answers, patient_age=0))
-    step = "child" if where_they_live.eligible and not result.eligible else "guardian"
+    only_the_age = not result.eligible and (
+        check_eligibility(service, dataclasses.replace(answers, patient_age=0)).eligible
+    )
+    step = "child" if only_the_age else "guardian"
     # Each reason is a sentence; the list shows them inside one ("Still needed here: …").
     reasons = tuple(reason.rstrip(".") for reason in result.reasons)
     return ChecklistItem(step, label, result.eligible, reasons)

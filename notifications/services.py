@@ -182,18 +182,22 @@ def _files_dropped(attachments: list[dict]) -> list[dict]:
 def _record_failure(message: Message, exc: Exception) -> None:
     # The class name and a short reason only: a server's error text can echo the address.
     error = f"{type(exc).__name__}"[:200]
-    attachments = message.attachments
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
-        attachments = _files_dropped(attachments)  # no retry will need them
+        # No retry will need the files.
+        changes = {
+            "status": Message.Status.FAILED,
+            "attachments": _files_dropped(message.attachments),
+        }
         logger.error(
             "Outbox message %s failed for good after %s attempts.", message.pk, message.attempts
         )
     else:
-        status = Message.Status.QUEUED
-        next_attempt_at = timezone.now() + retry_delay(message.attempts)
+        changes = {
+            "status": Message.Status.QUEUED,
+            "next_attempt_at": timezone.now() + retry_delay(message.attempts),
+        }
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=status, next_attempt_at=next_attempt_at, last_error=error, attachments=attachments
+        last_error=error, **changes
     )
 
 

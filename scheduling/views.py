@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.mail_limits import hourly_allowance_left, hourly_count
+from accounts.mail_limits import allowances_count, allowances_left
 from accounts.request_info import client_ip
 from intake.models.catalogue import localized
 from scheduling import calendar, selectors, services
@@ -142,8 +142,7 @@ def call_book(request, slug):
         except services.BookingRefused as refusal:
             form.add_error("start", str(refusal))
         else:
-            for scope, subject, _allowed in _booking_allowances(request, form):
-                hourly_count(scope, subject)
+            allowances_count(_booking_allowances(request, form))
             request.session[BOOKED_SESSION_KEY] = str(booking.public_id)
             return redirect("scheduling:booked")
     choices = _start_choices(department, zone_name, requested)
@@ -180,9 +179,7 @@ def _booking_allowances(request, form) -> list[tuple[str, str, int]]:
 def _booking_allowed(request, form, department) -> bool:
     """Within the hour's allowances (only calls booked count, not times refused); otherwise
     the form says so, with the department's phone, and keeps what was typed."""
-    allowed = all(
-        hourly_allowance_left(*allowance) for allowance in _booking_allowances(request, form)
-    )
+    allowed = allowances_left(_booking_allowances(request, form))
     if not allowed:
         form.add_error(
             None,

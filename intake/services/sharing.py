@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.mail_limits import hourly_allowance_left, hourly_count
+from accounts.mail_limits import allowances_count, allowances_left
 from accounts.models import User, normalize_email
 from accounts.services import language_or_default
 from intake.eligibility import EligibilityAnswers, check_eligibility
@@ -158,11 +158,12 @@ def invitation_send(
             raise ValidationError(_("This address is already a guardian on this request."))
         # A family's form could otherwise e-mail any address any number of times: each family
         # and each address get so many links an hour (coordinators are not limited).
-        allowances = [("link-mail-sender", str(actor.pk)), ("link-mail-to", email)]
-        if actor.is_family and not all(
-            hourly_allowance_left(scope, subject, settings.LINK_EMAILS_PER_HOUR)
-            for scope, subject in allowances
-        ):
+        allowed = settings.LINK_EMAILS_PER_HOUR
+        allowances = [
+            ("link-mail-sender", str(actor.pk), allowed),
+            ("link-mail-to", email, allowed),
+        ]
+        if actor.is_family and not allowances_left(allowances):
             department = request.service.department
             raise ValidationError(
                 _(
@@ -172,8 +173,7 @@ def invitation_send(
                 % {"name": localized(department, "name"), "phone": department.phone}
             )
         if actor.is_family:
-            for scope, subject in allowances:
-                hourly_count(scope, subject)
+            allowances_count(allowances)
         now = timezone.now()
         request.invitations.unused().filter(kind=kind).update(revoked_at=now, revoked_by=actor)
         days = (
